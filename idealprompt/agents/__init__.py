@@ -1,0 +1,1 @@
+"""Agents: LLM nodes with tool-calling components (the optimizer, the reflector, the style-writer)."""

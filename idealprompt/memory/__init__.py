@@ -1,0 +1,1 @@
+"""The vector memory of strategy-tree priors and style exemplars (Chroma, offline embeddings)."""

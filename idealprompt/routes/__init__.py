@@ -1,0 +1,185 @@
+"""Routes: each role's model is named by a string `provider:model` and made into a LangChain chat model.
+
+This is the one seam for models: everything above it (tools, agents, graphs) sees a `BaseChatModel`.
+
+- `openai:<model>`: the OpenAI API, or any OpenAI-compatible server when `openai_base_url` is set.
+- `ollama:<model>`: a local Ollama server at `ollama_host`.
+- `embedded:<name>`: a GGUF from registry packages, run in this process (see `catalog`).
+
+Unset roles are chosen from what is available: `large` goes to the API when a key or base URL is configured,
+`small` goes to Ollama when its server serves `ollama_model`; otherwise both run embedded models, offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from langchain_core.language_models import BaseChatModel
+
+from idealprompt.config import Settings
+from idealprompt.errors import RouteError
+from idealprompt.routes import catalog
+
+ROLES = ("large", "small")
+PROVIDERS = ("openai", "ollama", "embedded")
+PROBE_SECONDS = 0.5  # a local Ollama answers in milliseconds; a missing one refuses at once
+
+
+@dataclass(frozen=True)
+class Route:
+    spec: str
+    reason: str = "configured"
+
+    @property
+    def provider(self) -> str:
+        return self.spec.partition(":")[0]
+
+    @property
+    def model(self) -> str:
+        return self.spec.partition(":")[2]
+
+    def __post_init__(self):
+        if self.provider not in PROVIDERS or not self.model:
+            raise RouteError(
+                f"bad route {self.spec!r}: write provider:model with provider one of {', '.join(PROVIDERS)}, "
+                "e.g. openai:gpt-4o-mini, ollama:qwen2.5:0.5b, embedded:qwen2.5-coder-0.5b"
+            )
+
+
+def resolve(role: str, settings: Settings) -> Route:
+    """The route in force for a role, and why."""
+    if role not in ROLES:
+        raise RouteError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    if configured := getattr(settings, role):
+        return Route(configured, f"set by `{role}` (IDEALPROMPT_{role.upper()} or idealprompt.toml)")
+    if role == "large":
+        if settings.openai_api_key or settings.openai_base_url:
+            return Route(f"openai:{settings.openai_model}", "an OpenAI key or base URL is configured")
+        return Route(f"embedded:{settings.embedded_large}", "no OPENAI_API_KEY or OPENAI_BASE_URL")
+    served = ollama_models(settings.ollama_host)
+    if served is not None and _ollama_serves(served, settings.ollama_model):
+        return Route(f"ollama:{settings.ollama_model}", f"Ollama at {settings.ollama_host} serves it")
+    if served is None:
+        why = f"no Ollama server answers at {settings.ollama_host}"
+    else:
+        why = f"Ollama at {settings.ollama_host} does not serve {settings.ollama_model}"
+    return Route(f"embedded:{settings.embedded_small}", why)
+
+
+def make_chat_model(
+    route: Route | str,
+    settings: Settings,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> BaseChatModel:
+    """A chat model for `route`, with the generation defaults of `settings`."""
+    route = route if isinstance(route, Route) else Route(route)
+    if route.provider == "openai":
+        from langchain_openai import ChatOpenAI
+
+        compatible = settings.openai_base_url is not None
+        if not (settings.openai_api_key or compatible):
+            raise RouteError(f"route {route.spec} needs OPENAI_API_KEY, or OPENAI_BASE_URL for a compatible server")
+        return ChatOpenAI(
+            model=route.model,
+            api_key=settings.openai_api_key or "not-needed",  # compatible servers often take any key
+            base_url=settings.openai_base_url,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            # llama.cpp's server and others ignore OpenAI's newer max_completion_tokens; say it their way too.
+            extra_body={"max_tokens": settings.max_tokens} if compatible else None,
+            seed=settings.seed,
+            timeout=settings.timeout,
+            max_retries=2,
+        )
+    if route.provider == "ollama":
+        from langchain_ollama import ChatOllama
+
+        return ChatOllama(
+            model=route.model,
+            base_url=settings.ollama_host,
+            temperature=settings.temperature,
+            num_predict=settings.max_tokens,
+            seed=settings.seed,
+            client_kwargs={"timeout": settings.timeout},
+        )
+    from idealprompt.routes.embedded import EmbeddedChatModel
+
+    model = catalog.lookup(route.model)
+    return EmbeddedChatModel(
+        model_name=model.name,
+        model_path=str(catalog.gguf_path(model, settings.models_dir, progress)),
+        sha256=model.sha256,
+        n_ctx=settings.context_size,
+        n_threads=settings.threads,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        seed=settings.seed,
+    )
+
+
+def check(route: Route, settings: Settings) -> str:
+    """Whether a route can serve now, without generating; a RouteError says what to fix."""
+    if route.provider == "openai":
+        import openai
+
+        client = openai.OpenAI(
+            api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed",
+            base_url=settings.openai_base_url,
+            timeout=5,
+            max_retries=0,
+        )
+        where = settings.openai_base_url or "the OpenAI API"
+        try:
+            served = [m.id for m in client.models.list()]
+        except openai.APIError as e:
+            raise RouteError(f"{route.spec}: {where} did not answer ({e}); check OPENAI_BASE_URL / OPENAI_API_KEY")
+        if served and route.model not in served and settings.openai_base_url is None:
+            raise RouteError(f"{route.spec}: the OpenAI API does not list model {route.model!r}")
+        return f"{where} answers; serves {', '.join(served[:3]) or 'its model'}"
+    if route.provider == "ollama":
+        served = ollama_models(settings.ollama_host, timeout=5)
+        if served is None:
+            raise RouteError(f"{route.spec}: no Ollama server answers at {settings.ollama_host}; start it or set OLLAMA_HOST")
+        if not _ollama_serves(served, route.model):
+            raise RouteError(f"{route.spec}: Ollama at {settings.ollama_host} lacks it; run `ollama pull {route.model}`")
+        return f"Ollama at {settings.ollama_host} serves it"
+    model = catalog.lookup(route.model)
+    path = catalog.gguf_path(model, settings.models_dir)
+    return f"{model.upstream}, verified at {path}"
+
+
+def ollama_models(host: str, timeout: float = PROBE_SECONDS) -> list[str] | None:
+    """The models an Ollama server lists, or None when none answers."""
+    import ollama
+
+    try:
+        return [m.model for m in ollama.Client(host=host, timeout=timeout).list().models]
+    except Exception:  # refused, timed out, or not Ollama: all mean "no Ollama here"
+        return None
+
+
+def _ollama_serves(served: list[str], model: str) -> bool:
+    return model in served or f"{model}:latest" in served
+
+
+def json_mode(model: BaseChatModel, schema: dict) -> BaseChatModel:
+    """`model` bound to answer in JSON, as strictly as its provider allows; validation happens on our side anyway."""
+    from langchain_ollama import ChatOllama
+    from langchain_openai import ChatOpenAI
+
+    from idealprompt.routes.embedded import EmbeddedChatModel
+
+    if isinstance(model, EmbeddedChatModel):
+        # llama.cpp compiles the schema to a grammar: even a 0.5B model then cannot emit malformed JSON.
+        return model.bind(response_format={"type": "json_object", "schema": schema})
+    if isinstance(model, ChatOllama):
+        return model.bind(format=schema)
+    if isinstance(model, ChatOpenAI):
+        if model.openai_api_base:  # compatible servers (llama.cpp, vLLM) take the schema inside json_object
+            return model.bind(response_format={"type": "json_object", "schema": schema})
+        return model.bind(
+            response_format={"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
+        )
+    return model  # an unknown model: the prompt asks for JSON, and validation with repair does the rest

@@ -1,0 +1,197 @@
+"""`embedded:` route: a real small model running in this process with llama-cpp-python, as a LangChain chat model.
+
+One llama.cpp context per GGUF and settings is loaded once per process and shared; calls to it are serialised by
+a lock (a context decodes one sequence at a time). llama.cpp keeps the KV cache of the previous prompt, so calls
+that share a long instruction prefix only evaluate what differs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.tool import invalid_tool_call, tool_call
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+# Tool calls come back as real tool_calls only through this llama-cpp-python handler (measured, ENVIRONMENT.md).
+TOOL_CHAT_FORMAT = "chatml-function-calling"
+
+
+class _Loaded:
+    def __init__(self, path: str, n_ctx: int, n_threads: int):
+        from llama_cpp import Llama  # imported here: the other routes must not pay for loading llama.cpp
+
+        self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
+        self.lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str, n_ctx: int, n_threads: int) -> _Loaded:
+    return _Loaded(path, n_ctx, n_threads)
+
+
+@atexit.register
+def _close_all() -> None:
+    # Free the models while the interpreter still works; llama.cpp's finalizers fail noisily at shutdown.
+    _load.cache_clear()
+
+
+class EmbeddedChatModel(BaseChatModel):
+    """A GGUF model in llama-cpp-python behind LangChain's chat model interface."""
+
+    model_name: str
+    model_path: str
+    sha256: str  # part of the cache key: a replayed answer belongs to these exact weights
+    n_ctx: int = 4096
+    n_threads: int = 2
+    temperature: float = 0.0
+    max_tokens: int = 512
+    repeat_penalty: float = 1.1
+    seed: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "idealprompt-embedded"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "sha256": self.sha256,
+            "n_ctx": self.n_ctx,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "repeat_penalty": self.repeat_penalty,
+            "seed": self.seed,
+        }
+
+    @property
+    def loaded(self) -> _Loaded:
+        return _load(self.model_path, self.n_ctx, self.n_threads)
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Any],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        formatted = [convert_to_openai_tool(t) for t in tools]
+        if tool_choice in (None, "any", "required"):
+            # Small models rarely choose to call a tool unprompted; force the first one unless told otherwise.
+            tool_choice = formatted[0]["function"]["name"] if len(formatted) == 1 else "auto"
+        if tool_choice != "auto":
+            tool_choice = {"type": "function", "function": {"name": tool_choice}}
+        return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
+
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
+        request = {
+            "messages": [_to_openai(m) for m in messages],
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "repeat_penalty": self.repeat_penalty,
+            "seed": self.seed,
+            "stop": stop or [],
+        }
+        return request | kwargs
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request = self._request(messages, stop, **kwargs)
+        loaded = self.loaded
+        with loaded.lock:
+            if request.get("tools"):
+                from llama_cpp import llama_chat_format
+
+                handler = llama_chat_format.get_chat_completion_handler(TOOL_CHAT_FORMAT)
+                response = handler(llama=loaded.llm, **request)
+            else:
+                response = loaded.llm.create_chat_completion(**request)
+        choice = response["choices"][0]
+        usage = response.get("usage") or {}
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            response_metadata={"model_name": self.model_name, "finish_reason": choice.get("finish_reason")},
+            usage_metadata={
+                "input_tokens": usage.get("prompt_tokens", 0),
+                "output_tokens": usage.get("completion_tokens", 0),
+                "total_tokens": usage.get("total_tokens", 0),
+            },
+        )
+        _attach_tool_calls(message, choice["message"].get("tool_calls") or [])
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        if kwargs.get("tools"):  # the tool handler answers whole; hand that answer over as one chunk
+            message = self._generate(messages, stop, run_manager, **kwargs).generations[0].message
+            yield ChatGenerationChunk(message=AIMessageChunk(**message.model_dump(exclude={"type"})))
+            return
+        request = self._request(messages, stop, **kwargs)
+        loaded = self.loaded
+        with loaded.lock:
+            for part in loaded.llm.create_chat_completion(stream=True, **request):
+                choice = part["choices"][0]
+                text = choice["delta"].get("content") or ""
+                finish = choice.get("finish_reason")
+                metadata = {"model_name": self.model_name, "finish_reason": finish} if finish else {}
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text, response_metadata=metadata))
+                if run_manager and text:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+
+
+def _attach_tool_calls(message: AIMessage, raw_calls: list[dict[str, Any]]) -> None:
+    for raw in raw_calls:
+        name, arguments = raw["function"]["name"], raw["function"].get("arguments") or "{}"
+        call_id = raw.get("id") or f"call_{uuid.uuid4().hex[:12]}"
+        try:
+            message.tool_calls.append(tool_call(name=name, args=json.loads(arguments), id=call_id))
+        except json.JSONDecodeError as e:
+            message.invalid_tool_calls.append(invalid_tool_call(name=name, args=arguments, id=call_id, error=str(e)))
+
+
+def _to_openai(message: BaseMessage) -> dict[str, Any]:
+    """A LangChain message as the OpenAI-style dict that llama-cpp-python's chat handlers take."""
+    if isinstance(message, SystemMessage):
+        return {"role": "system", "content": message.content}
+    if isinstance(message, HumanMessage):
+        return {"role": "user", "content": message.content}
+    if isinstance(message, ToolMessage):
+        return {"role": "tool", "content": message.text, "tool_call_id": message.tool_call_id}
+    if isinstance(message, AIMessage):
+        out: dict[str, Any] = {"role": "assistant", "content": message.text}
+        if message.tool_calls:
+            out["tool_calls"] = [
+                {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": json.dumps(c["args"])}}
+                for c in message.tool_calls
+            ]
+        return out
+    raise TypeError(f"embedded route cannot send a {type(message).__name__}")

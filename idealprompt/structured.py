@@ -1,0 +1,112 @@
+"""Structured output that small models can keep: JSON mode, pydantic validation, bounded repair.
+
+`ask_structured` never raises on a malformed answer: after `attempts` tries it returns a result with `value=None`
+and every raw answer and error, so a run can skip one bad proposal and go on. Errors of the route itself (a server
+down, a budget reached) are not answers and propagate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from pydantic import BaseModel, ValidationError
+
+from idealprompt.prompts import structured as prompts
+from idealprompt.routes import json_mode
+
+T = TypeVar("T", bound=BaseModel)
+MAX_ERROR_CHARS = 400  # enough for the model to see what was wrong; more only fills a small context
+
+
+@dataclass
+class Structured(Generic[T]):
+    value: T | None
+    answers: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+
+def parse(text: str, schema: type[T]) -> T:
+    """The first JSON object in `text` (code fences and chatter around it allowed), validated against `schema`."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        raise ValueError("no JSON object found in the answer")
+    try:
+        return schema.model_validate_json(text[start : end + 1])
+    except ValidationError as e:
+        raise ValueError(_describe(e)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for err in error.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "the object"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _prepare(messages: list[BaseMessage], schema: type[BaseModel]) -> list[BaseMessage]:
+    instruction = prompts.FORMAT.format(schema=json.dumps(schema.model_json_schema()))
+    if messages and isinstance(messages[0], SystemMessage):
+        return [SystemMessage(f"{messages[0].text}\n\n{instruction}"), *messages[1:]]
+    return [SystemMessage(instruction), *messages]
+
+
+def ask_structured(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    schema: type[T],
+    *,
+    attempts: int = 3,
+    config: RunnableConfig | None = None,
+) -> Structured[T]:
+    bound = json_mode(model, schema.model_json_schema())
+    conversation = _prepare(messages, schema)
+    result: Structured[T] = Structured(value=None)
+    for _ in range(attempts):
+        answer = bound.invoke(conversation, config=config).text
+        if _accept(result, answer, schema):
+            break
+        conversation = [*conversation, AIMessage(answer), HumanMessage(_repair(result))]
+    return result
+
+
+async def aask_structured(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    schema: type[T],
+    *,
+    attempts: int = 3,
+    config: RunnableConfig | None = None,
+) -> Structured[T]:
+    bound = json_mode(model, schema.model_json_schema())
+    conversation = _prepare(messages, schema)
+    result: Structured[T] = Structured(value=None)
+    for _ in range(attempts):
+        answer = (await bound.ainvoke(conversation, config=config)).text
+        if _accept(result, answer, schema):
+            break
+        conversation = [*conversation, AIMessage(answer), HumanMessage(_repair(result))]
+    return result
+
+
+def _accept(result: Structured[T], answer: str, schema: type[T]) -> bool:
+    result.answers.append(answer)
+    try:
+        result.value = parse(answer, schema)
+        return True
+    except ValueError as e:
+        result.errors.append(str(e)[:MAX_ERROR_CHARS])
+        return False
+
+
+def _repair(result: Structured) -> str:
+    return prompts.REPAIR.format(error=result.errors[-1])

@@ -1,0 +1,1 @@
+"""LangChain tools that agents call: evaluate a prompt, retrieve priors, score style, check facts."""

@@ -1,0 +1,29 @@
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from idealprompt.cli import app, main
+
+runner = CliRunner()
+
+
+def test_models_prints_each_role_and_why(offline_settings):
+    result = runner.invoke(app, ["models", "--no-check"], env={"IDEALPROMPT_OLLAMA_HOST": "127.0.0.1:9"})
+    assert result.exit_code == 0, result.output
+    assert "embedded:qwen2.5-coder-1.5b" in result.output and "no OPENAI_API_KEY" in result.output
+
+
+def test_models_check_fails_with_the_reason(offline_settings):
+    env = {"IDEALPROMPT_SMALL": "ollama:qwen2.5:0.5b", "OLLAMA_HOST": "127.0.0.1:9", "IDEALPROMPT_LARGE": "ollama:x"}
+    result = runner.invoke(app, ["models"], env=env)
+    assert result.exit_code == 1 and "no Ollama server answers at" in result.output
+
+
+def test_bad_configuration_exits_with_a_message_not_a_traceback(offline_settings, tmp_path, monkeypatch, capsys):
+    (tmp_path / "bad.toml").write_text("treads = 2\n")
+    monkeypatch.setattr(sys, "argv", ["idealprompt", "--config", str(tmp_path / "bad.toml"), "models"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    assert "unknown setting 'treads'" in capsys.readouterr().err

@@ -1,0 +1,92 @@
+import hashlib
+import importlib.metadata
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from idealprompt import Session
+from idealprompt.errors import ChecksumError, ModelPackageError, RouteError
+from idealprompt.routes import Route, catalog, check, make_chat_model
+from tests.fakes import ScriptedChatModel
+
+# Two files of an installed package stand in for model parts: the real lookup, join and check, in milliseconds.
+PYTEST = importlib.metadata.version("pytest")
+PARTS = (catalog.Part("pytest", PYTEST, "pytest", "__init__.py"), catalog.Part("pytest", PYTEST, "pytest", "__main__.py"))
+
+
+def _package_bytes() -> bytes:
+    folder = Path(importlib.util.find_spec("pytest").submodule_search_locations[0])
+    return b"".join((folder / p.path).read_bytes() for p in PARTS)
+
+
+def _model(sha256: str, parts=PARTS, size: int | None = None) -> catalog.EmbeddedModel:
+    size = len(_package_bytes()) if size is None else size
+    return catalog.EmbeddedModel("tiny", "test parts", "MIT", parts, size, sha256)
+
+
+def test_parts_are_joined_in_order_and_verified(tmp_path):
+    data = _package_bytes()
+    model = _model(hashlib.sha256(data).hexdigest())
+    seen = []
+    path = catalog.gguf_path(model, tmp_path, progress=lambda done, total: seen.append((done, total)))
+    assert path.read_bytes() == data and path.name == model.filename
+    assert seen[-1] == (len(data), len(data))
+    assert catalog.gguf_path(model, tmp_path) == path  # verified once, then trusted
+
+
+def test_a_checksum_mismatch_names_the_model_and_leaves_nothing_behind(tmp_path):
+    with pytest.raises(ChecksumError, match=r"'tiny'.*expected .* sha256 0{64}.*--force"):
+        catalog.gguf_path(_model("0" * 64), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_model_package_says_how_to_install_it(tmp_path):
+    missing = (catalog.Part("idealprompt-no-such-part", "1.0", "idealprompt_no_such_part", "data/part01.bin"),)
+    with pytest.raises(ModelPackageError, match=r"idealprompt-no-such-part==1.0.*idealprompt models install tiny"):
+        catalog.gguf_path(_model("0" * 64, parts=missing), tmp_path)
+
+
+def test_a_wrong_package_version_is_refused(tmp_path):
+    wrong = (catalog.Part("pytest", "0.0.1", "pytest", "__init__.py"),)
+    with pytest.raises(ModelPackageError, match=f"needs pytest==0.0.1, but {PYTEST} is installed"):
+        catalog.gguf_path(_model("0" * 64, parts=wrong), tmp_path)
+
+
+def test_every_catalog_model_is_fully_pinned():
+    for model in catalog.CATALOG.values():
+        assert len(model.sha256) == 64 and model.size > 10_000_000
+        assert all(p.version and p.distribution for p in model.parts)
+    assert [p.path for p in catalog.lookup("qwen2.5-coder-1.5b").parts][-1] == "data/part22.bin"
+
+
+def test_unknown_embedded_model_lists_the_known_ones(offline_settings):
+    with pytest.raises(RouteError, match="qwen2.5-coder-0.5b"):
+        make_chat_model("embedded:gpt-5", offline_settings)
+
+
+def test_openai_route_without_key_or_server_says_what_to_set(offline_settings):
+    with pytest.raises(RouteError, match="needs OPENAI_API_KEY, or OPENAI_BASE_URL"):
+        make_chat_model("openai:gpt-4o-mini", offline_settings)
+
+
+def test_unreachable_servers_are_named(offline_settings):
+    with pytest.raises(RouteError, match="no Ollama server answers at http://127.0.0.1:9"):
+        check(Route("ollama:qwen2.5:0.5b"), offline_settings)
+    settings = offline_settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1"})
+    with pytest.raises(RouteError, match="http://127.0.0.1:9/v1 did not answer"):
+        check(Route("openai:any"), settings)
+
+
+def test_compatible_servers_get_max_tokens_their_way(offline_settings):
+    settings = offline_settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1", "max_tokens": 7})
+    model = make_chat_model("openai:local", settings)
+    assert model.max_tokens == 7 and model.extra_body == {"max_tokens": 7}
+
+
+def test_models_of_your_own_join_the_session(offline_settings):
+    session = Session(offline_settings, models={"large": ScriptedChatModel(script=["ok"])})
+    assert session.describe("large") == "custom:ScriptedChatModel"
+    assert session.describe("small") == "embedded:qwen2.5-coder-0.5b"
+    with pytest.raises(ValueError, match="unknown role"):
+        Session(offline_settings, models={"medium": ScriptedChatModel(script=[])})
