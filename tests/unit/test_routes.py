@@ -7,12 +7,16 @@ import pytest
 
 from idealprompt import Session
 from idealprompt.errors import ChecksumError, ModelPackageError, RouteError
+from idealprompt.packaged import PackagedFile
 from idealprompt.routes import Route, catalog, check, make_chat_model
 from tests.fakes import ScriptedChatModel
 
 # Two files of an installed package stand in for model parts: the real lookup, join and check, in milliseconds.
 PYTEST = importlib.metadata.version("pytest")
-PARTS = (catalog.Part("pytest", PYTEST, "pytest", "__init__.py"), catalog.Part("pytest", PYTEST, "pytest", "__main__.py"))
+PARTS = (
+    PackagedFile("pytest", PYTEST, "pytest", "__init__.py"),
+    PackagedFile("pytest", PYTEST, "pytest", "__main__.py"),
+)
 
 
 def _package_bytes() -> bytes:
@@ -42,13 +46,13 @@ def test_a_checksum_mismatch_names_the_model_and_leaves_nothing_behind(tmp_path)
 
 
 def test_a_missing_model_package_says_how_to_install_it(tmp_path):
-    missing = (catalog.Part("idealprompt-no-such-part", "1.0", "idealprompt_no_such_part", "data/part01.bin"),)
+    missing = (PackagedFile("idealprompt-no-such-part", "1.0", "idealprompt_no_such_part", "data/part01.bin"),)
     with pytest.raises(ModelPackageError, match=r"idealprompt-no-such-part==1.0.*idealprompt models install tiny"):
         catalog.gguf_path(_model("0" * 64, parts=missing), tmp_path)
 
 
 def test_a_wrong_package_version_is_refused(tmp_path):
-    wrong = (catalog.Part("pytest", "0.0.1", "pytest", "__init__.py"),)
+    wrong = (PackagedFile("pytest", "0.0.1", "pytest", "__init__.py"),)
     with pytest.raises(ModelPackageError, match=f"needs pytest==0.0.1, but {PYTEST} is installed"):
         catalog.gguf_path(_model("0" * 64, parts=wrong), tmp_path)
 
