@@ -21,6 +21,11 @@ from idealprompt.session import Session
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 models_app = typer.Typer(help="The routes in force per role, and the embedded models.")
 app.add_typer(models_app, name="models")
+priors_app = typer.Typer(help="The optimisation priors in the memory.", no_args_is_help=True)
+app.add_typer(priors_app, name="priors")
+MemoryOption = Annotated[
+    Path | None, typer.Option("--memory", help="the memory folder (default: the `memory` setting, IDEALPROMPT_MEMORY)")
+]
 out = Console()
 err = Console(stderr=True)
 
@@ -141,6 +146,81 @@ def demo(
     if final.get("stopped"):
         err.print(f"[yellow]stopped early[/]: {final['stopped']}")
     _print_ledger(session)
+
+
+def _memory(path: Path | None):
+    from idealprompt.memory import Memory
+
+    return Memory.open(path)
+
+
+@priors_app.command("list")
+def priors_list(memory: MemoryOption = None):
+    """Every prior: task, target model, size, and its strategies by mean gain."""
+    store = _memory(memory)
+    table = Table("id", "task", "model", "examples", "top strategies (mean gain)", "created")
+    for p in store.priors.all():
+        top = sorted(p.strategies, key=lambda s: -s.mean_gain)[:3]
+        table.add_row(p.id[:12], p.task.name or p.task.description[:40], p.model, str(p.dataset_size),
+                      ", ".join(f"{s.strategy} {s.mean_gain:+.3f}" for s in top), f"{p.created:%Y-%m-%d}")
+    out.print(table)
+
+
+@priors_app.command("search")
+def priors_search(
+    query: Annotated[str, typer.Argument(help="a task description")],
+    model: Annotated[str | None, typer.Option(help="only priors of this target model route")] = None,
+    k: Annotated[int, typer.Option("-k", help="how many priors")] = 5,
+    memory: MemoryOption = None,
+):
+    """The priors of the most similar tasks, and the strategies they recommend."""
+    from idealprompt.memory import rank_strategies
+
+    found = _memory(memory).priors.search(query, model=model, k=k)
+    table = Table("similarity", "id", "task", "model")
+    for f in found:
+        table.add_row(f"{f.similarity:.3f}", f.prior.id[:12], f.prior.task.description, f.prior.model)
+    out.print(table)
+    ranking = Table("strategy", "score", "support", title="strategies for this task")
+    for s in rank_strategies(found):
+        ranking.add_row(s.strategy, f"{s.score:+.4f}", str(s.support))
+    out.print(ranking)
+
+
+@priors_app.command("show")
+def priors_show(prior_id: Annotated[str, typer.Argument(metavar="ID")], memory: MemoryOption = None):
+    """One prior, whole, as JSON."""
+    out.print_json(_memory(memory).priors.get(_full_id(prior_id, memory)).model_dump_json())
+
+
+@priors_app.command("export")
+def priors_export(file: Annotated[Path, typer.Argument(help="a JSON Lines file to write")], memory: MemoryOption = None):
+    """Write every prior to a JSON Lines file, to share with another machine or team."""
+    out.print(f"exported {_memory(memory).priors.export(file)} priors to {file}")
+
+
+@priors_app.command("import")
+def priors_import(file: Annotated[Path, typer.Argument(help="a JSON Lines file from `export`")], memory: MemoryOption = None):
+    """Add the priors of a JSON Lines file; a prior with an id already stored is replaced."""
+    out.print(f"imported {_memory(memory).priors.import_file(file)} priors from {file}")
+
+
+@priors_app.command("delete")
+def priors_delete(prior_id: Annotated[str, typer.Argument(metavar="ID")], memory: MemoryOption = None):
+    """Delete one prior."""
+    full = _full_id(prior_id, memory)
+    _memory(memory).priors.delete(full)
+    out.print(f"deleted {full}")
+
+
+def _full_id(prefix: str, memory: Path | None) -> str:
+    """An id from its first characters, as `list` shows them."""
+    from idealprompt.errors import MemoryStoreError
+
+    matches = [p.id for p in _memory(memory).priors.all() if p.id.startswith(prefix)]
+    if len(matches) != 1:
+        raise MemoryStoreError(f"{len(matches) or 'no'} priors have an id starting with {prefix!r}")
+    return matches[0]
 
 
 def _print_ledger(session: Session) -> None:

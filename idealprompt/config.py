@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Optional SQLite replay cache of model calls.
     replay_cache: Path | None = None
 
+    # The vector memory (priors and style exemplars).
+    memory: Path = Field(default_factory=lambda: platformdirs.user_data_path("idealprompt") / "memory")
+
     @field_validator("large", "small")
     @classmethod
     def _route_shape(cls, value: str | None) -> str | None:

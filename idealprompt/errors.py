@@ -23,3 +23,7 @@ class ChecksumError(RouteError):
 
 class BudgetExhausted(IdealpromptError):
     """A run reached one of its hard budgets; runs catch it and stop cleanly with what they have."""
+
+
+class MemoryStoreError(IdealpromptError):
+    """The memory store cannot be opened or read, a record is missing, or a file to import is malformed."""
