@@ -26,6 +26,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/models.py
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(VENV)

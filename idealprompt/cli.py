@@ -148,10 +148,11 @@ def demo(
     _print_ledger(session)
 
 
-def _memory(path: Path | None):
+def _memory(path: Path | None, *, create: bool = False):
+    """The memory store; only commands that write may create it (a mistyped --memory should not look empty)."""
     from idealprompt.memory import Memory
 
-    return Memory.open(path)
+    return Memory.open(path, create=create)
 
 
 @priors_app.command("list")
@@ -202,7 +203,7 @@ def priors_export(file: Annotated[Path, typer.Argument(help="a JSON Lines file t
 @priors_app.command("import")
 def priors_import(file: Annotated[Path, typer.Argument(help="a JSON Lines file from `export`")], memory: MemoryOption = None):
     """Add the priors of a JSON Lines file; a prior with an id already stored is replaced."""
-    out.print(f"imported {_memory(memory).priors.import_file(file)} priors from {file}")
+    out.print(f"imported {_memory(memory, create=True).priors.import_file(file)} priors from {file}")
 
 
 @priors_app.command("delete")

@@ -29,13 +29,14 @@ class Memory:
         self.exemplars = ExemplarMemory(store.collection("exemplars"), embed, where)
 
     @classmethod
-    def open(cls, path: Path | str | None = None) -> Memory:
-        """The store at `path`, or at the configured `memory` setting (IDEALPROMPT_MEMORY)."""
+    def open(cls, path: Path | str | None = None, *, create: bool = True) -> Memory:
+        """The store at `path`, or at the configured `memory` setting (IDEALPROMPT_MEMORY); a missing folder
+        is a new, empty store unless `create` is false."""
         if path is None:
             from idealprompt.config import load_settings
 
             path = load_settings().memory
-        return cls(open_store(path, schema=SCHEMA_VERSION))
+        return cls(open_store(path, schema=SCHEMA_VERSION, create=create))
 
     def close(self) -> None:
         self.store.close()

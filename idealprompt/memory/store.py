@@ -52,10 +52,12 @@ _stores: dict[Path, ChromaStore] = {}
 _stores_lock = threading.Lock()
 
 
-def open_store(path: Path | str, schema: int) -> ChromaStore:
+def open_store(path: Path | str, schema: int, *, create: bool = True) -> ChromaStore:
     """The process's one store for a folder: Chroma shares one client per folder within a process, and only
     the last holder's close drops a stale index, so two stores on one folder could not reload."""
     key = Path(path).expanduser().absolute()
+    if not create and not key.exists():
+        raise MemoryStoreError(f"no memory store at {key}: nothing was written there yet (check --memory)")
     with _stores_lock:
         if key not in _stores:
             _stores[key] = ChromaStore(key, schema)

@@ -154,6 +154,12 @@ def test_bad_store_paths_are_named(tmp_path):
         len(Memory.open(garbage).priors)
 
 
+def test_reading_a_missing_store_is_an_error_when_asked(tmp_path):
+    with pytest.raises(MemoryStoreError, match=f"no memory store at {tmp_path / 'typo'}"):
+        Memory.open(tmp_path / "typo", create=False)
+    assert not (tmp_path / "typo").exists()
+
+
 def test_a_store_from_a_newer_idealprompt_is_refused(tmp_path):
     client = chromadb.PersistentClient(path=str(tmp_path), settings=Settings(anonymized_telemetry=False))
     client.create_collection("priors", embedding_function=None, metadata={"idealprompt_schema": 99})

@@ -52,3 +52,11 @@ def test_priors_commands(memory, tmp_path):
     assert deleted.exit_code == 0 and len(memory.priors) == 1
     imported = runner.invoke(app, ["priors", "import", str(tmp_path / "p.jsonl"), *where])
     assert imported.exit_code == 0 and len(memory.priors) == 2
+    fresh = runner.invoke(app, ["priors", "import", str(tmp_path / "p.jsonl"), "--memory", str(tmp_path / "new")])
+    assert fresh.exit_code == 0 and "imported 2" in fresh.output
+
+
+def test_reading_commands_do_not_create_a_store(tmp_path):
+    listed = runner.invoke(app, ["priors", "list", "--memory", str(tmp_path / "typo")])
+    assert listed.exit_code != 0 and "no memory store at" in str(listed.exception)
+    assert not (tmp_path / "typo").exists()
