@@ -53,11 +53,30 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _prepare(messages: list[BaseMessage], schema: type[BaseModel]) -> list[BaseMessage]:
-    instruction = prompts.FORMAT.format(schema=json.dumps(schema.model_json_schema()))
-    if messages and isinstance(messages[0], SystemMessage):
-        return [SystemMessage(f"{messages[0].text}\n\n{instruction}"), *messages[1:]]
-    return [SystemMessage(instruction), *messages]
+class _Dialogue(Generic[T]):
+    """The conversation of one structured request: the schema instruction, then each answer and its repair."""
+
+    def __init__(self, model: BaseChatModel, messages: list[BaseMessage], schema: type[T]):
+        self.schema = schema
+        self.bound = json_mode(model, schema.model_json_schema())
+        instruction = prompts.FORMAT.format(schema=json.dumps(schema.model_json_schema()))
+        if messages and isinstance(messages[0], SystemMessage):
+            self.conversation = [SystemMessage(f"{messages[0].text}\n\n{instruction}"), *messages[1:]]
+        else:
+            self.conversation = [SystemMessage(instruction), *messages]
+        self.result: Structured[T] = Structured(value=None)
+
+    def take(self, answer: str) -> bool:
+        """Whether `answer` validated; if not, the conversation now asks for a repair."""
+        self.result.answers.append(answer)
+        try:
+            self.result.value = parse(answer, self.schema)
+            return True
+        except ValueError as e:
+            self.result.errors.append(str(e)[:MAX_ERROR_CHARS])
+        repair = prompts.REPAIR.format(error=self.result.errors[-1])
+        self.conversation = [*self.conversation, AIMessage(answer), HumanMessage(repair)]
+        return False
 
 
 def ask_structured(
@@ -68,15 +87,11 @@ def ask_structured(
     attempts: int = 3,
     config: RunnableConfig | None = None,
 ) -> Structured[T]:
-    bound = json_mode(model, schema.model_json_schema())
-    conversation = _prepare(messages, schema)
-    result: Structured[T] = Structured(value=None)
+    dialogue = _Dialogue(model, messages, schema)
     for _ in range(attempts):
-        answer = bound.invoke(conversation, config=config).text
-        if _accept(result, answer, schema):
+        if dialogue.take(dialogue.bound.invoke(dialogue.conversation, config=config).text):
             break
-        conversation = [*conversation, AIMessage(answer), HumanMessage(_repair(result))]
-    return result
+    return dialogue.result
 
 
 async def aask_structured(
@@ -87,26 +102,8 @@ async def aask_structured(
     attempts: int = 3,
     config: RunnableConfig | None = None,
 ) -> Structured[T]:
-    bound = json_mode(model, schema.model_json_schema())
-    conversation = _prepare(messages, schema)
-    result: Structured[T] = Structured(value=None)
+    dialogue = _Dialogue(model, messages, schema)
     for _ in range(attempts):
-        answer = (await bound.ainvoke(conversation, config=config)).text
-        if _accept(result, answer, schema):
+        if dialogue.take((await dialogue.bound.ainvoke(dialogue.conversation, config=config)).text):
             break
-        conversation = [*conversation, AIMessage(answer), HumanMessage(_repair(result))]
-    return result
-
-
-def _accept(result: Structured[T], answer: str, schema: type[T]) -> bool:
-    result.answers.append(answer)
-    try:
-        result.value = parse(answer, schema)
-        return True
-    except ValueError as e:
-        result.errors.append(str(e)[:MAX_ERROR_CHARS])
-        return False
-
-
-def _repair(result: Structured) -> str:
-    return prompts.REPAIR.format(error=result.errors[-1])
+    return dialogue.result
