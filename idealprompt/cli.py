@@ -26,8 +26,8 @@ app.add_typer(priors_app, name="priors")
 MemoryOption = Annotated[
     Path | None, typer.Option("--memory", help="the memory folder (default: the `memory` setting, IDEALPROMPT_MEMORY)")
 ]
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # long paths and routes stay whole, to be copied
+err = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
@@ -69,12 +69,12 @@ def models(ctx: typer.Context, check_routes: Annotated[bool, typer.Option("--che
     for role in ROLES:
         route = resolve(role, settings)
         out.print(f"[bold]{role:<6}[/] {route.spec}")
-        out.print(f"       why     {route.reason}", soft_wrap=True)
+        out.print(f"       why     {route.reason}")
         if check_routes:
             try:
-                out.print(f"       status  [green]ok[/]: {check(route, settings)}", soft_wrap=True)
+                out.print(f"       status  [green]ok[/]: {check(route, settings)}")
             except IdealpromptError as e:
-                out.print(f"       status  [red]unreachable[/]: {e}", soft_wrap=True)
+                out.print(f"       status  [red]unreachable[/]: {e}")
                 failed = True
     if failed:
         raise typer.Exit(1)
@@ -104,7 +104,7 @@ def chat(
     session = _session()
     err.print(f"[dim]{role} -> {session.route(role).spec}[/]")
     for chunk in session.model(role).stream(text):
-        out.print(chunk.text, end="", soft_wrap=True)
+        out.print(chunk.text, end="")
     out.print()
     _print_ledger(session)
 
@@ -131,7 +131,7 @@ def demo(
         if mode == "messages":
             chunk, meta = data
             if meta.get("langgraph_node") == "write":
-                out.print(chunk.text, end="", soft_wrap=True)
+                out.print(chunk.text, end="")
             continue
         for node, update in data.items():
             final.update(update or {})
