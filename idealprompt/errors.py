@@ -27,3 +27,8 @@ class BudgetExhausted(IdealpromptError):
 
 class MemoryStoreError(IdealpromptError):
     """The memory store cannot be opened or read, a record is missing, or a file to import is malformed."""
+
+
+class TaskError(IdealpromptError):
+    """A task file or its data is malformed; the message names the file and field (and line where there is one)."""
+
