@@ -27,3 +27,11 @@ def test_bad_configuration_exits_with_a_message_not_a_traceback(offline_settings
         main()
     assert exited.value.code == 2
     assert "unknown setting 'treads'" in capsys.readouterr().err
+
+
+def test_a_bad_task_file_is_named_before_any_model_runs(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ndescription: y\nseed_prompt: z\nlabels: [a, b]\ndata: {format: inline, examples: []}\n")
+    result = runner.invoke(app, ["warmup", str(bad), "--memory", str(tmp_path / "m")])
+    assert result.exit_code != 0 and f"{bad}: field 'split': required" in str(result.exception)
+    assert not (tmp_path / "m").exists()  # checked before anything was opened or written

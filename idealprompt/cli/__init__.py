@@ -1,0 +1,38 @@
+"""The `idealprompt` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from idealprompt.cli import models, priors, warmup
+from idealprompt.cli.common import err
+from idealprompt.config import CONFIG_ENV
+from idealprompt.errors import IdealpromptError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app.add_typer(models.app, name="models")
+app.add_typer(priors.app, name="priors")
+app.command()(models.chat)
+app.command()(models.demo)
+app.command()(warmup.warmup)
+
+
+@app.callback()
+def _global(
+    config: Annotated[Path | None, typer.Option(help="a settings file instead of ./idealprompt.toml")] = None,
+):
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config)
+
+
+def main() -> None:
+    try:
+        app()
+    except IdealpromptError as e:
+        err.print(f"[red]error[/]: {e}")
+        sys.exit(2)

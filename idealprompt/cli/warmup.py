@@ -1,0 +1,115 @@
+"""`idealprompt warmup TASK...`: IDEAL's reinforcement warm-up, writing what it learns to memory as priors."""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from langgraph.checkpoint.sqlite import SqliteSaver
+from rich.table import Table
+
+from idealprompt.cli.common import AssemblyProgress, MemoryOption, err, open_memory, out, print_ledger
+from idealprompt.accounting import Budget
+from idealprompt.config import load_settings
+from idealprompt.graphs.context import Optimization
+from idealprompt.graphs.warmup import build_warmup_graph
+from idealprompt.memory.records import StrategyStats
+from idealprompt.search.tree import SearchOptions, StrategyTree
+from idealprompt.session import Session
+from idealprompt.strategies import StrategyPool
+from idealprompt.tasks import load_task
+
+
+def warmup(
+    tasks: Annotated[list[Path], typer.Argument(help="task files (YAML or JSON)", metavar="TASK...")],
+    budget: Annotated[int, typer.Option(help="small-model calls per task")] = 300,
+    large_tokens: Annotated[int | None, typer.Option(help="large-model tokens per task (default: no limit)")] = None,
+    depth: Annotated[int, typer.Option(help="strategies in a row at most")] = 3,
+    width: Annotated[int, typer.Option(help="children per node before the search goes deeper")] = 3,
+    minibatch: Annotated[int, typer.Option(help="training examples each prompt is scored on")] = 20,
+    exploration: Annotated[float, typer.Option(help="UCT exploration weight")] = 1.0,
+    iterations: Annotated[int | None, typer.Option(help="expansions at most (default: until budget or tree end)")] = None,
+    seed: Annotated[int, typer.Option(help="orders the strategies not ranked by priors")] = 0,
+    strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="where trees and checkpoints are written")] = Path("runs/warmup"),
+    memory: MemoryOption = None,
+):
+    """Search strategy sequences for each task (UCT), print the strategies by mean gain, and store the priors."""
+    loaded = [load_task(path) for path in tasks]  # every file is checked before any model runs
+    pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
+    options = SearchOptions(max_depth=depth, width=width, minibatch=minibatch, exploration=exploration,
+                            iterations=iterations, seed=seed)
+    store = open_memory(memory, create=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    trees = []
+    with SqliteSaver.from_conn_string(str(out_dir / "checkpoints.sqlite")) as checkpointer:
+        graph = build_warmup_graph(checkpointer)
+        for task in loaded:
+            session = Session(load_settings(), budget=Budget(small_calls=budget, large_tokens=large_tokens),
+                              progress=AssemblyProgress())
+            run = Optimization(session, task, pool, memory=store)
+            thread = f"warmup-{task.name}-{uuid.uuid4().hex[:8]}"
+            err.print(f"[bold]{task.name}[/]: {len(task.train)} training examples, small {session.describe('small')}, "
+                      f"large {session.describe('large')}, budget {budget} small-model calls")
+            final = _run(graph, run, options, thread)
+            tree = StrategyTree.model_validate(final["tree"])
+            path = out_dir / f"{task.name}.tree.json"
+            path.write_text(tree.model_dump_json(indent=2))
+            best = tree.best()
+            out.print(f"[bold]{task.name}[/]: seed prompt {tree.root.reward:.3f}, best {best.reward:.3f} "
+                      f"({' > '.join(tree.strategies_of(best)) or 'the seed prompt'}); stopped: {final.get('stopped')}")
+            out.print(_strategy_table(tree.strategy_stats(), f"strategies on {task.name}, by mean gain"))
+            out.print(f"tree: {path}; trace: thread {thread} in {out_dir / 'checkpoints.sqlite'}")
+            if final.get("prior_id"):
+                out.print(f"prior {final['prior_id']} written to {store.store.path}")
+            print_ledger(session)
+            trees.append(tree)
+    if len(trees) > 1:
+        out.print(_strategy_table(_pooled(trees), f"strategies over {len(trees)} tasks, by mean gain"))
+
+
+def _run(graph, run: Optimization, options: SearchOptions, thread: str) -> dict:
+    """Stream the search, one line per scored prompt, and return the final state."""
+    config = {"configurable": {"thread_id": thread}}
+    pending = None
+    for update in graph.stream({"options": options.model_dump()}, config, context=run, stream_mode="updates"):
+        for node, values in update.items():
+            values = values or {}
+            for note in values.get("notes", []):
+                err.print(f"  [yellow]note[/]: {note}")
+            if "pending" in values and values["pending"] is not None:
+                pending = values["pending"]
+            if node == "evaluate" and "tree" in values and pending is not None:
+                tree = StrategyTree.model_validate(values["tree"])
+                scored = tree.node(pending)
+                gain = "" if scored.parent is None else f" ({tree.gain(scored):+.3f})"
+                path = " > ".join(tree.strategies_of(scored)) or "seed prompt"
+                calls = run.session.ledger.snapshot().get("small", {}).get("calls", 0)
+                err.print(f"  #{scored.id:<3} {path}: {scored.reward:.3f}{gain}   [dim]{calls} small-model calls[/]")
+    return graph.get_state(config).values
+
+
+def _strategy_table(stats: list[StrategyStats], title: str) -> Table:
+    table = Table("strategy", "visits", "mean reward", "mean gain", title=title)
+    for s in stats:
+        table.add_row(s.strategy, str(s.visits), f"{s.mean_reward:.3f}", f"{s.mean_gain:+.3f}")
+    return table
+
+
+def _pooled(trees: list[StrategyTree]) -> list[StrategyStats]:
+    """Each strategy's statistics over several trees: visits summed, means averaged over the tasks (each task counts once)."""
+    by_name: dict[str, list[StrategyStats]] = defaultdict(list)
+    for tree in trees:
+        for s in tree.strategy_stats():
+            by_name[s.strategy].append(s)
+    pooled = [
+        StrategyStats(strategy=name, visits=sum(s.visits for s in stats),
+                      mean_reward=statistics.fmean(s.mean_reward for s in stats),
+                      mean_gain=statistics.fmean(s.mean_gain for s in stats))
+        for name, stats in by_name.items()
+    ]
+    return sorted(pooled, key=lambda s: (-s.mean_gain, s.strategy))
