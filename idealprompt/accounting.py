@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -121,6 +122,18 @@ class Ledger:
         """Plain numbers per role, for traces, results and tables."""
         with self._lock:
             return {role: asdict(u) | {"tokens": u.tokens} for role, u in sorted(self.usage.items())}
+
+
+class _QuietRefusals(logging.Filter):
+    """LangChain logs every exception a callback raises as a warning, then re-raises it. A budget refusal is how
+    a run is meant to stop (the caller catches it), so logging it would only print noise, once per queued call."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (args and args[0] == _Meter.__name__ and str(args[-1]).startswith(BudgetExhausted.__name__))
+
+
+logging.getLogger("langchain_core.callbacks.manager").addFilter(_QuietRefusals())
 
 
 class _Meter(BaseCallbackHandler):

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(512, gt=0)
     seed: int = 0
     timeout: float = Field(120.0, gt=0, description="seconds per request to a server")
+    concurrency: int = Field(4, ge=1, description="requests in flight at once to a server route")
 
     # The embedded runtime (llama.cpp).
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1, gt=0)

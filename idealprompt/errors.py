@@ -32,3 +32,6 @@ class MemoryStoreError(IdealpromptError):
 class TaskError(IdealpromptError):
     """A task file or its data is malformed; the message names the file and field (and line where there is one)."""
 
+
+class StrategyError(IdealpromptError):
+    """A strategy or a strategy file is malformed, or a strategy is not in the pool; the message names which."""

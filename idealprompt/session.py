@@ -46,6 +46,12 @@ class Session:
         model = self._models.get(role)
         return model.name if model is not None and model.name else self.route(role).spec
 
+    def concurrency(self, role: str) -> int:
+        """How many requests to send a role's model at once: servers take several, an in-process model one."""
+        if self.describe(role).startswith("embedded:"):
+            return 1  # llama.cpp decodes one sequence at a time; queued threads would only add overhead
+        return self.settings.concurrency
+
     def model(self, role: str) -> BaseChatModel:
         """The chat model of a role; built on first use."""
         self._check_role(role)

@@ -164,6 +164,34 @@ def _ollama_serves(served: list[str], model: str) -> bool:
     return model in served or f"{model}:latest" in served
 
 
+def limit_tokens(model: BaseChatModel, max_tokens: int) -> BaseChatModel:
+    """A copy of `model` (its callbacks and cache kept) that answers with at most `max_tokens` tokens."""
+    from langchain_ollama import ChatOllama
+    from langchain_openai import ChatOpenAI
+
+    from idealprompt.routes.embedded import EmbeddedChatModel
+
+    if isinstance(model, EmbeddedChatModel):
+        return model.model_copy(update={"max_tokens": max_tokens})
+    if isinstance(model, ChatOllama):
+        return model.model_copy(update={"num_predict": max_tokens})
+    if isinstance(model, ChatOpenAI):
+        extra = {"max_tokens": max_tokens} if model.openai_api_base else None  # as in make_chat_model
+        return model.model_copy(update={"max_tokens": max_tokens, "extra_body": extra})
+    return model  # a model of the caller's: its own settings hold
+
+
+def accepts_images(model: BaseChatModel) -> bool:
+    """Whether images may be sent to `model` as message content parts.
+
+    No embedded model sees images (no vision GGUF ships in a registry package). Servers are trusted to serve a
+    vision model when asked for one; one that cannot answers with an error that names the model.
+    """
+    from idealprompt.routes.embedded import EmbeddedChatModel
+
+    return not isinstance(model, EmbeddedChatModel)
+
+
 def json_mode(model: BaseChatModel, schema: dict) -> BaseChatModel:
     """`model` bound to answer in JSON, as strictly as its provider allows; validation happens on our side anyway."""
     from langchain_ollama import ChatOllama

@@ -95,3 +95,10 @@ def test_streamed_calls_are_metered(offline_settings):
     text = "".join(chunk.text for chunk in session.model("small").stream("hi"))
     assert text == "streamed answer"
     assert session.ledger.snapshot()["small"]["completion_tokens"] == count_tokens("streamed answer")
+
+
+def test_a_budget_refusal_is_not_logged_as_a_callback_error(offline_settings, caplog):
+    model = Session(offline_settings, budget=Budget(small_calls=0), models={"small": ScriptedChatModel(script=[])})
+    with pytest.raises(BudgetExhausted):
+        model.model("small").invoke("hello")
+    assert not [r for r in caplog.records if "BudgetExhausted" in r.getMessage()]

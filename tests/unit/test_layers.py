@@ -10,16 +10,19 @@ RANKS = {
     "config": 1,
     "packaged": 1,
     "prompts": 1,
+    "tasks": 1,
     "routes": 2,
+    "strategies": 2,
     "accounting": 3,
     "cache": 3,
     "structured": 3,
     "session": 4,
     "memory": 5,
-    "tools": 6,
-    "agents": 7,
-    "graphs": 8,
-    "cli": 9,
+    "search": 6,
+    "tools": 7,
+    "agents": 8,
+    "graphs": 9,
+    "cli": 10,
 }
 ROOT = Path(idealprompt.__file__).parent
 

@@ -1,0 +1,52 @@
+"""The optimizer agent: the large model rewrites a prompt by applying one strategy of the pool.
+
+It sees the task's description and output space, a few training examples with their answers (to ground glossaries,
+rules and demonstrations in real inputs), the current prompt and the strategy. It answers in JSON (one field, the
+new prompt), which small large-models keep reliably under a grammar; an unusable answer is no rewrite, not a crash.
+"""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from idealprompt.prompts import optimizer as prompts
+from idealprompt.strategies import Strategy
+from idealprompt.structured import ask_structured
+from idealprompt.tasks import Example, Task
+
+EXAMPLE_CHARS = 600  # a long input is cut: the optimizer needs its gist, and the context is shared with the prompt
+
+
+class Rewrite(BaseModel):
+    prompt: str = Field(description="the complete new prompt")
+
+
+def rewrite_messages(prompt: str, strategy: Strategy, task: Task, examples: list[Example]) -> list:
+    if task.answer == "label":
+        output_space = prompts.LABELS.format(labels=", ".join(task.labels))
+    else:
+        output_space = prompts.NUMBER if task.answer == "number" else prompts.TEXT
+    shown = "\n".join(prompts.EXAMPLE.format(input=e.text[:EXAMPLE_CHARS], target=e.target) for e in examples)
+    user = prompts.APPLY.format(description=task.description, output_space=output_space, examples=shown,
+                                prompt=prompt, summary=strategy.summary, instruction=strategy.instruction)
+    return [SystemMessage(prompts.SYSTEM), HumanMessage(user)]
+
+
+def apply_strategy(
+    model: BaseChatModel, *, prompt: str, strategy: Strategy, task: Task, examples: list[Example]
+) -> str | None:
+    """The prompt rewritten by `strategy`, or None when the model gave no usable, different prompt."""
+    answer = ask_structured(model, rewrite_messages(prompt, strategy, task, examples), Rewrite)
+    new = _unwrapped(answer.value.prompt) if answer.ok else ""
+    return new if new and new != prompt.strip() else None
+
+
+def _unwrapped(text: str) -> str:
+    """The prompt without the delimiters it was shown in, which models tend to copy."""
+    text = text.strip()
+    for start, end in (("<prompt>", "</prompt>"), ("<<<", ">>>"), ('"', '"')):
+        if text.startswith(start) and text.endswith(end) and len(text) > len(start) + len(end):
+            text = text[len(start) : -len(end)].strip()
+    return text.removeprefix("<prompt>").removesuffix("</prompt>").strip()

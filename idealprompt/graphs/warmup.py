@@ -1,0 +1,166 @@
+"""IDEAL Stage 1, the Reinforcement Warm-up Strategy: a UCT search over sequences of strategies.
+
+    prepare -> evaluate (the seed prompt) -> select -> expand -> evaluate -> select -> ... -> remember
+
+`select` descends the strategy tree by UCT to a node that may still grow and picks its next untried strategy
+(strategies that priors from memory favour come first); `expand` has the optimizer agent (large model) apply it;
+`evaluate` scores the new prompt on a fixed minibatch of training examples with the small model and backs the
+reward up the tree. The search ends when the budget (small-model calls, large-model tokens), the iteration limit
+or the tree is exhausted; `remember` then writes the tree's statistics to memory as a prior. The tree is part of
+the state (as JSON: checkpoints stay readable by any tool, and no class of ours needs registering with a
+checkpointer's deserializer), so every step is checkpointed and a stopped run resumes where it was.
+"""
+
+from __future__ import annotations
+
+import operator
+import random
+from typing import Annotated, TypedDict
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from idealprompt.agents.optimizer import apply_strategy
+from idealprompt.errors import BudgetExhausted
+from idealprompt.graphs.context import Optimization
+from idealprompt.memory import Prior, rank_strategies
+from idealprompt.search.tree import SearchOptions, StrategyTree
+from idealprompt.tasks import Example
+
+SHOWN_TO_OPTIMIZER = 4  # training examples the optimizer sees: enough to ground a rule, few enough to fit
+PRIORS_CONSULTED = 5
+
+
+# --- state -------------------------------------------------------------------------------------------------------
+class WarmupState(TypedDict, total=False):
+    options: dict  # SearchOptions as JSON; the defaults when not given
+    tree: dict  # the StrategyTree as JSON
+    order: list[str]  # the applicable strategies, most promising first
+    chosen: list  # [node id, strategy] that `select` picked for `expand`
+    pending: int | None  # the node `evaluate` scores next
+    expansions: int
+    stopped: str  # why the search ended
+    prior_id: str  # the prior written to memory, if any
+    notes: Annotated[list[str], operator.add]
+
+
+# --- nodes -------------------------------------------------------------------------------------------------------
+def prepare(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
+    run, options = runtime.context, SearchOptions.model_validate(state.get("options") or {})
+    task = run.task
+    applicable = run.pool.applicable(labels=bool(task.labels), images=any(e.images for e in task.train))
+    order = applicable.copy()
+    random.Random(options.seed).shuffle(order)
+    notes = []
+    if run.memory is not None:
+        ranked = rank_strategies(run.memory.priors.search(run.descriptor(), k=PRIORS_CONSULTED))
+        favoured = [s.strategy for s in ranked if s.score > 0 and s.strategy in applicable]
+        order = favoured + [s for s in order if s not in favoured]
+        if favoured:
+            notes.append(f"priors from memory put first: {', '.join(favoured)}")
+    tree = StrategyTree.start(task.seed_prompt, options)
+    return {"tree": _json(tree), "order": order, "pending": tree.root.id, "expansions": 0, "notes": notes}
+
+
+def evaluate(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
+    run, tree = runtime.context, StrategyTree.model_validate(state["tree"])
+    node = tree.node(state["pending"])
+    try:
+        result = run.evaluator.evaluate(node.prompt, minibatch(run, tree.options))
+    except BudgetExhausted as e:
+        return {"stopped": str(e), "pending": None}
+    tree.backup(node, result.score)
+    return {"tree": _json(tree), "pending": None}
+
+
+def select(state: WarmupState) -> WarmupState:
+    tree = StrategyTree.model_validate(state["tree"])
+    if tree.options.iterations is not None and state["expansions"] >= tree.options.iterations:
+        return {"stopped": f"{tree.options.iterations} expansions done"}
+    choice = tree.select(state["order"])
+    if choice is None:
+        return {"stopped": "every strategy sequence within the depth and width limits was tried"}
+    node, strategy = choice
+    return {"chosen": [node.id, strategy]}
+
+
+def expand(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
+    run, tree = runtime.context, StrategyTree.model_validate(state["tree"])
+    node_id, strategy = state["chosen"]
+    parent = tree.node(node_id)
+    try:
+        prompt = apply_strategy(run.session.model("large"), prompt=parent.prompt, strategy=run.pool[strategy],
+                                task=run.task, examples=showcase(run.task.train, SHOWN_TO_OPTIMIZER))
+    except BudgetExhausted as e:
+        return {"stopped": str(e)}
+    update: WarmupState = {"expansions": state["expansions"] + 1}
+    if prompt is None:
+        tree.mark_failed(parent, strategy)
+        path = " > ".join([*tree.strategies_of(parent), strategy])
+        return update | {"tree": _json(tree), "notes": [f"{path}: the optimizer gave no new prompt"]}
+    child = tree.add_child(parent, strategy, prompt)
+    return update | {"tree": _json(tree), "pending": child.id}
+
+
+def remember(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
+    run, tree = runtime.context, StrategyTree.model_validate(state["tree"])
+    stats = tree.strategy_stats()
+    if run.memory is None or not stats:
+        return {"notes": [] if run.memory is None else ["no strategy was evaluated: no prior written"]}
+    prior = Prior(task=run.descriptor(), model=run.target, strategies=stats, best_paths=tree.best_paths(),
+                  dataset_size=len(run.task.train))
+    run.memory.priors.add(prior)
+    return {"prior_id": prior.id}
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+def _json(tree: StrategyTree) -> dict:
+    return tree.model_dump(mode="json")
+
+
+def minibatch(run: Optimization, options: SearchOptions) -> list[Example]:
+    """The training examples every prompt of the search is scored on: the same ones, so rewards compare."""
+    return run.task.train[: options.minibatch]
+
+
+def showcase(examples: list[Example], k: int) -> list[Example]:
+    """k examples with as many different answers as possible, in their order."""
+    chosen, answers = [], set()
+    for e in examples:
+        if e.target not in answers and len(chosen) < k:
+            chosen.append(e)
+            answers.add(e.target)
+    return chosen + [e for e in examples if e not in chosen][: k - len(chosen)]
+
+
+# --- edges -------------------------------------------------------------------------------------------------------
+def after_evaluate(state: WarmupState) -> str:
+    return "remember" if state.get("stopped") else "select"
+
+
+def after_select(state: WarmupState) -> str:
+    return "remember" if state.get("stopped") else "expand"
+
+
+def after_expand(state: WarmupState) -> str:
+    if state.get("stopped"):
+        return "remember"
+    return "evaluate" if state.get("pending") is not None else "select"
+
+
+# --- compile -----------------------------------------------------------------------------------------------------
+def build_warmup_graph(checkpointer: BaseCheckpointSaver | None = None):
+    graph = StateGraph(WarmupState, context_schema=Optimization)
+    graph.add_node("prepare", prepare)
+    graph.add_node("evaluate", evaluate)
+    graph.add_node("select", select)
+    graph.add_node("expand", expand)
+    graph.add_node("remember", remember)
+    graph.add_edge(START, "prepare")
+    graph.add_edge("prepare", "evaluate")
+    graph.add_conditional_edges("evaluate", after_evaluate, ["select", "remember"])
+    graph.add_conditional_edges("select", after_select, ["expand", "remember"])
+    graph.add_conditional_edges("expand", after_expand, ["evaluate", "select", "remember"])
+    graph.add_edge("remember", END)
+    return graph.compile(checkpointer=checkpointer)

@@ -1,0 +1,160 @@
+"""Evaluating a prompt: the small model answers examples under it, and the task's metric scores the answers.
+
+This is the hot path of every optimiser, so:
+- the prompt is the system message and the example the user message: every request of an evaluation shares the
+  prompt as a prefix, which llama.cpp keeps in its KV cache (only the example is evaluated anew);
+- requests go out together, as many at once as the route serves (`Session.concurrency`);
+- a (prompt, example) pair is answered once per evaluator: a prompt reached twice, or scored again on examples it
+  has seen, costs no call.
+Contract: one example's failure never aborts an evaluation (it scores 0 and is not remembered, so it is retried
+next time); a route that fails every request of an evaluation is broken, and its error propagates; a budget
+refusal propagates (`BudgetExhausted`) after the answers already received are kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import mimetypes
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.tools import BaseTool, tool
+
+from idealprompt.errors import BudgetExhausted, RouteError
+from idealprompt.routes import accepts_images, limit_tokens
+from idealprompt.session import Session
+from idealprompt.tasks import Example, Task
+
+FAILURES_SHOWN = 5  # what the tool shows an agent: enough to see a pattern, few enough for a small context
+
+
+@dataclass(frozen=True)
+class Prediction:
+    example: Example
+    answer: str  # the model's raw answer
+    parsed: str | None  # the answer read against the task's output space; None: unreadable
+    score: float  # this example's metric score, in [0, 1]
+    error: str | None = None  # the request failed (the example scores 0)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    prompt: str
+    score: float
+    predictions: list[Prediction]
+    calls: int  # requests this evaluation sent; the other answers were remembered
+
+    @property
+    def failures(self) -> list[Prediction]:
+        return [p for p in self.predictions if p.score < 1]
+
+
+@dataclass
+class Evaluator:
+    """Scores prompts for one task with one (small) model, remembering every answer it got."""
+
+    task: Task
+    model: BaseChatModel
+    concurrency: int = 1
+    calls: int = 0  # requests sent so far
+    _answers: dict[tuple[str, str], Prediction] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self):
+        self.model = limit_tokens(self.model, self.task.answer_tokens)
+        splits = (self.task.train, self.task.dev, self.task.test)
+        if any(e.images for split in splits for e in split) and not accepts_images(self.model):
+            raise RouteError(
+                f"task {self.task.name!r} has images, and {self.model.name or 'this model'} cannot see images (no "
+                "embedded model can): set `small` to a vision model's route, e.g. ollama:qwen2.5vl or openai:gpt-4o-mini"
+            )
+
+    @classmethod
+    def for_session(cls, session: Session, task: Task) -> Evaluator:
+        return cls(task, session.model("small"), session.concurrency("small"))
+
+    def messages(self, prompt: str, example: Example) -> list[BaseMessage]:
+        if not example.images:
+            return [SystemMessage(prompt), HumanMessage(example.text)]
+        parts = [{"type": "text", "text": example.text}]
+        parts += [{"type": "image_url", "image_url": {"url": _data_url(p)}} for p in example.images]
+        return [SystemMessage(prompt), HumanMessage(parts)]
+
+    def evaluate(self, prompt: str, examples: list[Example]) -> Evaluation:
+        todo, failed = self._todo(prompt, examples), {}
+        if todo:
+            config = {"max_concurrency": self.concurrency}
+            answers = self.model.batch([self.messages(prompt, e) for e in todo], config, return_exceptions=True)
+            failed = self._take(prompt, todo, answers)
+        return self._score(prompt, examples, len(todo), failed)
+
+    async def aevaluate(self, prompt: str, examples: list[Example]) -> Evaluation:
+        todo, failed = self._todo(prompt, examples), {}
+        if todo:
+            config = {"max_concurrency": self.concurrency}
+            answers = await self.model.abatch([self.messages(prompt, e) for e in todo], config, return_exceptions=True)
+            failed = self._take(prompt, todo, answers)
+        return self._score(prompt, examples, len(todo), failed)
+
+    def _todo(self, prompt: str, examples: list[Example]) -> list[Example]:
+        key = _digest(prompt)
+        with self._lock:
+            unique = {e.id: e for e in examples if (key, e.id) not in self._answers}
+        return list(unique.values())
+
+    def _take(self, prompt: str, examples: list[Example], answers: list) -> dict[str, Prediction]:
+        """Remember the answers; the failed requests, by example id, are returned and not remembered."""
+        key, refused, failed, errors = _digest(prompt), None, {}, []
+        with self._lock:
+            self.calls += len(examples)
+            for example, answer in zip(examples, answers, strict=True):
+                if isinstance(answer, BudgetExhausted):
+                    refused = answer
+                elif isinstance(answer, Exception):
+                    errors.append(answer)
+                    failed[example.id] = Prediction(example, "", None, 0.0, error=f"{type(answer).__name__}: {answer}")
+                else:
+                    parsed = self.task.parse(answer.text)
+                    score = self.task.example_score(parsed, example)
+                    self._answers[key, example.id] = Prediction(example, answer.text, parsed, score)
+        if refused is not None:
+            raise refused
+        if errors and len(errors) == len(examples):
+            raise errors[0]
+        return failed
+
+    def _score(self, prompt: str, examples: list[Example], calls: int, failed: dict[str, Prediction]) -> Evaluation:
+        key = _digest(prompt)
+        with self._lock:
+            predictions = [self._answers.get((key, e.id)) or failed[e.id] for e in examples]
+        score = self.task.score([p.parsed for p in predictions], examples)
+        return Evaluation(prompt, score, predictions, calls)
+
+
+def evaluation_tools(evaluator: Evaluator, examples: list[Example]) -> list[BaseTool]:
+    """`evaluate_prompt` over `examples`, as a LangChain tool an agent can call."""
+
+    @tool
+    def evaluate_prompt(prompt: str) -> str:
+        """Score a candidate prompt: the target model answers the task's examples under it. Returns the score
+        (0 to 1) and some examples it got wrong, with the expected and the given answer."""
+        result = evaluator.evaluate(prompt, examples)
+        wrong = [{"input": p.example.text, "expected": p.example.target, "answer": p.answer}
+                 for p in result.failures[:FAILURES_SHOWN]]
+        return json.dumps({"score": round(result.score, 4), "examples": len(examples), "wrong": wrong})
+
+    return [evaluate_prompt]
+
+
+def _digest(prompt: str) -> str:
+    return hashlib.sha256(prompt.encode()).hexdigest()
+
+
+def _data_url(path: Path) -> str:
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(Path(path).read_bytes()).decode()}"
