@@ -27,6 +27,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/models.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/warmup.py
 
 clean:
 	rm -rf $(VENV)

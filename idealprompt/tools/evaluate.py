@@ -111,7 +111,7 @@ class Evaluator:
         """Remember the answers; the failed requests, by example id, are returned and not remembered."""
         key, refused, failed, errors = _digest(prompt), None, {}, []
         with self._lock:
-            self.calls += len(examples)
+            self.calls += sum(not isinstance(a, BudgetExhausted) for a in answers)  # refused ones were never sent
             for example, answer in zip(examples, answers, strict=True):
                 if isinstance(answer, BudgetExhausted):
                     refused = answer

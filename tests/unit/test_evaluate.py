@@ -101,6 +101,7 @@ def test_a_budget_refusal_keeps_the_answers_received(offline_settings):
     evaluator = Evaluator(task, session.model("small"))  # one at a time: the first two are answered
     with pytest.raises(BudgetExhausted):
         evaluator.evaluate("Compute.", task.train)
+    assert evaluator.calls == 2
     assert evaluator.evaluate("Compute.", task.train[:2]).calls == 0  # the two answered are remembered
 
 
