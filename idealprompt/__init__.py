@@ -11,15 +11,28 @@ from idealprompt.errors import BudgetExhausted, IdealpromptError  # noqa: E402
 from idealprompt.session import Session  # noqa: E402
 from idealprompt.structured import ask_structured, aask_structured  # noqa: E402
 
+
+def __getattr__(name: str):
+    # The optimiser pulls in LangGraph, Chroma and the rest: loaded when first asked for, not on `import idealprompt`.
+    if name in ("optimize", "aoptimize", "OptimizeResult"):
+        from idealprompt import ideal as module
+
+        return getattr(module, name)
+    raise AttributeError(f"module 'idealprompt' has no attribute {name!r}")
+
+
 __all__ = [
     "Budget",
     "BudgetExhausted",
     "IdealpromptError",
     "Ledger",
+    "OptimizeResult",
     "Session",
     "Settings",
     "aask_structured",
+    "aoptimize",
     "ask_structured",
     "load_settings",
+    "optimize",
 ]
 __version__ = "0.1.0"

@@ -14,6 +14,9 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import Any
 from uuid import UUID
@@ -26,6 +29,7 @@ from langchain_core.outputs import LLMResult
 from idealprompt.errors import BudgetExhausted
 
 MESSAGE_OVERHEAD = 4  # role and separators per message, as in OpenAI's counting recipe
+_APART: ContextVar[str | None] = ContextVar("idealprompt_ledger_apart", default=None)
 
 
 @functools.cache
@@ -82,9 +86,23 @@ class Ledger:
         self._open: dict[UUID, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
+    @contextmanager
+    def apart(self, label: str) -> Iterator[None]:
+        """Calls made inside (in this thread and the threads it starts) are counted under `role/label` and not
+        held to the budget: work that reports on a run, such as scoring the test split, not work the budget caps."""
+        token = _APART.set(label)
+        try:
+            yield
+        finally:
+            _APART.reset(token)
+
     def begin(self, role: str, run_id: UUID, prompt_tokens: int) -> None:
+        apart = _APART.get()
         with self._lock:
-            self._refuse_over_budget(role, prompt_tokens)
+            if apart is None:
+                self._refuse_over_budget(role, prompt_tokens)
+            else:
+                role = f"{role}/{apart}"
             usage = self.usage[role]
             usage.calls += 1  # reserved now, so concurrent calls cannot overshoot a budget together
             usage.prompt_tokens += prompt_tokens

@@ -23,13 +23,16 @@ class Rewrite(BaseModel):
     prompt: str = Field(description="the complete new prompt")
 
 
-def rewrite_messages(prompt: str, strategy: Strategy, task: Task, examples: list[Example]) -> list:
+def output_space(task: Task) -> str:
+    """What an answer of the task looks like, in a sentence."""
     if task.answer == "label":
-        output_space = prompts.LABELS.format(labels=", ".join(task.labels))
-    else:
-        output_space = prompts.NUMBER if task.answer == "number" else prompts.TEXT
+        return prompts.LABELS.format(labels=", ".join(task.labels))
+    return prompts.NUMBER if task.answer == "number" else prompts.TEXT
+
+
+def rewrite_messages(prompt: str, strategy: Strategy, task: Task, examples: list[Example]) -> list:
     shown = "\n".join(prompts.EXAMPLE.format(input=e.text[:EXAMPLE_CHARS], target=e.target) for e in examples)
-    user = prompts.APPLY.format(description=task.description, output_space=output_space, examples=shown,
+    user = prompts.APPLY.format(description=task.description, output_space=output_space(task), examples=shown,
                                 prompt=prompt, summary=strategy.summary, instruction=strategy.instruction)
     return [SystemMessage(prompts.SYSTEM), HumanMessage(user)]
 
@@ -39,11 +42,11 @@ def apply_strategy(
 ) -> str | None:
     """The prompt rewritten by `strategy`, or None when the model gave no usable, different prompt."""
     answer = ask_structured(model, rewrite_messages(prompt, strategy, task, examples), Rewrite)
-    new = _unwrapped(answer.value.prompt) if answer.ok else ""
+    new = unwrapped(answer.value.prompt) if answer.ok else ""
     return new if new and new != prompt.strip() else None
 
 
-def _unwrapped(text: str) -> str:
+def unwrapped(text: str) -> str:
     """The prompt without the delimiters it was shown in, which models tend to copy."""
     text = text.strip()
     for start, end in (("<prompt>", "</prompt>"), ("<<<", ">>>"), ('"', '"')):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from idealprompt.memory.exemplars import ExemplarMemory
 from idealprompt.memory.priors import PriorMemory, ScoredPrior, StrategyScore, rank_strategies
-from idealprompt.memory.records import SCHEMA_VERSION, BestPath, Exemplar, Prior, StrategyStats, TaskDescriptor
+from idealprompt.memory.records import SCHEMA_VERSION, BestPath, Edit, Exemplar, Prior, StrategyStats, TaskDescriptor
 from idealprompt.memory.store import ChromaStore, open_store
 
 
@@ -44,6 +44,7 @@ class Memory:
 
 __all__ = [
     "BestPath",
+    "Edit",
     "Exemplar",
     "Memory",
     "Prior",

@@ -56,6 +56,13 @@ class BestPath(BaseModel):
     gain: float = Field(description="metric gain over the seed prompt")
 
 
+class Edit(BaseModel):
+    """A reflection that was kept (IDEAL Stage 2): what the reflector diagnosed, and the dev gain it brought."""
+
+    diagnosis: str
+    gain: float
+
+
 class Prior(BaseModel):
     """The summary of one strategy tree: which strategies, in which order, helped this task on this model."""
 
@@ -65,6 +72,7 @@ class Prior(BaseModel):
     model: str = Field(description="the target model's route, e.g. embedded:qwen2.5-coder-0.5b")
     strategies: list[StrategyStats]
     best_paths: list[BestPath] = Field(default_factory=list)
+    edits: list[Edit] = Field(default_factory=list)  # added after schema 1 was written; old records read as []
     dataset_size: int = Field(ge=0)
     created: datetime = Field(default_factory=_now)
 

@@ -6,6 +6,7 @@ This is the hot path of every optimiser, so:
 - requests go out together, as many at once as the route serves (`Session.concurrency`);
 - a (prompt, example) pair is answered once per evaluator: a prompt reached twice, or scored again on examples it
   has seen, costs no call.
+The mistakes worth reflecting on are chosen by `bad_cases` (the rule is in its docstring).
 Contract: one example's failure never aborts an evaluation (it scores 0 and is not remembered, so it is retried
 next time); a route that fails every request of an evaluation is broken, and its error propagates; a budget
 refusal propagates (`BudgetExhausted`) after the answers already received are kept.
@@ -17,7 +18,9 @@ import base64
 import hashlib
 import json
 import mimetypes
+import math
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +33,8 @@ from idealprompt.routes import accepts_images, limit_tokens
 from idealprompt.session import Session
 from idealprompt.tasks import Example, Task
 
-FAILURES_SHOWN = 5  # what the tool shows an agent: enough to see a pattern, few enough for a small context
+FAILURES_SHOWN = 5  # what a tool shows an agent: enough to see a pattern, few enough for a small context
+UNREADABLE = "(unreadable)"
 
 
 @dataclass(frozen=True)
@@ -136,19 +140,65 @@ class Evaluator:
         return Evaluation(prompt, score, predictions, calls)
 
 
+def bad_cases(
+    evaluation: Evaluation, others: list[Evaluation] = (), *, labelled: bool, k: int = FAILURES_SHOWN
+) -> list[Prediction]:
+    """The k mistakes of `evaluation` most worth reflecting on, most consequential first.
+
+    Each mistake has a confusion: (expected answer, answer read), "(unreadable)" when none could be read; unless
+    the task is `labelled`, every readable mistake shares one confusion. Mistakes are ranked by
+    1. how many of this prompt's mistakes share their confusion: the most confused pair first, as one rule mends
+       them all;
+    2. how many of the `others` (the other candidates of the beam) also get the example wrong: a mistake every
+       wording makes points at a gap in the task description, not at one phrasing;
+    3. the example's order (a stable tie-break).
+    At most ceil(k / 2) of one confusion are taken while others remain, so the reflector also sees the second
+    kind of mistake.
+    """
+
+    def confusion(p: Prediction) -> tuple[str, str]:
+        expected = p.example.target if labelled else "*"
+        return expected, UNREADABLE if p.parsed is None else (p.parsed if labelled else "wrong")
+
+    failures = evaluation.failures
+    counts = Counter(confusion(p) for p in failures)
+    wrong_elsewhere = Counter(p.example.id for other in others for p in other.failures)
+    ranked = sorted(failures, key=lambda p: (-counts[confusion(p)], -wrong_elsewhere[p.example.id]))  # stable
+    cap, taken, chosen = math.ceil(k / 2), Counter(), []
+    for p in ranked:
+        if taken[confusion(p)] < cap:
+            chosen.append(p)
+            taken[confusion(p)] += 1
+    return (chosen + [p for p in ranked if p not in chosen])[:k]
+
+
+def describe(prediction: Prediction) -> dict[str, str]:
+    """A mistake as an agent reads it."""
+    read = UNREADABLE if prediction.parsed is None else prediction.parsed
+    return {"input": prediction.example.text, "expected": prediction.example.target,
+            "answer": prediction.answer, "read_as": read}
+
+
 def evaluation_tools(evaluator: Evaluator, examples: list[Example]) -> list[BaseTool]:
-    """`evaluate_prompt` over `examples`, as a LangChain tool an agent can call."""
+    """`evaluate_prompt` and `show_bad_cases` over `examples`, as LangChain tools an agent can call."""
+    labelled = evaluator.task.answer == "label"
 
     @tool
     def evaluate_prompt(prompt: str) -> str:
         """Score a candidate prompt: the target model answers the task's examples under it. Returns the score
-        (0 to 1) and some examples it got wrong, with the expected and the given answer."""
+        (0 to 1) and the mistakes most worth fixing, with the expected and the given answer."""
         result = evaluator.evaluate(prompt, examples)
-        wrong = [{"input": p.example.text, "expected": p.example.target, "answer": p.answer}
-                 for p in result.failures[:FAILURES_SHOWN]]
+        wrong = [describe(p) for p in bad_cases(result, labelled=labelled)]
         return json.dumps({"score": round(result.score, 4), "examples": len(examples), "wrong": wrong})
 
-    return [evaluate_prompt]
+    @tool
+    def show_bad_cases(prompt: str, k: int = FAILURES_SHOWN) -> str:
+        """The target model's most consequential mistakes under a prompt: those of its most confused answer
+        pairs first. Each has the input, the expected answer, the model's answer and how it was read."""
+        found = bad_cases(evaluator.evaluate(prompt, examples), labelled=labelled, k=k)
+        return json.dumps([describe(p) for p in found])
+
+    return [evaluate_prompt, show_bad_cases]
 
 
 def _digest(prompt: str) -> str:

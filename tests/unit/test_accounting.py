@@ -102,3 +102,15 @@ def test_a_budget_refusal_is_not_logged_as_a_callback_error(offline_settings, ca
     with pytest.raises(BudgetExhausted):
         model.model("small").invoke("hello")
     assert not [r for r in caplog.records if "BudgetExhausted" in r.getMessage()]
+
+
+def test_calls_apart_are_counted_on_their_own_and_not_capped(offline_settings):
+    small = ScriptedChatModel(script=["a", "b", "c", "d"])
+    session = Session(offline_settings, budget=Budget(small_calls=1), models={"small": small})
+    session.model("small").invoke("one")
+    with session.ledger.apart("test"):
+        session.model("small").batch(["two", "three"], {"max_concurrency": 2})
+    with pytest.raises(BudgetExhausted):
+        session.model("small").invoke("four")
+    usage = session.ledger.snapshot()
+    assert usage["small"]["calls"] == 1 and usage["small/test"]["calls"] == 2

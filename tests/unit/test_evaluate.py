@@ -126,10 +126,13 @@ def test_answers_are_limited_to_the_task_answer_tokens():
 def test_the_tool_shows_the_score_and_the_wrong_answers(offline_settings):
     task = _task()
     answers = [calculator, calculator, calculator, "no idea"]
-    (evaluate_prompt,) = evaluation_tools(Evaluator(task, ScriptedChatModel(script=answers)), task.train)
+    evaluate_prompt, show_bad_cases = evaluation_tools(Evaluator(task, ScriptedChatModel(script=answers)), task.train)
     report = json.loads(evaluate_prompt.invoke({"prompt": "Compute."}))
     assert report["score"] == 0.75 and report["examples"] == 4
-    assert report["wrong"] == [{"input": task.train[3].text, "expected": task.train[3].target, "answer": "no idea"}]
+    mistake = {"input": task.train[3].text, "expected": task.train[3].target, "answer": "no idea",
+               "read_as": "(unreadable)"}
+    assert report["wrong"] == [mistake]
+    assert json.loads(show_bad_cases.invoke({"prompt": "Compute."})) == [mistake]  # remembered: no new call
 
 
 def test_concurrency_follows_the_route(offline_settings):
@@ -137,3 +140,23 @@ def test_concurrency_follows_the_route(offline_settings):
     assert Session(settings).concurrency("small") == 1  # the embedded model: one request at a time
     assert Session(settings, models={"small": ScriptedChatModel(script=[])}).concurrency("small") == 8
     assert Session(settings.model_copy(update={"small": "ollama:qwen2.5:0.5b"})).concurrency("small") == 8
+
+
+def test_bad_cases_put_the_most_confused_pair_first_and_shared_mistakes_before_others():
+    from idealprompt.tasks import Example
+    from idealprompt.tools.evaluate import Evaluation, Prediction, bad_cases
+
+    def wrong(name, target, parsed):
+        return Prediction(Example(name, name, target), parsed or "???", parsed, 0.0)
+
+    a1, a2, a3 = (wrong(f"a{i}", "negative", "positive") for i in (1, 2, 3))
+    b1, b2 = wrong("b1", "positive", "negative"), wrong("b2", "positive", "negative")
+    c = wrong("c", "negative", None)
+    right = Prediction(Example("r", "r", "positive"), "positive", "positive", 1.0)
+    mine = Evaluation("p", 0.1, [right, a1, b1, c, a2, b2, a3], 7)
+    other = Evaluation("q", 0.5, [b2], 1)
+    # (negative -> positive) three times comes first, at most ceil(4 / 2) of it; b2 is wrong under the other
+    # candidate too, so it leads its pair.
+    assert bad_cases(mine, [other], labelled=True, k=4) == [a1, a2, b2, b1]
+    assert bad_cases(mine, [other], labelled=True, k=6) == [a1, a2, a3, b2, b1, c]
+    assert bad_cases(mine, labelled=False, k=3) == [a1, b1, c]  # one confusion for every readable mistake

@@ -22,7 +22,8 @@ RANKS = {
     "tools": 7,
     "agents": 8,
     "graphs": 9,
-    "cli": 10,
+    "ideal": 10,
+    "cli": 11,
 }
 ROOT = Path(idealprompt.__file__).parent
 

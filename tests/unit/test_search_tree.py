@@ -90,3 +90,23 @@ def test_the_tree_survives_a_json_round_trip():
     tree.backup(tree.add_child(tree.root, "a", "pa"), 0.7)
     again = StrategyTree.model_validate_json(tree.model_dump_json())
     assert again == tree and again.select(ORDER) == (again.root, "b")
+
+
+def test_the_beam_keeps_only_what_beats_its_parent_on_dev():
+    from idealprompt.search.beam import Beam
+
+    beam = Beam(width=2)
+    seed = beam.add(None, instruction="Classify.", origin="seed")
+    seed.train, seed.dev = 0.5, 0.5
+    beam.start(seed)
+    tie = beam.add(seed, instruction="Classify!", origin="reflection")
+    tie.train, tie.dev = 0.9, 0.5
+    assert not beam.consider(tie)  # better on train, not on dev: overfitting, refused
+    up = beam.add(seed, instruction="Classify carefully.", definitions={"yes": "it is"}, origin="reflection")
+    up.train, up.dev = 0.6, 0.7
+    assert beam.consider(up) and beam.kept == [up.id, seed.id]
+    beam.end_round()
+    assert (beam.best_dev, beam.stale_rounds) == (0.7, 0)
+    beam.end_round()
+    assert beam.stale_rounds == 1
+    assert up.render() == "Classify carefully.\n\nLabel definitions:\n- yes: it is"

@@ -1,0 +1,63 @@
+"""The reflector agent: the large model diagnoses the small model's most consequential mistakes and rewrites the
+task description and the label definitions (IDEAL Stage 2, empirical self-reflective optimisation).
+
+The mistakes come from the `bad_cases` rule (idealprompt.tools.evaluate), which the graph applies, the same rule
+the `show_bad_cases` tool applies for agents that call it themselves. The answer is structured output; an
+unusable one is no proposal, not a crash.
+"""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from idealprompt.agents.optimizer import output_space, unwrapped
+from idealprompt.prompts import reflector as prompts
+from idealprompt.search.beam import Candidate
+from idealprompt.structured import ask_structured
+from idealprompt.tasks import Task
+from idealprompt.tools.evaluate import Prediction, describe
+
+INPUT_CHARS = 600  # a long input is cut: the reflector needs its gist
+
+
+class Definition(BaseModel):
+    label: str
+    definition: str
+
+
+class Reflection(BaseModel):
+    diagnosis: str = Field(description="why the model made these mistakes, in two or three sentences")
+    task_description: str = Field(description="the new task description, with every rule, ending with how to answer")
+    label_definitions: list[Definition] = Field(default_factory=list, description="one per label; empty if no labels")
+
+
+def reflect_messages(candidate: Candidate, mistakes: list[Prediction], task: Task) -> list:
+    shown = []
+    for m in mistakes:
+        d = describe(m)
+        shown.append(prompts.MISTAKE.format(input=d["input"][:INPUT_CHARS], expected=d["expected"],
+                                            answer=d["answer"][:INPUT_CHARS] or "(nothing)", read_as=d["read_as"]))
+    user = prompts.REFLECT.format(description=task.description, output_space=output_space(task),
+                                  prompt=candidate.render(), mistakes="\n".join(shown))
+    return [SystemMessage(prompts.SYSTEM), HumanMessage(user)]
+
+
+def reflect(model: BaseChatModel, *, candidate: Candidate, mistakes: list[Prediction], task: Task) -> Reflection | None:
+    """A proposal: the diagnosis, a new task description and label definitions (only the task's labels, each
+    once); None when the model gave nothing usable or nothing new."""
+    answer = ask_structured(model, reflect_messages(candidate, mistakes, task), Reflection)
+    if not answer.ok:
+        return None
+    proposal = answer.value
+    proposal.task_description = unwrapped(proposal.task_description)
+    known = {label.casefold(): label for label in task.labels}
+    definitions: dict[str, str] = {}
+    for d in proposal.label_definitions:
+        label = known.get(d.label.strip().casefold())
+        if label is not None and d.definition.strip() and label not in definitions:
+            definitions[label] = d.definition.strip()
+    proposal.label_definitions = [Definition(label=k, definition=v) for k, v in definitions.items()]
+    unchanged = proposal.task_description == candidate.instruction and definitions == candidate.definitions
+    return None if not proposal.task_description or unchanged else proposal

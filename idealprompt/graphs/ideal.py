@@ -1,0 +1,264 @@
+"""IDEAL end to end: initialise the prompt from priors (or a short warm-up), then refine it by reflecting on the
+small model's most consequential mistakes (Stage 2, empirical self-reflective optimisation).
+
+    initialise -> [warmup] -> score -> reflect -> score -> reflect -> ... -> test -> remember
+
+`initialise` asks the memory for priors of similar tasks and has the optimizer agent apply the strategies they
+rank highest to the seed prompt; with no usable prior it runs a short warm-up (Stage 1, as a subgraph) and starts
+from its best prompt, or else from the seed prompt, and says which happened. `score` scores new candidates on the
+training split and on the held-aside dev split; the first round picks the start by dev score, later rounds keep a
+candidate only if it beats its parent on dev (`search.beam`). `reflect` shows the reflector agent the mistakes
+that matter most (`tools.evaluate.bad_cases`) for each candidate of the beam and turns its proposal (a new task
+description and label definitions) into a candidate. The loop ends on the budget, the round limit, the patience
+limit (rounds without a better dev score) or a perfect dev score. `test` scores the seed and the best prompt on
+the test split, counted apart from the budget; `remember` writes what worked back to memory.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
+
+from idealprompt.agents.optimizer import apply_strategy
+from idealprompt.agents.reflector import reflect as reflector
+from idealprompt.errors import BudgetExhausted
+from idealprompt.graphs.context import Optimization
+from idealprompt.graphs.warmup import SHOWN_TO_OPTIMIZER, build_warmup_graph, showcase
+from idealprompt.memory import BestPath, Edit, Prior, StrategyStats, rank_strategies
+from idealprompt.search.beam import Beam, Candidate
+from idealprompt.search.tree import StrategyTree
+from idealprompt.tools.evaluate import bad_cases
+
+PRIORS_CONSULTED = 5
+
+
+class IdealOptions(BaseModel):
+    """How Stage 2 runs; the defaults suit 10-50 training examples and a few hundred small-model calls."""
+
+    beam_width: int = Field(2, ge=1, description="candidates kept between rounds")
+    rounds: int = Field(6, ge=0, description="reflection rounds at most")
+    patience: int = Field(2, ge=1, description="rounds without a better dev score before stopping")
+    mistakes: int = Field(5, ge=1, description="mistakes shown to the reflector per candidate")
+    prior_strategies: int = Field(2, ge=0, description="top-ranked prior strategies applied to the seed prompt")
+    warmup_iterations: int = Field(4, ge=0, description="expansions of the fallback warm-up; 0: none")
+    warmup_minibatch: int = Field(10, ge=1)
+
+
+# --- state -------------------------------------------------------------------------------------------------------
+class IdealState(TypedDict, total=False):
+    options: dict  # IdealOptions as JSON
+    beam: dict  # the Beam as JSON: every candidate, and which are kept
+    initialisation: str  # "priors: a > b", "warm-up: a > b", or "seed prompt"
+    applied: list[str]  # the strategies the initial prompt applied
+    pending: list[int]  # candidates `score` scores next
+    round: int
+    stopped: str  # why the optimisation ended
+    test: dict  # {"seed": score, "optimized": score} on the test split
+    prior_id: str
+    notes: Annotated[list[str], operator.add]
+
+
+# --- nodes -------------------------------------------------------------------------------------------------------
+def initialise(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
+    run, options = runtime.context, IdealOptions.model_validate(state.get("options") or {})
+    beam = Beam(width=options.beam_width)
+    seed = beam.add(None, instruction=run.task.seed_prompt, origin="seed")
+    update: IdealState = {"options": options.model_dump(), "round": 0, "applied": [], "pending": [seed.id]}
+    favoured = prior_strategies(run, options.prior_strategies)
+    if not favoured:
+        note = "no prior in memory applies to this task" if run.memory is not None else "no memory given"
+        return update | {"beam": _json(beam), "initialisation": "seed prompt", "notes": [note]}
+    prompt = seed.instruction
+    try:
+        for name in favoured:
+            prompt = apply_strategy(run.session.model("large"), prompt=prompt, strategy=run.pool[name], task=run.task,
+                                    examples=showcase(run.task.train, SHOWN_TO_OPTIMIZER)) or prompt
+    except BudgetExhausted as e:
+        return update | {"beam": _json(beam), "initialisation": "seed prompt", "stopped": str(e)}
+    if prompt != seed.instruction:
+        update["pending"].append(beam.add(seed, instruction=prompt, origin=f"priors: {' > '.join(favoured)}").id)
+    return update | {"beam": _json(beam), "initialisation": f"priors: {' > '.join(favoured)}", "applied": favoured}
+
+
+def warmup(state: IdealState, runtime: Runtime[Optimization], config: RunnableConfig) -> IdealState:
+    """Stage 1 as a subgraph, briefly: its best prompt becomes a candidate, and its prior goes to memory."""
+    run, options = runtime.context, IdealOptions.model_validate(state["options"])
+    search = {"iterations": options.warmup_iterations, "minibatch": options.warmup_minibatch}
+    found = build_warmup_graph().invoke({"options": search}, config, context=run)
+    tree = StrategyTree.model_validate(found["tree"])
+    beam = Beam.model_validate(state["beam"])
+    best, notes = tree.best(), [f"warm-up: {note}" for note in found.get("notes", [])]
+    if best.parent is None:
+        return {"initialisation": "seed prompt", "notes": [*notes, "the short warm-up found nothing better"]}
+    path = " > ".join(tree.strategies_of(best))
+    child = beam.add(beam.get(0), instruction=best.prompt, origin=f"warm-up: {path}")
+    return {"beam": _json(beam), "pending": [*state["pending"], child.id], "initialisation": f"warm-up: {path}",
+            "applied": tree.strategies_of(best), "notes": notes}
+
+
+def score(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
+    run, beam = runtime.context, Beam.model_validate(state["beam"])
+    try:
+        for candidate in (beam.get(i) for i in state["pending"]):
+            candidate.train = run.evaluator.evaluate(candidate.render(), run.task.train).score
+            candidate.dev = run.evaluator.evaluate(candidate.render(), run.task.dev).score
+    except BudgetExhausted as e:
+        return {"beam": _json(_settle(beam, state)), "pending": [], "stopped": str(e)}
+    _settle(beam, state)
+    return {"beam": _json(beam), "pending": [], "stopped": state.get("stopped") or _verdict(beam, state)}
+
+
+def _settle(beam: Beam, state: IdealState) -> Beam:
+    """Round 0 starts from the best scored candidate; later rounds keep what beats its parent on dev."""
+    scored = [beam.get(i) for i in state["pending"] if beam.get(i).dev is not None]
+    if state["round"] == 0:
+        if scored:  # on a tie, the fewer rewrites
+            beam.start(max(scored, key=lambda c: (c.dev, c.train, -c.id)))
+    else:
+        for candidate in scored:
+            beam.consider(candidate)
+        beam.end_round()
+    return beam
+
+
+def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
+    run, beam = runtime.context, Beam.model_validate(state["beam"])
+    options = IdealOptions.model_validate(state["options"])
+    kept = beam.beam()
+    evaluations = {c.id: run.evaluator.evaluate(c.render(), run.task.train) for c in kept}  # remembered: no calls
+    pending, notes = [], []
+    try:
+        for candidate in kept:
+            others = [e for i, e in evaluations.items() if i != candidate.id]
+            mistakes = bad_cases(evaluations[candidate.id], others, labelled=run.task.answer == "label",
+                                 k=options.mistakes)
+            if not mistakes:
+                continue
+            proposal = reflector(run.session.model("large"), candidate=candidate, mistakes=mistakes, task=run.task)
+            if proposal is None:
+                notes.append(f"round {state['round'] + 1}: no usable proposal for candidate {candidate.id}")
+                continue
+            definitions = {d.label: d.definition for d in proposal.label_definitions}
+            child = beam.add(candidate, instruction=proposal.task_description, definitions=definitions,
+                             origin=f"reflection, round {state['round'] + 1}", diagnosis=proposal.diagnosis)
+            pending.append(child.id)
+    except BudgetExhausted as e:
+        return {"beam": _json(beam), "stopped": str(e), "notes": notes}
+    update: IdealState = {"beam": _json(beam), "pending": pending, "round": state["round"] + 1, "notes": notes}
+    if not pending:  # nothing to score: the round still counts against patience
+        beam.end_round()
+        update |= {"beam": _json(beam), "stopped": _verdict(beam, state | update)}
+    return update
+
+
+def test(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
+    run, beam = runtime.context, Beam.model_validate(state["beam"])
+    if not beam.kept:
+        return {"notes": ["nothing was scored: no test scores"]}
+    with run.session.ledger.apart("test"):
+        seed = run.evaluator.evaluate(beam.get(0).render(), run.task.test).score
+        best = run.evaluator.evaluate(beam.best().render(), run.task.test).score
+    return {"test": {"seed": seed, "optimized": best}}
+
+
+def remember(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
+    """What worked goes back to memory: the initial strategies' dev gain over the seed, each accepted
+    reflection's dev gain over its parent, and the path to the best prompt."""
+    run, beam = runtime.context, Beam.model_validate(state["beam"])
+    if run.memory is None or not beam.kept or beam.get(0).dev is None:
+        return {}
+    seed, best = beam.get(0), beam.best()
+    first = next((c for c in beam.candidates[1:] if c.parent == 0 and not c.origin.startswith("reflection")), None)
+    strategies = []
+    if first is not None and first.dev is not None and state.get("applied"):
+        strategies = [StrategyStats(strategy=s, visits=1, mean_reward=first.dev, mean_gain=first.dev - seed.dev)
+                      for s in state["applied"]]
+    lineage = _lineage(beam, best)[1:]
+    edits = [Edit(diagnosis=c.diagnosis, gain=c.dev - beam.get(c.parent).dev) for c in lineage
+             if c.origin.startswith("reflection")]
+    path = [step for c in lineage for step in (["reflection"] if c.origin.startswith("reflection") else state["applied"])]
+    prior = Prior(task=run.descriptor(), model=run.target, strategies=strategies, edits=edits,
+                  best_paths=[BestPath(strategies=path, reward=best.dev, gain=best.dev - seed.dev)] if path else [],
+                  dataset_size=len(run.task.train))
+    run.memory.priors.add(prior)
+    return {"prior_id": prior.id}
+
+
+# --- helpers -------------------------------------------------------------------------------------------------------
+def prior_strategies(run: Optimization, k: int) -> list[str]:
+    """The k strategies that priors of similar tasks rank highest (positive expected gain, applicable here)."""
+    if run.memory is None or k == 0:
+        return []
+    applicable = set(run.pool.applicable(labels=bool(run.task.labels), images=any(e.images for e in run.task.train)))
+    ranked = rank_strategies(run.memory.priors.search(run.descriptor(), k=PRIORS_CONSULTED))
+    return [s.strategy for s in ranked if s.score > 0 and s.strategy in applicable][:k]
+
+
+def _verdict(beam: Beam, state: IdealState) -> str | None:
+    """Why the reflection loop ends now, if it does."""
+    options = IdealOptions.model_validate(state["options"])
+    if not beam.kept:
+        return "no candidate could be scored"
+    if beam.best().dev == 1.0:
+        return "a perfect dev score"
+    if beam.stale_rounds >= options.patience:
+        return f"patience: {beam.stale_rounds} rounds without a better dev score"
+    if state["round"] >= options.rounds:
+        return f"{options.rounds} rounds done"
+    return None
+
+
+def _lineage(beam: Beam, candidate: Candidate) -> list[Candidate]:
+    """The candidates from the seed to `candidate`."""
+    out = [candidate]
+    while out[-1].parent is not None:
+        out.append(beam.get(out[-1].parent))
+    return out[::-1]
+
+
+def _json(beam: Beam) -> dict:
+    return beam.model_dump(mode="json")
+
+
+# --- edges -------------------------------------------------------------------------------------------------------
+def after_initialise(state: IdealState) -> str:
+    if state.get("stopped"):
+        return "score"
+    options = IdealOptions.model_validate(state["options"])
+    wants_warmup = state["initialisation"] == "seed prompt" and options.warmup_iterations > 0
+    return "warmup" if wants_warmup else "score"
+
+
+def after_score(state: IdealState) -> str:
+    return "test" if state.get("stopped") else "reflect"
+
+
+def after_reflect(state: IdealState) -> str:
+    if state.get("stopped"):
+        return "test"
+    return "score" if state["pending"] else "reflect"
+
+
+# --- compile -----------------------------------------------------------------------------------------------------
+def build_ideal_graph(checkpointer: BaseCheckpointSaver | None = None):
+    graph = StateGraph(IdealState, context_schema=Optimization)
+    graph.add_node("initialise", initialise)
+    graph.add_node("warmup", warmup)
+    graph.add_node("score", score)
+    graph.add_node("reflect", reflect)
+    graph.add_node("test", test)
+    graph.add_node("remember", remember)
+    graph.add_edge(START, "initialise")
+    graph.add_conditional_edges("initialise", after_initialise, ["warmup", "score"])
+    graph.add_edge("warmup", "score")
+    graph.add_conditional_edges("score", after_score, ["reflect", "test"])
+    graph.add_conditional_edges("reflect", after_reflect, ["score", "reflect", "test"])
+    graph.add_edge("test", "remember")
+    graph.add_edge("remember", END)
+    return graph.compile(checkpointer=checkpointer)

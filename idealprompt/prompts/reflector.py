@@ -1,0 +1,31 @@
+"""Texts of the reflector agent: it reads the small model's most consequential mistakes and rewrites the task
+description and the label definitions so that a model following them would not make them."""
+
+SYSTEM = """You improve the prompt of a small language model from its mistakes. You read the prompt, the \
+examples it got wrong (the input, the correct answer, the model's answer), and diagnose what in the prompt let \
+the model go wrong: a vague task description, a missing or wrong label definition, a missing rule for two \
+confusable answers, an answer format the model did not keep. Then you rewrite the task description and the \
+label definitions.
+Rules:
+- State general rules that decide cases like these; never mention or quote a particular input.
+- Keep what the prompt does well; change what the mistakes show is wrong.
+- The task description speaks to the model ("You ...") and ends by saying exactly how to answer.
+- Label definitions: one short definition per label, for every label (none when the answer is not a label)."""
+
+REFLECT = """Task: {description}
+{output_space}
+
+Current prompt:
+<prompt>
+{prompt}
+</prompt>
+
+Mistakes of the model under this prompt (the most consequential first):
+{mistakes}
+
+Diagnose the mistakes in two or three sentences, then give the new task description and the label definitions."""
+
+MISTAKE = """- Input: {input}
+  Correct answer: {expected}
+  Model's answer: {answer}
+  Read as: {read_as}"""

@@ -1,0 +1,77 @@
+"""The beam of IDEAL's Stage 2: candidate prompts, each a task description plus label definitions, and the rule
+that decides which candidates are kept.
+
+A candidate is accepted only if it scores higher on the dev slice than the candidate it was made from: the
+reflector sees training examples only, so dev is held aside from it, and an edit that merely fits the training
+mistakes does not get in. The beam keeps the `width` best candidates by dev score (then train score, then age).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+DEFINITIONS_HEADING = "Label definitions:"
+
+
+class Candidate(BaseModel):
+    id: int
+    parent: int | None
+    instruction: str  # the task description and every rule, as the model reads it
+    definitions: dict[str, str] = Field(default_factory=dict)  # label -> what it means
+    origin: str  # how it was made: "seed", "priors: a > b", "warm-up", "reflection, round 2"
+    train: float | None = None
+    dev: float | None = None
+    diagnosis: str = ""  # the reflector's reading of the mistakes that led to it
+
+    def render(self) -> str:
+        """The prompt as the model receives it, and as it is exported."""
+        if not self.definitions:
+            return self.instruction
+        lines = "\n".join(f"- {label}: {meaning}" for label, meaning in self.definitions.items())
+        return f"{self.instruction}\n\n{DEFINITIONS_HEADING}\n{lines}"
+
+
+class Beam(BaseModel):
+    candidates: list[Candidate] = Field(default_factory=list)  # every candidate made, by id
+    kept: list[int] = Field(default_factory=list)  # the beam, best first
+    width: int = Field(2, ge=1)
+    best_dev: float | None = None
+    stale_rounds: int = 0  # rounds in a row that did not raise the best dev score
+
+    def add(self, parent: Candidate | None, *, instruction: str, definitions: dict[str, str] | None = None,
+            origin: str, diagnosis: str = "") -> Candidate:
+        candidate = Candidate(id=len(self.candidates), parent=None if parent is None else parent.id,
+                              instruction=instruction, definitions=definitions or {}, origin=origin,
+                              diagnosis=diagnosis)
+        self.candidates.append(candidate)
+        return candidate
+
+    def get(self, candidate_id: int) -> Candidate:
+        return self.candidates[candidate_id]
+
+    def beam(self) -> list[Candidate]:
+        return [self.candidates[i] for i in self.kept]
+
+    def best(self) -> Candidate:
+        return self.candidates[self.kept[0]]
+
+    def start(self, candidate: Candidate) -> None:
+        """The candidate the reflection starts from (scored on train and dev)."""
+        self.kept = [candidate.id]
+        self.best_dev = candidate.dev
+
+    def consider(self, candidate: Candidate) -> bool:
+        """Keep a scored candidate if it beats its parent on dev; the beam is then trimmed to its width."""
+        parent = self.candidates[candidate.parent]
+        if candidate.dev is None or parent.dev is None or candidate.dev <= parent.dev:
+            return False
+        ranked = sorted([*self.beam(), candidate], key=lambda c: (-c.dev, -(c.train or 0.0), c.id))
+        self.kept = [c.id for c in ranked[: self.width]]
+        return candidate.id in self.kept
+
+    def end_round(self) -> None:
+        """Count a round that did not raise the best dev score (the patience limit reads it)."""
+        if self.best().dev is not None and (self.best_dev is None or self.best().dev > self.best_dev):
+            self.best_dev, self.stale_rounds = self.best().dev, 0
+        else:
+            self.stale_rounds += 1

@@ -1,0 +1,162 @@
+"""IDEAL Stage 2 with scripted models: a small model that is right only when the prompt holds a rule, a reflector
+that proposes one, an optimizer that marks the strategy it applied."""
+
+import json
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from idealprompt import Budget, Session, optimize
+from idealprompt.graphs.ideal import IdealOptions
+from idealprompt.memory import Memory, Prior, StrategyStats, TaskDescriptor
+from idealprompt.strategies import Strategy, StrategyPool
+from idealprompt.tasks import Task
+from tests.fakes import ScriptedChatModel
+
+POSITIVE = ["a delight", "the cast shines", "warm and funny", "pure joy", "a triumph", "moving", "sharp and witty",
+            "gorgeous", "a gem", "uplifting"]
+NEGATIVE = ["dull", "I walked out", "a tedious mess", "forgettable", "a chore", "lifeless", "clumsy", "grating",
+            "a slog", "hollow"]
+TRUTH = {t: "positive" for t in POSITIVE} | {t: "negative" for t in NEGATIVE}
+POOL = StrategyPool([Strategy("add_role", "Add a role.", "Add a role [ROLE].")])
+
+
+def _task() -> Task:
+    examples = [{"input": t, "target": y} for t, y in TRUTH.items()]
+    return Task.from_dict({
+        "name": "reviews", "description": "Classify film reviews by sentiment.", "seed_prompt": "Classify.",
+        "labels": ["positive", "negative"], "data": {"format": "inline", "examples": examples},
+        "split": {"train": 8, "dev": 6, "test": 6, "seed": 0},
+    })
+
+
+def share_positive(examples) -> float:
+    """What 'positive for everything' scores."""
+    return sum(e.target == "positive" for e in examples) / len(examples)
+
+
+def small_model(train_only: set[str] = frozenset()):
+    """Right on everything under [RULE]; under [FIT], right only on `train_only`; else always 'positive'."""
+
+    def answer(messages) -> str:
+        prompt, text = messages[0].content, messages[-1].content
+        if "[RULE]" in prompt or ("[FIT]" in prompt and text in train_only):
+            return TRUTH[text]
+        return "positive"
+
+    return ScriptedChatModel(script=[answer] * 1000)
+
+
+def reflector(marker: str):
+    def answer(messages) -> str:
+        text = messages[-1].content
+        prompt = text.split("<prompt>\n", 1)[1].split("\n</prompt>", 1)[0].split("\n\nLabel definitions:")[0]
+        return json.dumps({"diagnosis": f"needs {marker}", "task_description": f"{prompt} {marker}",
+                           "label_definitions": [{"label": "Positive", "definition": "praise"},
+                                                 {"label": "neutral", "definition": "not a label"}]})
+
+    return answer
+
+
+def optimizer(messages) -> str:
+    text = messages[-1].content
+    prompt = text.split("<prompt>\n", 1)[1].split("\n</prompt>", 1)[0]
+    return json.dumps({"prompt": f"{prompt} [ROLE]"})
+
+
+def large(marker: str):
+    """The optimizer when asked to apply a strategy, the reflector otherwise."""
+    reflect = reflector(marker)
+    return lambda messages: (optimizer if "Strategy to apply" in messages[-1].content else reflect)(messages)
+
+
+def _optimize(settings, large_script, *, small=None, budget=None, memory=None, **options):
+    small = small or small_model()
+    large = ScriptedChatModel(script=large_script)
+    session = Session(settings, budget=budget, models={"large": large, "small": small})
+    options = IdealOptions(**({"warmup_iterations": 0} | options))
+    result = optimize(_task(), session=session, memory=memory, options=options, pool=POOL, checkpointer=InMemorySaver())
+    return result, small, large
+
+
+def test_reflection_finds_the_rule_and_stops_at_a_perfect_dev_score(offline_settings, tmp_path):
+    result, small, _ = _optimize(offline_settings, [reflector("[RULE]")] * 5)
+    task = _task()
+    assert result.initialisation == "seed prompt" and result.seed.dev == share_positive(task.dev)
+    assert result.optimized.dev == 1.0 and result.optimized.test == 1.0
+    assert result.seed.test == share_positive(task.test) < 1
+    assert result.stopped == "a perfect dev score" and result.rounds == 1
+    assert result.prompt.startswith("Classify. [RULE]")
+    # Only the task's labels get definitions, under their own spelling.
+    assert result.label_definitions == {"positive": "praise"} and "- positive: praise" in result.prompt
+    assert result.usage["small/test"]["calls"] == 12  # the seed and the best on 6 test examples, apart
+    prompt_txt, result_json = result.write(tmp_path / "out")
+    assert prompt_txt.read_text().strip() == result.prompt
+    assert json.loads(result_json.read_text())["optimized"]["test"] == 1.0
+
+
+def test_a_candidate_that_only_fits_train_is_not_kept(offline_settings):
+    train = {e.text for e in _task().train}
+    result, _, _ = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2)
+    fitted = [c for c in result.candidates if c["origin"].startswith("reflection")]
+    assert fitted and fitted[0]["train"] == 1.0 and fitted[0]["dev"] == result.seed.dev
+    assert not fitted[0]["kept"] and result.prompt == "Classify."
+    assert result.stopped.startswith("patience: 2 rounds")
+
+
+def test_the_round_limit(offline_settings):
+    train = {e.text for e in _task().train}
+    result, _, large = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(train),
+                                 rounds=1, patience=5)
+    assert result.stopped == "1 rounds done" and len(large.received) == 1
+
+
+def test_the_budget_stops_the_run_and_test_scores_are_still_reported(offline_settings):
+    result, small, _ = _optimize(offline_settings, [reflector("[RULE]")] * 5, budget=Budget(small_calls=20))
+    assert "20 small-model calls" in result.stopped
+    assert result.usage["small"]["calls"] == 20 and result.seed.test is not None
+
+
+def test_bad_cases_reach_the_reflector(offline_settings):
+    _, _, large = _optimize(offline_settings, [reflector("[RULE]")] * 5)
+    shown = large.received[0][-1].content
+    negatives = [e.text for e in _task().train if e.target == "negative"]
+    assert "Correct answer: negative" in shown and "Model's answer: positive" in shown
+    assert sum(f"Input: {t}\n" in shown for t in negatives) == min(5, len(negatives))
+
+
+def test_priors_initialise_the_prompt_and_what_worked_is_written_back(offline_settings, tmp_path):
+    memory = Memory.open(tmp_path / "memory")
+    memory.priors.add(Prior(task=TaskDescriptor(description="Classify film reviews by sentiment."), model="m",
+                            strategies=[StrategyStats(strategy="add_role", visits=4, mean_reward=0.8, mean_gain=0.2)],
+                            dataset_size=30))
+    result, _, _ = _optimize(offline_settings, [large("[RULE]")] * 2, memory=memory)
+    assert result.initialisation == "priors: add_role"
+    assert [c["origin"] for c in result.candidates] == ["seed", "priors: add_role", "reflection, round 1"]
+    # [ROLE] scores as the seed does on dev: on a tie the start is the prompt with fewer rewrites.
+    assert result.candidates[1]["dev"] == result.seed.dev and result.candidates[2]["parent"] == 0
+    assert result.prompt.startswith("Classify. [RULE]")
+    written = memory.priors.get(result.prior_id)
+    assert written.strategies[0].strategy == "add_role" and written.strategies[0].mean_gain == 0.0
+    gain = 1 - share_positive(_task().dev)
+    assert written.edits[0].diagnosis == "needs [RULE]" and written.edits[0].gain == pytest.approx(gain)
+    assert written.best_paths[0].strategies == ["reflection"]  # the path to the best prompt
+    assert written.model == "custom:ScriptedChatModel" and len(memory.priors) == 2
+    memory.close()
+
+
+def test_with_an_empty_memory_a_short_warmup_initialises(offline_settings, tmp_path):
+    memory = Memory.open(tmp_path / "memory")
+    result, _, _ = _optimize(offline_settings, [large("[RULE]")] * 5, memory=memory, warmup_iterations=1,
+                             warmup_minibatch=4)
+    assert "no prior in memory applies" in result.notes[0]
+    # [ROLE] alone does not help, so the warm-up found nothing better and reflection starts from the seed.
+    assert result.initialisation == "seed prompt" and any("found nothing better" in n for n in result.notes)
+    assert len(memory.priors) == 2  # the warm-up's prior and the optimisation's
+    memory.close()
+
+
+def test_the_reflector_sees_a_beam(offline_settings):
+    result, _, large = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(), rounds=2,
+                                 beam_width=2, patience=3)
+    assert result.rounds == 2 and len(large.received) == 2  # one kept candidate: one proposal per round
