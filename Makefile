@@ -1,4 +1,4 @@
-# The quick start is two commands: `make demo` (sets everything up, then runs the demo) and `make test`.
+# The quick start is two commands: `make demo` (sets everything up, then runs the main job) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,8 +18,9 @@ $(VENV)/.ready: pyproject.toml
 	$(BIN)/idealprompt models install
 	touch $@
 
+# The main job: IDEAL on a shipped example task with the embedded models, printing seed vs optimised scores.
 demo: setup
-	$(BIN)/idealprompt demo
+	$(BIN)/idealprompt optimize examples/sports_understanding.yaml --budget 120 --warmup-iterations 2 --out runs/quickstart
 
 test: setup
 	$(BIN)/python -m pytest

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from idealprompt.cli import models, priors, warmup
+from idealprompt.cli import models, optimize, priors, warmup
 from idealprompt.cli.common import err
 from idealprompt.config import CONFIG_ENV
 from idealprompt.errors import IdealpromptError
@@ -20,6 +20,7 @@ app.add_typer(priors.app, name="priors")
 app.command()(models.chat)
 app.command()(models.demo)
 app.command()(warmup.warmup)
+app.command()(optimize.optimize)
 
 
 @app.callback()

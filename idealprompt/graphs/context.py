@@ -22,6 +22,9 @@ class Optimization:
     pool: StrategyPool = field(default_factory=StrategyPool.builtin)
     memory: Memory | None = None  # None: no priors are read or written
 
+    def __post_init__(self):
+        self.evaluator  # noqa: B018  built now: a task the small model cannot serve (images) fails before any call
+
     @cached_property
     def evaluator(self) -> Evaluator:
         return Evaluator.for_session(self.session, self.task)

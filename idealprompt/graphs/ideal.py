@@ -31,7 +31,7 @@ from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import SHOWN_TO_OPTIMIZER, build_warmup_graph, showcase
 from idealprompt.memory import BestPath, Edit, Prior, StrategyStats, rank_strategies
-from idealprompt.search.beam import Beam, Candidate
+from idealprompt.search.beam import Beam, Candidate, render
 from idealprompt.search.tree import StrategyTree
 from idealprompt.tools.evaluate import bad_cases
 
@@ -141,10 +141,10 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
             if not mistakes:
                 continue
             proposal = reflector(run.session.model("large"), candidate=candidate, mistakes=mistakes, task=run.task)
-            if proposal is None:
-                notes.append(f"round {state['round'] + 1}: no usable proposal for candidate {candidate.id}")
+            definitions = {} if proposal is None else {d.label: d.definition for d in proposal.label_definitions}
+            if proposal is None or beam.holds(render(proposal.task_description, definitions)):
+                notes.append(f"round {state['round'] + 1}: no new proposal from candidate {candidate.id}")
                 continue
-            definitions = {d.label: d.definition for d in proposal.label_definitions}
             child = beam.add(candidate, instruction=proposal.task_description, definitions=definitions,
                              origin=f"reflection, round {state['round'] + 1}", diagnosis=proposal.diagnosis)
             pending.append(child.id)

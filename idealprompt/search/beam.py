@@ -13,6 +13,14 @@ from pydantic import BaseModel, Field
 DEFINITIONS_HEADING = "Label definitions:"
 
 
+def render(instruction: str, definitions: dict[str, str]) -> str:
+    """A task description and label definitions as one prompt."""
+    if not definitions:
+        return instruction
+    lines = "\n".join(f"- {label}: {meaning}" for label, meaning in definitions.items())
+    return f"{instruction}\n\n{DEFINITIONS_HEADING}\n{lines}"
+
+
 class Candidate(BaseModel):
     id: int
     parent: int | None
@@ -25,10 +33,7 @@ class Candidate(BaseModel):
 
     def render(self) -> str:
         """The prompt as the model receives it, and as it is exported."""
-        if not self.definitions:
-            return self.instruction
-        lines = "\n".join(f"- {label}: {meaning}" for label, meaning in self.definitions.items())
-        return f"{self.instruction}\n\n{DEFINITIONS_HEADING}\n{lines}"
+        return render(self.instruction, self.definitions)
 
 
 class Beam(BaseModel):
@@ -45,6 +50,10 @@ class Beam(BaseModel):
                               diagnosis=diagnosis)
         self.candidates.append(candidate)
         return candidate
+
+    def holds(self, prompt: str) -> bool:
+        """Whether a candidate already renders to `prompt` (then it needs no second place, nor scoring)."""
+        return any(c.render() == prompt for c in self.candidates)
 
     def get(self, candidate_id: int) -> Candidate:
         return self.candidates[candidate_id]

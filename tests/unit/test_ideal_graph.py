@@ -102,6 +102,8 @@ def test_a_candidate_that_only_fits_train_is_not_kept(offline_settings):
     assert fitted and fitted[0]["train"] == 1.0 and fitted[0]["dev"] == result.seed.dev
     assert not fitted[0]["kept"] and result.prompt == "Classify."
     assert result.stopped.startswith("patience: 2 rounds")
+    # The same proposal again is not scored again: one reflection candidate, and a note for the repeat.
+    assert len(fitted) == 1 and "round 2: no new proposal from candidate 0" in result.notes
 
 
 def test_the_round_limit(offline_settings):
@@ -160,3 +162,18 @@ def test_the_reflector_sees_a_beam(offline_settings):
     result, _, large = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(), rounds=2,
                                  beam_width=2, patience=3)
     assert result.rounds == 2 and len(large.received) == 2  # one kept candidate: one proposal per round
+
+
+def test_an_image_task_on_a_model_without_vision_fails_before_any_call(offline_settings):
+    from pathlib import Path
+
+    from idealprompt.errors import RouteError
+    from idealprompt.routes.embedded import EmbeddedChatModel
+    from idealprompt.tasks import load_task
+
+    task = load_task(Path(__file__).resolve().parents[2] / "examples" / "easy_vqa.yaml")
+    embedded = EmbeddedChatModel(model_name="qwen2.5-coder-0.5b", model_path="unused.gguf", sha256="0" * 64)
+    large = ScriptedChatModel(script=[])
+    with pytest.raises(RouteError, match="task 'easy_vqa' has images"):
+        optimize(task, session=Session(offline_settings, models={"small": embedded, "large": large}))
+    assert large.received == []

@@ -1,0 +1,94 @@
+"""`idealprompt optimize TASK`: IDEAL end to end, with the optimised prompt written as text and JSON."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from langgraph.checkpoint.sqlite import SqliteSaver
+from rich.table import Table
+
+from idealprompt.accounting import Budget
+from idealprompt.cli.common import AssemblyProgress, MemoryOption, err, open_memory, out, print_ledger
+from idealprompt.config import load_settings
+from idealprompt.graphs.context import Optimization
+from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
+from idealprompt.ideal import OptimizeResult
+from idealprompt.search.beam import Beam
+from idealprompt.session import Session
+from idealprompt.strategies import StrategyPool
+from idealprompt.tasks import load_task
+
+
+def optimize(
+    task_file: Annotated[Path, typer.Argument(help="a task file (YAML or JSON)", metavar="TASK")],
+    budget: Annotated[int, typer.Option(help="small-model calls for the optimisation (test scoring is apart)")] = 300,
+    large_tokens: Annotated[int | None, typer.Option(help="large-model tokens (default: no limit)")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="where prompt.txt, result.json and the trace go")] = Path(
+        "runs/optimize"),
+    rounds: Annotated[int, typer.Option(help="reflection rounds at most")] = 6,
+    beam: Annotated[int, typer.Option(help="candidates kept between rounds")] = 2,
+    patience: Annotated[int, typer.Option(help="rounds without a better dev score before stopping")] = 2,
+    warmup_iterations: Annotated[int, typer.Option(help="a short warm-up when no prior applies; 0: none")] = 4,
+    strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,
+    use_memory: Annotated[bool, typer.Option("--use-memory/--no-memory", help="read and write priors")] = True,
+    memory: MemoryOption = None,
+):
+    """Optimise a task's prompt for the small model: priors or warm-up, then reflection on its mistakes."""
+    task = load_task(task_file)
+    pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
+    options = IdealOptions(rounds=rounds, beam_width=beam, patience=patience, warmup_iterations=warmup_iterations)
+    session = Session(load_settings(), budget=Budget(small_calls=budget, large_tokens=large_tokens),
+                      progress=AssemblyProgress())
+    run = Optimization(session, task, pool, memory=open_memory(memory, create=True) if use_memory else None)
+    run_id = f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
+    err.print(f"[bold]{task.name}[/]: {len(task.train)} train / {len(task.dev)} dev / {len(task.test)} test examples; "
+              f"small {session.describe('small')}, large {session.describe('large')}; budget {budget} small-model calls")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with SqliteSaver.from_conn_string(str(out_dir / "checkpoints.sqlite")) as checkpointer:
+        graph = build_ideal_graph(checkpointer)
+        config, progress = {"configurable": {"thread_id": run_id}}, _Progress(run)
+        for update in graph.stream({"options": options.model_dump()}, config, context=run, stream_mode="updates"):
+            for node, values in update.items():
+                progress(node, values or {})
+        state = graph.get_state(config).values
+    result = OptimizeResult.from_state(state, run, run_id)
+    prompt_path, result_path = result.write(out_dir)
+    out.print(_scores(result))
+    out.print(f"[bold]Optimised prompt[/] ({prompt_path}):\n{result.prompt}")
+    out.print(f"initialisation: {result.initialisation}; stopped: {result.stopped}; result: {result_path}; "
+              f"trace: thread {run_id} in {out_dir / 'checkpoints.sqlite'}")
+    if result.prior_id:
+        out.print(f"prior {result.prior_id} written to memory")
+    print_ledger(session)
+
+
+class _Progress:
+    """One line per step worth seeing: how the prompt started, each scored candidate, and notes."""
+
+    def __init__(self, run: Optimization):
+        self.run, self.pending = run, []
+
+    def __call__(self, node: str, values: dict) -> None:
+        for note in values.get("notes", []):
+            err.print(f"  [yellow]note[/]: {note}")
+        if node == "initialise" and "initialisation" in values:
+            err.print(f"  initialisation: {values['initialisation']}")
+        if values.get("pending"):
+            self.pending = values["pending"]
+        if node == "score" and "beam" in values:
+            beam = Beam.model_validate(values["beam"])
+            calls = self.run.session.ledger.snapshot().get("small", {}).get("calls", 0)
+            for c in (beam.get(i) for i in self.pending if beam.get(i).dev is not None):
+                kept = "[green]kept[/]" if c.id in beam.kept else "[dim]not kept[/]"
+                err.print(f"  #{c.id} {c.origin}: train {c.train:.3f}, dev {c.dev:.3f}  {kept}  "
+                          f"[dim]{calls} small-model calls[/]")
+
+
+def _scores(result: OptimizeResult) -> Table:
+    table = Table("prompt", "train", "dev", "test", title=f"{result.task}: seed vs optimised")
+    for name, s in (("seed", result.seed), ("optimised", result.optimized)):
+        table.add_row(name, *(f"{v:.3f}" if v is not None else "-" for v in (s.train, s.dev, s.test)))
+    return table
