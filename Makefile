@@ -29,6 +29,7 @@ bench: setup
 	$(BIN)/python bench/models.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/warmup.py
+	$(BIN)/python bench/optimize.py
 
 clean:
 	rm -rf $(VENV)

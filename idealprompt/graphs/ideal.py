@@ -108,6 +108,7 @@ def score(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
         for candidate in (beam.get(i) for i in state["pending"]):
             candidate.train = run.evaluator.evaluate(candidate.render(), run.task.train).score
             candidate.dev = run.evaluator.evaluate(candidate.render(), run.task.dev).score
+            candidate.calls = run.evaluator.calls
     except BudgetExhausted as e:
         return {"beam": _json(_settle(beam, state)), "pending": [], "stopped": str(e)}
     _settle(beam, state)

@@ -29,6 +29,7 @@ class Candidate(BaseModel):
     origin: str  # how it was made: "seed", "priors: a > b", "warm-up", "reflection, round 2"
     train: float | None = None
     dev: float | None = None
+    calls: int | None = None  # small-model calls the run had made when this candidate was scored
     diagnosis: str = ""  # the reflector's reading of the mistakes that led to it
 
     def render(self) -> str:
