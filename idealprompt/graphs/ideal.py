@@ -158,7 +158,7 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     return update
 
 
-def test(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
+def score_test(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     run, beam = runtime.context, Beam.model_validate(state["beam"])
     if not beam.kept:
         return {"notes": ["nothing was scored: no test scores"]}
@@ -253,7 +253,7 @@ def build_ideal_graph(checkpointer: BaseCheckpointSaver | None = None):
     graph.add_node("warmup", warmup)
     graph.add_node("score", score)
     graph.add_node("reflect", reflect)
-    graph.add_node("test", test)
+    graph.add_node("test", score_test)
     graph.add_node("remember", remember)
     graph.add_edge(START, "initialise")
     graph.add_conditional_edges("initialise", after_initialise, ["warmup", "score"])
