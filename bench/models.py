@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
 from rich.progress import track
 

@@ -41,8 +41,13 @@ def search(task, settings, budget: int, minibatch: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         memory = Memory.open(Path(folder) / "memory")
         run = Optimization(session, task, memory=memory)
-        started = time.perf_counter()
-        final = build_warmup_graph().invoke({"options": {"minibatch": minibatch}}, context=run)
+        started, final = time.perf_counter(), {}
+        for final in build_warmup_graph().stream({"options": {"minibatch": minibatch}}, context=run,
+                                                 stream_mode="values"):
+            if "tree" in final:  # progress: one line per state, the best reward so far
+                tree = StrategyTree.model_validate(final["tree"])
+                print(f"  {task.name}: {len(tree.evaluated())} prompts scored, best {tree.best().reward}, "
+                      f"{run.evaluator.calls} calls, {time.perf_counter() - started:.0f} s", end="\r", flush=True)
         seconds = time.perf_counter() - started
         memory.close()
     tree = StrategyTree.model_validate(final["tree"])

@@ -9,7 +9,7 @@ from idealprompt.accounting import Budget, Ledger  # noqa: E402
 from idealprompt.config import Settings, load_settings  # noqa: E402
 from idealprompt.errors import BudgetExhausted, IdealpromptError  # noqa: E402
 from idealprompt.session import Session  # noqa: E402
-from idealprompt.structured import ask_structured, aask_structured  # noqa: E402
+from idealprompt.structured import aask_structured, ask_structured  # noqa: E402
 
 
 def __getattr__(name: str):

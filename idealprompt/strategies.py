@@ -53,7 +53,8 @@ class StrategyPool:
 
     @classmethod
     def builtin(cls) -> StrategyPool:
-        return cls([Strategy(name, summary, instruction, tuple(needs)) for name, summary, instruction, needs in texts.BUILTIN])
+        return cls([Strategy(name, summary, instruction, tuple(needs))
+                    for name, summary, instruction, needs in texts.BUILTIN])
 
     def register(self, strategy: Strategy) -> None:
         """Add a strategy; one with the same name is replaced."""

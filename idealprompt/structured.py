@@ -35,12 +35,18 @@ class Structured(Generic[T]):
 
 
 def parse(text: str, schema: type[T]) -> T:
-    """The first JSON object in `text` (code fences and chatter around it allowed), validated against `schema`."""
+    """The first JSON object in `text` (code fences and chatter around it allowed), validated against `schema`.
+
+    Raw line breaks and tabs inside strings are accepted (strict JSON forbids them): small models write
+    multi-line text that way, even under a JSON grammar, and the meaning is plain.
+    """
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end < start:
         raise ValueError("no JSON object found in the answer")
     try:
-        return schema.model_validate_json(text[start : end + 1])
+        return schema.model_validate(json.loads(text[start : end + 1], strict=False))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not valid JSON: {e.msg} at character {e.pos}") from None
     except ValidationError as e:
         raise ValueError(_describe(e)) from None
 
@@ -66,17 +72,27 @@ class _Dialogue(Generic[T]):
             self.conversation = [SystemMessage(instruction), *messages]
         self.result: Structured[T] = Structured(value=None)
 
-    def take(self, answer: str) -> bool:
-        """Whether `answer` validated; if not, the conversation now asks for a repair."""
+    def take(self, message: BaseMessage) -> bool:
+        """Whether the answer validated; if not, the conversation now asks for a repair."""
+        answer = message.text
         self.result.answers.append(answer)
         try:
             self.result.value = parse(answer, self.schema)
             return True
         except ValueError as e:
             self.result.errors.append(str(e)[:MAX_ERROR_CHARS])
-        repair = prompts.REPAIR.format(error=self.result.errors[-1])
-        self.conversation = [*self.conversation, AIMessage(answer), HumanMessage(repair)]
+        if _cut_off(message):  # the same request would be cut again: ask for less, without the long broken answer
+            self.conversation = [*self.conversation, HumanMessage(prompts.CUT_OFF)]
+        else:
+            repair = prompts.REPAIR.format(error=self.result.errors[-1])
+            self.conversation = [*self.conversation, AIMessage(answer), HumanMessage(repair)]
         return False
+
+
+def _cut_off(message: BaseMessage) -> bool:
+    """Whether the answer stopped at the token limit (OpenAI and llama.cpp say finish_reason, Ollama done_reason)."""
+    metadata = message.response_metadata
+    return "length" in (metadata.get("finish_reason"), metadata.get("done_reason"))
 
 
 def ask_structured(
@@ -89,7 +105,7 @@ def ask_structured(
 ) -> Structured[T]:
     dialogue = _Dialogue(model, messages, schema)
     for _ in range(attempts):
-        if dialogue.take(dialogue.bound.invoke(dialogue.conversation, config=config).text):
+        if dialogue.take(dialogue.bound.invoke(dialogue.conversation, config=config)):
             break
     return dialogue.result
 
@@ -104,6 +120,6 @@ async def aask_structured(
 ) -> Structured[T]:
     dialogue = _Dialogue(model, messages, schema)
     for _ in range(attempts):
-        if dialogue.take((await dialogue.bound.ainvoke(dialogue.conversation, config=config)).text):
+        if dialogue.take(await dialogue.bound.ainvoke(dialogue.conversation, config=config)):
             break
     return dialogue.result

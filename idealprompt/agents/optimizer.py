@@ -12,11 +12,14 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from idealprompt.prompts import optimizer as prompts
+from idealprompt.routes import limit_tokens
 from idealprompt.strategies import Strategy
 from idealprompt.structured import ask_structured
 from idealprompt.tasks import Example, Task
 
 EXAMPLE_CHARS = 600  # a long input is cut: the optimizer needs its gist, and the context is shared with the prompt
+PROMPT_WORDS = 250  # asked of every prompt the large model writes: small models follow short prompts best
+ANSWER_TOKENS = 1024  # room for such a prompt inside JSON; a longer answer is cut and asked again, shorter
 
 
 class Rewrite(BaseModel):
@@ -34,14 +37,15 @@ def rewrite_messages(prompt: str, strategy: Strategy, task: Task, examples: list
     shown = "\n".join(prompts.EXAMPLE.format(input=e.text[:EXAMPLE_CHARS], target=e.target) for e in examples)
     user = prompts.APPLY.format(description=task.description, output_space=output_space(task), examples=shown,
                                 prompt=prompt, summary=strategy.summary, instruction=strategy.instruction)
-    return [SystemMessage(prompts.SYSTEM), HumanMessage(user)]
+    return [SystemMessage(prompts.SYSTEM.format(words=PROMPT_WORDS)), HumanMessage(user)]
 
 
 def apply_strategy(
     model: BaseChatModel, *, prompt: str, strategy: Strategy, task: Task, examples: list[Example]
 ) -> str | None:
     """The prompt rewritten by `strategy`, or None when the model gave no usable, different prompt."""
-    answer = ask_structured(model, rewrite_messages(prompt, strategy, task, examples), Rewrite)
+    messages = rewrite_messages(prompt, strategy, task, examples)
+    answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Rewrite)
     new = unwrapped(answer.value.prompt) if answer.ok else ""
     return new if new and new != prompt.strip() else None
 

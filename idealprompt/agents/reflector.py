@@ -12,8 +12,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from idealprompt.agents.optimizer import output_space, unwrapped
+from idealprompt.agents.optimizer import ANSWER_TOKENS, PROMPT_WORDS, output_space, unwrapped
 from idealprompt.prompts import reflector as prompts
+from idealprompt.routes import limit_tokens
 from idealprompt.search.beam import Candidate
 from idealprompt.structured import ask_structured
 from idealprompt.tasks import Task
@@ -41,13 +42,13 @@ def reflect_messages(candidate: Candidate, mistakes: list[Prediction], task: Tas
                                             answer=d["answer"][:INPUT_CHARS] or "(nothing)", read_as=d["read_as"]))
     user = prompts.REFLECT.format(description=task.description, output_space=output_space(task),
                                   prompt=candidate.render(), mistakes="\n".join(shown))
-    return [SystemMessage(prompts.SYSTEM), HumanMessage(user)]
+    return [SystemMessage(prompts.SYSTEM.format(words=PROMPT_WORDS)), HumanMessage(user)]
 
 
 def reflect(model: BaseChatModel, *, candidate: Candidate, mistakes: list[Prediction], task: Task) -> Reflection | None:
     """A proposal: the diagnosis, a new task description and label definitions (only the task's labels, each
     once); None when the model gave nothing usable or nothing new."""
-    answer = ask_structured(model, reflect_messages(candidate, mistakes, task), Reflection)
+    answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), reflect_messages(candidate, mistakes, task), Reflection)
     if not answer.ok:
         return None
     proposal = answer.value

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from idealprompt.cli.common import AssemblyProgress, err, out, open_session, print_ledger
+from idealprompt.cli.common import AssemblyProgress, err, open_session, out, print_ledger
 from idealprompt.config import load_settings
 from idealprompt.errors import IdealpromptError
 from idealprompt.routes import ROLES, catalog, check, resolve

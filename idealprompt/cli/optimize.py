@@ -45,7 +45,8 @@ def optimize(
     run = Optimization(session, task, pool, memory=open_memory(memory, create=True) if use_memory else None)
     run_id = f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
     err.print(f"[bold]{task.name}[/]: {len(task.train)} train / {len(task.dev)} dev / {len(task.test)} test examples; "
-              f"small {session.describe('small')}, large {session.describe('large')}; budget {budget} small-model calls")
+              f"small {session.describe('small')}, large {session.describe('large')}; "
+              f"budget {budget} small-model calls")
     out_dir.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(out_dir / "checkpoints.sqlite")) as checkpointer:
         graph = build_ideal_graph(checkpointer)

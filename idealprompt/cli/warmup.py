@@ -12,8 +12,8 @@ import typer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from rich.table import Table
 
-from idealprompt.cli.common import AssemblyProgress, MemoryOption, err, open_memory, out, print_ledger
 from idealprompt.accounting import Budget
+from idealprompt.cli.common import AssemblyProgress, MemoryOption, err, open_memory, out, print_ledger
 from idealprompt.config import load_settings
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import build_warmup_graph
@@ -32,10 +32,10 @@ def warmup(
     width: Annotated[int, typer.Option(help="children per node before the search goes deeper")] = 3,
     minibatch: Annotated[int, typer.Option(help="training examples each prompt is scored on")] = 20,
     exploration: Annotated[float, typer.Option(help="UCT exploration weight")] = 1.0,
-    iterations: Annotated[int | None, typer.Option(help="expansions at most (default: until budget or tree end)")] = None,
+    iterations: Annotated[int | None, typer.Option(help="expansions at most (default: budget or tree end)")] = None,
     seed: Annotated[int, typer.Option(help="orders the strategies not ranked by priors")] = 0,
     strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="where trees and checkpoints are written")] = Path("runs/warmup"),
+    out_dir: Annotated[Path, typer.Option("--out", help="where trees and checkpoints go")] = Path("runs/warmup"),
     memory: MemoryOption = None,
 ):
     """Search strategy sequences for each task (UCT), print the strategies by mean gain, and store the priors."""
@@ -101,7 +101,8 @@ def _strategy_table(stats: list[StrategyStats], title: str) -> Table:
 
 
 def _pooled(trees: list[StrategyTree]) -> list[StrategyStats]:
-    """Each strategy's statistics over several trees: visits summed, means averaged over the tasks (each task counts once)."""
+    """Each strategy's statistics over several trees: visits summed, means averaged over the tasks (each task
+    counts once)."""
     by_name: dict[str, list[StrategyStats]] = defaultdict(list)
     for tree in trees:
         for s in tree.strategy_stats():

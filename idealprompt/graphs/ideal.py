@@ -183,7 +183,8 @@ def remember(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     lineage = _lineage(beam, best)[1:]
     edits = [Edit(diagnosis=c.diagnosis, gain=c.dev - beam.get(c.parent).dev) for c in lineage
              if c.origin.startswith("reflection")]
-    path = [step for c in lineage for step in (["reflection"] if c.origin.startswith("reflection") else state["applied"])]
+    path = [step for c in lineage
+            for step in (["reflection"] if c.origin.startswith("reflection") else state["applied"])]
     prior = Prior(task=run.descriptor(), model=run.target, strategies=strategies, edits=edits,
                   best_paths=[BestPath(strategies=path, reward=best.dev, gain=best.dev - seed.dev)] if path else [],
                   dataset_size=len(run.task.train))

@@ -6,6 +6,7 @@ Rules for the new prompt:
 - It speaks to the model ("You ..."), and the model receives one input right after it: do not ask for the input.
 - It keeps every rule of the current prompt unless the strategy changes that rule.
 - It never gives the answer to a particular input, and never contradicts the task's answer format.
+- It stays short, {words} words at most: a small model follows a short prompt best.
 - Return the prompt text only: no tags, no delimiters, no comments about what you changed."""
 
 APPLY = """Task: {description}

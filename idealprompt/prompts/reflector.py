@@ -10,7 +10,9 @@ Rules:
 - State general rules that decide cases like these; never mention or quote a particular input.
 - Keep what the prompt does well; change what the mistakes show is wrong.
 - The task description speaks to the model ("You ...") and ends by saying exactly how to answer.
-- Label definitions: one short definition per label, for every label (none when the answer is not a label)."""
+- Label definitions: one short definition per label, for every label (none when the answer is not a label).
+- The task description and the definitions together stay short, {words} words at most: a small model follows a \
+short prompt best."""
 
 REFLECT = """Task: {description}
 {output_space}

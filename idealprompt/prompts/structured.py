@@ -5,3 +5,6 @@ FORMAT = """Answer with one JSON object and nothing else, matching this JSON sch
 
 REPAIR = """That answer could not be used: {error}
 Answer again with only the corrected JSON object."""
+
+CUT_OFF = """Your answer was cut off at the length limit before the JSON object was complete. Answer again with \
+only the JSON object, and make it shorter."""

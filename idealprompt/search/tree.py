@@ -40,7 +40,7 @@ class SearchOptions(BaseModel):
     max_depth: int = Field(3, ge=1, description="at most this many strategies in a row")
     width: int = Field(3, ge=1, description="children a node grows before the search descends below it")
     minibatch: int = Field(20, ge=1, description="training examples each prompt is scored on")
-    iterations: int | None = Field(None, ge=1, description="expansions at most; None: until the budget or the tree ends")
+    iterations: int | None = Field(None, ge=1, description="expansions at most; None: until budget or tree end")
     seed: int = 0
 
 

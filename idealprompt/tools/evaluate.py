@@ -17,8 +17,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import mimetypes
 import math
+import mimetypes
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -75,7 +75,8 @@ class Evaluator:
         if any(e.images for split in splits for e in split) and not accepts_images(self.model):
             raise RouteError(
                 f"task {self.task.name!r} has images, and {self.model.name or 'this model'} cannot see images (no "
-                "embedded model can): set `small` to a vision model's route, e.g. ollama:qwen2.5vl or openai:gpt-4o-mini"
+                "embedded model can): set `small` to a vision model's route, e.g. ollama:qwen2.5vl or "
+                "openai:gpt-4o-mini"
             )
 
     @classmethod

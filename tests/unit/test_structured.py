@@ -39,6 +39,24 @@ def test_malformed_answers_are_repaired_with_the_error_shown_to_the_model():
     assert model.received[1][-2].content == "sure! positive"
 
 
+def test_raw_line_breaks_inside_strings_are_read():
+    assert parse('{"label": "two\nlines", "confidence": 1}', Verdict).label == "two\nlines"
+    with pytest.raises(ValueError, match="not valid JSON"):
+        parse('{"label": "x", "confidence": }', Verdict)
+
+
+def test_an_answer_cut_at_the_token_limit_is_asked_again_shorter():
+    from langchain_core.messages import AIMessage
+
+    cut = AIMessage('{"label": "posi', response_metadata={"finish_reason": "length"})
+    model = ScriptedChatModel(script=[cut, GOOD])
+    result = ask_structured(model, ASK, Verdict)
+    assert result.ok and len(model.received) == 2
+    retry = model.received[1]
+    assert "cut off at the length limit" in retry[-1].content and "make it shorter" in retry[-1].content
+    assert len(retry) == len(model.received[0]) + 1  # the broken answer is not sent back
+
+
 def test_a_model_that_never_complies_does_not_crash_the_run():
     model = ScriptedChatModel(script=["no", "still no", "{}", "unused"])
     result = ask_structured(model, ASK, Verdict, attempts=3)
