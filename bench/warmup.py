@@ -44,7 +44,7 @@ def search(task, settings, budget: int, minibatch: int) -> dict:
         started, final = time.perf_counter(), {}
         for final in build_warmup_graph().stream({"options": {"minibatch": minibatch}}, context=run,
                                                  stream_mode="values"):
-            if "tree" in final:  # progress: one line per state, the best reward so far
+            if final.get("tree") and final["tree"]["nodes"][0]["reward"] is not None:  # progress, per state
                 tree = StrategyTree.model_validate(final["tree"])
                 print(f"  {task.name}: {len(tree.evaluated())} prompts scored, best {tree.best().reward}, "
                       f"{run.evaluator.calls} calls, {time.perf_counter() - started:.0f} s", end="\r", flush=True)

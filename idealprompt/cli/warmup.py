@@ -59,9 +59,13 @@ def warmup(
             tree = StrategyTree.model_validate(final["tree"])
             path = out_dir / f"{task.name}.tree.json"
             path.write_text(tree.model_dump_json(indent=2))
-            best = tree.best()
-            out.print(f"[bold]{task.name}[/]: seed prompt {tree.root.reward:.3f}, best {best.reward:.3f} "
-                      f"({' > '.join(tree.strategies_of(best)) or 'the seed prompt'}); stopped: {final.get('stopped')}")
+            if tree.evaluated():
+                best = tree.best()
+                out.print(f"[bold]{task.name}[/]: seed prompt {tree.root.reward:.3f}, best {best.reward:.3f} "
+                          f"({' > '.join(tree.strategies_of(best)) or 'the seed prompt'}); "
+                          f"stopped: {final.get('stopped')}")
+            else:
+                out.print(f"[bold]{task.name}[/]: nothing was scored; stopped: {final.get('stopped')}")
             out.print(_strategy_table(tree.strategy_stats(), f"strategies on {task.name}, by mean gain"))
             out.print(f"tree: {path}; trace: thread {thread} in {out_dir / 'checkpoints.sqlite'}")
             if final.get("prior_id"):

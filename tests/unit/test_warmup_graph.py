@@ -153,3 +153,12 @@ def test_the_delimiters_a_model_copies_are_removed(answer):
     model = ScriptedChatModel(script=[json.dumps({"prompt": answer})])
     new = apply_strategy(model, prompt="Answer.", strategy=POOL["add_role"], task=_task(), examples=[])
     assert new == "Be brief."
+
+
+def test_a_budget_too_small_for_the_seed_prompt_scores_nothing_and_writes_no_prior(offline_settings, tmp_path):
+    memory = Memory.open(tmp_path / "memory")
+    final, _, large, _, _ = _run(offline_settings, _task(), budget=Budget(small_calls=3), memory=memory)
+    tree = StrategyTree.model_validate(final["tree"])
+    assert tree.evaluated() == [] and large.received == [] and "3 small-model calls" in final["stopped"]
+    assert "prior_id" not in final and "no strategy was evaluated: no prior written" in final["notes"]
+    memory.close()
