@@ -121,7 +121,7 @@ call (prompts reached twice).
 |---|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Mean test gain over the seed prompt: {mean_gain:+.1%}.
+Mean test gain over the seed prompt: {mean_gain * 100:+.1f} points.
 
 Evaluator hot path: seconds per small-model call on {PREFIX_EXAMPLES} test examples x 2 prompts (the seed and
 the best), sent grouped by prompt (as the evaluator does: the prompt is a shared prefix that llama.cpp keeps in
