@@ -30,12 +30,10 @@ from idealprompt.agents.reflector import reflect as reflector
 from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import SHOWN_TO_OPTIMIZER, build_warmup_graph, showcase
-from idealprompt.memory import BestPath, Edit, Prior, StrategyStats, rank_strategies
+from idealprompt.memory import BestPath, Edit, Prior, StrategyStats
 from idealprompt.search.beam import Beam, Candidate, render
 from idealprompt.search.tree import StrategyTree
 from idealprompt.tools.evaluate import bad_cases
-
-PRIORS_CONSULTED = 5
 
 
 class IdealOptions(BaseModel):
@@ -70,7 +68,7 @@ def initialise(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     beam = Beam(width=options.beam_width)
     seed = beam.add(None, instruction=run.task.seed_prompt, origin="seed")
     update: IdealState = {"options": options.model_dump(), "round": 0, "applied": [], "pending": [seed.id]}
-    favoured = prior_strategies(run, options.prior_strategies)
+    favoured = run.favoured()[: options.prior_strategies]
     if not favoured:
         note = "no prior in memory applies to this task" if run.memory is not None else "no memory given"
         return update | {"beam": _json(beam), "initialisation": "seed prompt", "notes": [note]}
@@ -193,15 +191,6 @@ def remember(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
-def prior_strategies(run: Optimization, k: int) -> list[str]:
-    """The k strategies that priors of similar tasks rank highest (positive expected gain, applicable here)."""
-    if run.memory is None or k == 0:
-        return []
-    applicable = set(run.pool.applicable(labels=bool(run.task.labels), images=any(e.images for e in run.task.train)))
-    ranked = rank_strategies(run.memory.priors.search(run.descriptor(), k=PRIORS_CONSULTED))
-    return [s.strategy for s in ranked if s.score > 0 and s.strategy in applicable][:k]
-
-
 def _verdict(beam: Beam, state: IdealState) -> str | None:
     """Why the reflection loop ends now, if it does."""
     options = IdealOptions.model_validate(state["options"])

@@ -24,12 +24,11 @@ from langgraph.runtime import Runtime
 from idealprompt.agents.optimizer import apply_strategy
 from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization
-from idealprompt.memory import Prior, rank_strategies
+from idealprompt.memory import Prior
 from idealprompt.search.tree import SearchOptions, StrategyTree
 from idealprompt.tasks import Example
 
 SHOWN_TO_OPTIMIZER = 4  # training examples the optimizer sees: enough to ground a rule, few enough to fit
-PRIORS_CONSULTED = 5
 
 
 # --- state -------------------------------------------------------------------------------------------------------
@@ -48,18 +47,11 @@ class WarmupState(TypedDict, total=False):
 # --- nodes -------------------------------------------------------------------------------------------------------
 def prepare(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
     run, options = runtime.context, SearchOptions.model_validate(state.get("options") or {})
-    task = run.task
-    applicable = run.pool.applicable(labels=bool(task.labels), images=any(e.images for e in task.train))
-    order = applicable.copy()
+    order, favoured = run.applicable(), run.favoured()
     random.Random(options.seed).shuffle(order)
-    notes = []
-    if run.memory is not None:
-        ranked = rank_strategies(run.memory.priors.search(run.descriptor(), k=PRIORS_CONSULTED))
-        favoured = [s.strategy for s in ranked if s.score > 0 and s.strategy in applicable]
-        order = favoured + [s for s in order if s not in favoured]
-        if favoured:
-            notes.append(f"priors from memory put first: {', '.join(favoured)}")
-    tree = StrategyTree.start(task.seed_prompt, options)
+    order = favoured + [s for s in order if s not in favoured]
+    notes = [f"priors from memory put first: {', '.join(favoured)}"] if favoured else []
+    tree = StrategyTree.start(run.task.seed_prompt, options)
     return {"tree": _json(tree), "order": order, "pending": tree.root.id, "expansions": 0, "notes": notes}
 
 
