@@ -79,8 +79,8 @@ def main() -> None:
         target = a.optimized.dev
         reach_a, reach_b = calls_to_reach(a, target), calls_to_reach(b, target)
         rows.append(
-            f"| {a.task} | {a.seed.test:.0%} | {a.optimized.test:.0%} ({a.optimized.test - a.seed.test:+.0%}) | "
-            f"{b.optimized.test:.0%} ({b.optimized.test - b.seed.test:+.0%}) | {a.initialisation} | "
+            f"| {a.task} | {a.seed.test:.0%} | {a.optimized.test:.0%} ({gains['plain'][-1]:+.0%}) | "
+            f"{b.optimized.test:.0%} ({gains['primed'][-1]:+.0%}) | {a.initialisation} | "
             f"{b.initialisation} | {target:.2f}: {reach_a} / {reach_b if reach_b is not None else 'not reached'} | "
             f"{a.usage['small']['calls']} / {b.usage['small']['calls']} | "
             f"{plain[name]['minutes']:.1f} / {primed[name]['minutes']:.1f} |"
@@ -102,8 +102,8 @@ run without priors ended with (without / with priors).
 |---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Mean test gain over the seed prompt: {mean['plain']:+.1%} without priors, {mean['primed']:+.1%} with priors
-(target: +10 points).
+Mean test gain over the seed prompt: {mean['plain'] * 100:+.1f} points without priors, {mean['primed'] * 100:+.1f}
+points with priors (target: +10 points).
 """)
 
 

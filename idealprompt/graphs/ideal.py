@@ -1,11 +1,12 @@
 """IDEAL end to end: initialise the prompt from priors (or a short warm-up), then refine it by reflecting on the
 small model's most consequential mistakes (Stage 2, empirical self-reflective optimisation).
 
-    initialise -> [warmup] -> score -> reflect -> score -> reflect -> ... -> test -> remember
+    initialise -> score -> [warmup -> score] -> reflect -> score -> reflect -> ... -> test -> remember
 
 `initialise` asks the memory for priors of similar tasks and has the optimizer agent apply the strategies they
-rank highest to the seed prompt; with no usable prior it runs a short warm-up (Stage 1, as a subgraph) and starts
-from its best prompt, or else from the seed prompt, and says which happened. `score` scores new candidates on the
+rank highest to the seed prompt; with no usable prior, once the seed prompt is scored (so that a small budget is
+not spent before it), a short warm-up (Stage 1, as a subgraph) offers its best prompt; the run starts from the
+best of these on dev, and says how it was initialised. `score` scores new candidates on the
 training split and on the held-aside dev split; the first round picks the start by dev score, later rounds keep a
 candidate only if it beats its parent on dev (`search.beam`). `reflect` shows the reflector agent the mistakes
 that matter most (`tools.evaluate.bad_cases`) for each candidate of the beam and turns its proposal (a new task
@@ -55,6 +56,7 @@ class IdealState(TypedDict, total=False):
     initialisation: str  # "priors: a > b", "warm-up: a > b", or "seed prompt"
     applied: list[str]  # the strategies the initial prompt applied
     pending: list[int]  # candidates `score` scores next
+    warmed_up: bool  # the fallback warm-up has run
     round: int
     stopped: str  # why the optimisation ended
     test: dict  # {"seed": score, "optimized": score} on the test split
@@ -85,7 +87,8 @@ def initialise(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
 
 
 def warmup(state: IdealState, runtime: Runtime[Optimization], config: RunnableConfig) -> IdealState:
-    """Stage 1 as a subgraph, briefly: its best prompt becomes a candidate, and its prior goes to memory."""
+    """Stage 1 as a subgraph, briefly: its best prompt becomes a candidate, and its prior goes to memory. It shares
+    the evaluator, so the seed prompt's answers are not asked again."""
     run, options = runtime.context, IdealOptions.model_validate(state["options"])
     search = {"iterations": options.warmup_iterations, "minibatch": options.warmup_minibatch}
     found = build_warmup_graph().invoke({"options": search}, config, context=run)
@@ -93,10 +96,10 @@ def warmup(state: IdealState, runtime: Runtime[Optimization], config: RunnableCo
     beam = Beam.model_validate(state["beam"])
     best, notes = tree.best(), [f"warm-up: {note}" for note in found.get("notes", [])]
     if best.parent is None:
-        return {"initialisation": "seed prompt", "notes": [*notes, "the short warm-up found nothing better"]}
+        return {"warmed_up": True, "notes": [*notes, "the short warm-up found nothing better"]}
     path = " > ".join(tree.strategies_of(best))
     child = beam.add(beam.get(0), instruction=best.prompt, origin=f"warm-up: {path}")
-    return {"beam": _json(beam), "pending": [*state["pending"], child.id], "initialisation": f"warm-up: {path}",
+    return {"beam": _json(beam), "pending": [child.id], "warmed_up": True, "initialisation": f"warm-up: {path}",
             "applied": tree.strategies_of(best), "notes": notes}
 
 
@@ -110,15 +113,18 @@ def score(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     except BudgetExhausted as e:
         return {"beam": _json(_settle(beam, state)), "pending": [], "stopped": str(e)}
     _settle(beam, state)
-    return {"beam": _json(beam), "pending": [], "stopped": state.get("stopped") or _verdict(beam, state)}
+    update: IdealState = {"beam": _json(beam), "pending": [], "stopped": state.get("stopped") or _verdict(beam, state)}
+    if state["round"] == 0 and beam.kept == [0] and any(i != 0 for i in state["pending"]):
+        update["notes"] = [f"{state['initialisation']} scored no better than the seed prompt on dev: starting from it"]
+    return update
 
 
 def _settle(beam: Beam, state: IdealState) -> Beam:
     """Round 0 starts from the best scored candidate; later rounds keep what beats its parent on dev."""
     scored = [beam.get(i) for i in state["pending"] if beam.get(i).dev is not None]
     if state["round"] == 0:
-        if scored:  # on a tie, the fewer rewrites
-            beam.start(max(scored, key=lambda c: (c.dev, c.train, -c.id)))
+        if scored or beam.kept:  # on a tie, the fewer rewrites
+            beam.start(max([*scored, *beam.beam()], key=lambda c: (c.dev, c.train, -c.id)))
     else:
         for candidate in scored:
             beam.consider(candidate)
@@ -218,16 +224,16 @@ def _json(beam: Beam) -> dict:
 
 
 # --- edges -------------------------------------------------------------------------------------------------------
-def after_initialise(state: IdealState) -> str:
+def after_score(state: IdealState) -> str:
     if state.get("stopped"):
-        return "score"
+        return "test"
     options = IdealOptions.model_validate(state["options"])
     wants_warmup = state["initialisation"] == "seed prompt" and options.warmup_iterations > 0
-    return "warmup" if wants_warmup else "score"
+    return "warmup" if wants_warmup and state["round"] == 0 and not state.get("warmed_up") else "reflect"
 
 
-def after_score(state: IdealState) -> str:
-    return "test" if state.get("stopped") else "reflect"
+def after_warmup(state: IdealState) -> str:
+    return "score" if state["pending"] else "reflect"
 
 
 def after_reflect(state: IdealState) -> str:
@@ -246,9 +252,9 @@ def build_ideal_graph(checkpointer: BaseCheckpointSaver | None = None):
     graph.add_node("test", score_test)
     graph.add_node("remember", remember)
     graph.add_edge(START, "initialise")
-    graph.add_conditional_edges("initialise", after_initialise, ["warmup", "score"])
-    graph.add_edge("warmup", "score")
-    graph.add_conditional_edges("score", after_score, ["reflect", "test"])
+    graph.add_edge("initialise", "score")
+    graph.add_conditional_edges("score", after_score, ["warmup", "reflect", "test"])
+    graph.add_conditional_edges("warmup", after_warmup, ["score", "reflect"])
     graph.add_conditional_edges("reflect", after_reflect, ["score", "reflect", "test"])
     graph.add_edge("test", "remember")
     graph.add_edge("remember", END)

@@ -137,6 +137,7 @@ def test_priors_initialise_the_prompt_and_what_worked_is_written_back(offline_se
     assert [c["origin"] for c in result.candidates] == ["seed", "priors: add_role", "reflection, round 1"]
     # [ROLE] scores as the seed does on dev: on a tie the start is the prompt with fewer rewrites.
     assert result.candidates[1]["dev"] == result.seed.dev and result.candidates[2]["parent"] == 0
+    assert "priors: add_role scored no better than the seed prompt on dev: starting from it" in result.notes
     assert result.prompt.startswith("Classify. [RULE]")
     written = memory.priors.get(result.prior_id)
     assert written.strategies[0].strategy == "add_role" and written.strategies[0].mean_gain == 0.0
@@ -177,3 +178,13 @@ def test_an_image_task_on_a_model_without_vision_fails_before_any_call(offline_s
     with pytest.raises(RouteError, match="task 'easy_vqa' has images"):
         optimize(task, session=Session(offline_settings, models={"small": embedded, "large": large}))
     assert large.received == []
+
+
+def test_the_seed_is_scored_before_a_warmup_can_spend_a_small_budget(offline_settings, tmp_path):
+    memory = Memory.open(tmp_path / "memory")
+    result, _, _ = _optimize(offline_settings, [large("[RULE]")] * 5, memory=memory, budget=Budget(small_calls=16),
+                             warmup_iterations=2, warmup_minibatch=4)
+    task = _task()
+    assert result.seed.dev == share_positive(task.dev) and result.seed.test == share_positive(task.test)
+    assert "16 small-model calls" in result.stopped and result.usage["small"]["calls"] == 16
+    memory.close()
