@@ -35,3 +35,12 @@ class TaskError(IdealpromptError):
 
 class StrategyError(IdealpromptError):
     """A strategy or a strategy file is malformed, or a strategy is not in the pool; the message names which."""
+
+
+class StyleError(IdealpromptError):
+    """A style, its file or its corpus is malformed, or a style is not known; the message names which."""
+
+
+class FactsError(IdealpromptError):
+    """The facts of a writing job (a facts file, an E2E meaning representation, a dataset of them) are missing or
+    malformed; the message names the file and field (and line where there is one)."""

@@ -11,6 +11,8 @@ RANKS = {
     "packaged": 1,
     "prompts": 1,
     "tasks": 1,
+    "facts": 1,
+    "styles": 1,
     "routes": 2,
     "strategies": 2,
     "accounting": 3,
@@ -23,6 +25,8 @@ RANKS = {
     "agents": 8,
     "graphs": 9,
     "ideal": 10,
+    "notebench": 10,
+    "sag": 10,
     "cli": 11,
 }
 ROOT = Path(idealprompt.__file__).parent

@@ -1,0 +1,104 @@
+"""The facts of a writing job: what a text must say, as key-value slots, free text, or both.
+
+SAG's planner and stylist write from facts, and the evaluation checks a text against them (`facts.slots` for
+slots). Slots come from a mapping (a JSON or YAML file) or from an E2E meaning representation (MR), the form the
+E2E NLG data gives its inputs in: `name[Blue Spice], eatType[coffee shop], area[city centre]`. A text that is not
+wholly in that form is free text, kept as written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from idealprompt.errors import FactsError
+
+# One `key[value]`: a key of words (letters, digits, spaces, hyphens; no space before the bracket) and a bracketed
+# value. Strict on purpose, so that prose with a bracket in it ("see [1]") is never read as slots.
+_PAIR = r"\s*([^\W\d](?:[\w \-]*[\w\-])?)\[([^\[\]]*)\]\s*"
+_MR = re.compile(rf"(?:{_PAIR},)*{_PAIR}")
+_ONE = re.compile(_PAIR)
+
+
+def parse_mr(text: str, *, where: str = "facts") -> dict[str, str] | None:
+    """The slots of an MR, in order, or None when `text` is not wholly one. A slot given twice or with an empty
+    value is an error (`where` names the source), not free text: the writer meant slots and got one wrong."""
+    if not _MR.fullmatch(text):
+        return None
+    slots: dict[str, str] = {}
+    for key, value in _ONE.findall(text):
+        if key in slots:
+            raise FactsError(f"{where}: slot {key!r} is given twice")
+        if not value.strip():
+            raise FactsError(f"{where}: slot {key!r} has an empty value")
+        slots[key] = value.strip()
+    return slots
+
+
+class Facts(BaseModel):
+    """Key-value facts (`slots`, in the order given) and free-text facts (`text`); at least one is not empty."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    slots: dict[str, str] = {}
+    text: str = ""
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Facts:
+        if not self.slots and not self.text.strip():
+            raise FactsError("facts are empty: give at least one slot or some text")
+        return self
+
+    @classmethod
+    def parse(cls, text: str, *, where: str = "facts") -> Facts:
+        """An MR as slots, anything else as free text."""
+        slots = parse_mr(text, where=where)
+        return cls(slots=slots) if slots is not None else cls(text=text.strip())
+
+    def render(self) -> str:
+        """The facts as a model reads them: "- key: value" lines, then the free text."""
+        lines = [f"- {key}: {value}" for key, value in self.slots.items()]
+        return "\n".join([*lines, self.text.strip()] if self.text.strip() else lines)
+
+
+def load_facts(path: str | Path) -> Facts:
+    """Facts from a file: `.json`, `.yaml` or `.yml` hold a mapping of fact names to values; any other file is
+    text, read as an MR when it is one and as free text otherwise."""
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FactsError(f"{path}: no such facts file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise FactsError(f"{path}: cannot read the facts file: {e}") from None
+    if not raw.strip():
+        raise FactsError(f"{path}: the facts file is empty")
+    if path.suffix.lower() in (".json", ".yaml", ".yml"):
+        return Facts(slots=_read_mapping(raw, path))
+    return Facts.parse(raw, where=str(path))
+
+
+def _read_mapping(raw: str, path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise FactsError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {e}") from None
+    if not isinstance(data, dict) or not data:
+        raise FactsError(f"{path}: expected a mapping of fact names to values, got {type(data).__name__}")
+    return {str(key): _value(value, where=f"{path}: field {str(key)!r}") for key, value in data.items()}
+
+
+def _value(value: object, *, where: str) -> str:
+    if isinstance(value, list) and value and not any(isinstance(v, list) for v in value):
+        return ", ".join(_value(v, where=where) for v in value)
+    if isinstance(value, bool):  # YAML reads yes/no as booleans; E2E's familyFriendly says yes/no
+        return "yes" if value else "no"
+    if isinstance(value, str | int | float) and str(value).strip():
+        return str(value).strip()
+    got = "an empty value" if value in ("", None, []) else f"a {type(value).__name__}"
+    raise FactsError(f"{where}: a fact is a string, a number, yes/no or a list of those, not {got} "
+                     "(quote it in YAML to keep it as written)")

@@ -1,0 +1,1 @@
+"""NoteBench-style evaluation of writing systems."""
