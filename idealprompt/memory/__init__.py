@@ -1,22 +1,37 @@
-"""The vector memory: strategy-tree priors (IDEAL) and style exemplars (SAG), in Chroma, embedded offline.
+"""The vector memory: strategy-tree priors (IDEAL) and styles with their exemplars (SAG), in Chroma, embedded
+offline.
 
     memory = Memory.open(path)             # or Memory.open() for the configured default
     memory.priors.add(prior); memory.priors.search(task, model=..., k=5)
-    memory.exemplars.search(text, style="house", k=3)
+    memory.add_style(style); memory.style("tablenotes")
+    memory.exemplars.search(text, style="tablenotes", k=3)
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+from idealprompt.errors import StyleError
 from idealprompt.memory.exemplars import ExemplarMemory
 from idealprompt.memory.priors import PriorMemory, ScoredPrior, StrategyScore, rank_strategies
-from idealprompt.memory.records import SCHEMA_VERSION, BestPath, Edit, Exemplar, Prior, StrategyStats, TaskDescriptor
+from idealprompt.memory.records import (
+    SCHEMA_VERSION,
+    BestPath,
+    Edit,
+    Exemplar,
+    Prior,
+    StrategyStats,
+    StyleCard,
+    TaskDescriptor,
+)
 from idealprompt.memory.store import ChromaStore, open_store
+from idealprompt.memory.styles import StyleMemory
+from idealprompt.styles import Style, builtin_styles
 
 
 class Memory:
-    """Both collections of one store, sharing one embedder."""
+    """The collections of one store, sharing one embedder."""
 
     def __init__(self, store: ChromaStore, embed=None):
         if embed is None:
@@ -27,6 +42,7 @@ class Memory:
         self.store = store
         self.priors = PriorMemory(store.collection("priors"), embed, where)
         self.exemplars = ExemplarMemory(store.collection("exemplars"), embed, where)
+        self.styles = StyleMemory(store.collection("styles"), embed, where)
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, create: bool = True) -> Memory:
@@ -37,6 +53,30 @@ class Memory:
 
             path = load_settings().memory
         return cls(open_store(path, schema=SCHEMA_VERSION, create=create))
+
+    # --- styles --------------------------------------------------------------------------------------------------
+    def add_style(self, style: Style, *, source: str = "") -> int:
+        """Store a style's card (replacing an older one of the same name) and its texts; a text already stored for
+        the style is not stored twice. Returns how many texts are new."""
+        ids = [f"{style.name}-{hashlib.sha256(t.encode()).hexdigest()[:16]}" for t in style.exemplars]
+        known = self.exemplars.stored(ids)
+        new = {i: t for i, t in zip(ids, style.exemplars, strict=True) if i not in known}
+        self.exemplars.add(*(Exemplar(id=i, text=t, style=style.name, source=source) for i, t in new.items()))
+        self.styles.add(StyleCard(id=style.name, description=style.description, prompt=style.prompt, source=source))
+        return len(new)
+
+    def style(self, name: str) -> Style:
+        """A style with all its texts; a built-in style is stored on first use."""
+        card = self.styles.find(name)
+        if card is None and name in builtin_styles():
+            self.add_style(builtin_styles()[name], source="built in")
+            card = self.styles.find(name)
+        if card is None:
+            known = sorted({c.id for c in self.styles.all()} | set(builtin_styles()))
+            raise StyleError(f"no style {name!r} in {self.store.path}; add it with `idealprompt style add {name} "
+                             f"--corpus FILE`, or choose one of: {', '.join(known)}")
+        texts = [e.text for e in self.exemplars.all(where={"style": name})]
+        return Style(name=name, description=card.description, exemplars=texts, prompt=card.prompt)
 
     def close(self) -> None:
         self.store.close()
@@ -51,6 +91,7 @@ __all__ = [
     "ScoredPrior",
     "StrategyScore",
     "StrategyStats",
+    "StyleCard",
     "TaskDescriptor",
     "rank_strategies",
 ]

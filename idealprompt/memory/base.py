@@ -49,13 +49,22 @@ class RecordMemory(Generic[R]):
         return [r.id for r in records]
 
     def get(self, record_id: str) -> R:
-        found = self._collection.get([record_id])
-        if not found:
+        record = self.find(record_id)
+        if record is None:
             raise MemoryStoreError(f"no {self.kind} {record_id!r} in {self._where}")
-        return self._decode(found[0][1])
+        return record
 
-    def all(self) -> list[R]:
-        return sorted((self._decode(text) for _, text in self._collection.get()), key=lambda r: r.created)
+    def find(self, record_id: str) -> R | None:
+        found = self._collection.get([record_id])
+        return self._decode(found[0][1]) if found else None
+
+    def stored(self, ids: list[str]) -> set[str]:
+        """Which of `ids` are stored."""
+        return {record_id for record_id, _ in self._collection.get(ids)} if ids else set()
+
+    def all(self, where: dict[str, Any] | None = None) -> list[R]:
+        """Every record (those whose fields match `where`, when given), oldest first."""
+        return sorted((self._decode(text) for _, text in self._collection.get(where=where)), key=lambda r: r.created)
 
     def delete(self, record_id: str) -> None:
         self.get(record_id)  # a clear error for an unknown id, rather than a silent no-op

@@ -87,3 +87,14 @@ class Exemplar(BaseModel):
     source: str = ""
     quality: float = 1.0
     created: datetime = Field(default_factory=_now)
+
+
+class StyleCard(BaseModel):
+    """A style's name, description and writer's prompt; its texts are `Exemplar` records of the same style."""
+
+    id: str  # the style's name: one card per style
+    schema_version: int = SCHEMA_VERSION
+    description: str = Field(min_length=1)
+    prompt: str = ""
+    source: str = ""
+    created: datetime = Field(default_factory=_now)

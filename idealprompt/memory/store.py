@@ -41,7 +41,7 @@ class VectorCollection(Protocol):
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]: ...
 
-    def get(self, ids: list[str] | None = None) -> list[tuple[str, str]]: ...
+    def get(self, ids: list[str] | None = None, where: dict[str, Any] | None = None) -> list[tuple[str, str]]: ...
 
     def delete(self, ids: list[str]) -> None: ...
 
@@ -183,9 +183,9 @@ class ChromaCollection:
             for i, d, m in zip(found["ids"][0], found["distances"][0], found["metadatas"][0], strict=True)
         ]
 
-    def get(self, ids: list[str] | None = None) -> list[tuple[str, str]]:
+    def get(self, ids: list[str] | None = None, where: dict[str, Any] | None = None) -> list[tuple[str, str]]:
         with self.store.locked(write=False):
-            found = self.store.chroma(self.name).get(ids=ids, include=["metadatas"])
+            found = self.store.chroma(self.name).get(ids=ids, where=where, include=["metadatas"])
         return [(i, m["record"]) for i, m in zip(found["ids"], found["metadatas"], strict=True)]
 
     def delete(self, ids: list[str]) -> None:
