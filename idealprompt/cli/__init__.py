@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from idealprompt.cli import models, optimize, priors, warmup
+from idealprompt.cli import models, optimize, priors, warmup, write
 from idealprompt.cli.common import err
 from idealprompt.config import CONFIG_ENV
 from idealprompt.errors import IdealpromptError
@@ -17,10 +17,12 @@ from idealprompt.errors import IdealpromptError
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(models.app, name="models")
 app.add_typer(priors.app, name="priors")
+app.add_typer(write.app, name="style")
 app.command()(models.chat)
 app.command()(models.demo)
 app.command()(warmup.warmup)
 app.command()(optimize.optimize)
+app.command()(write.write)
 
 
 @app.callback()

@@ -1,16 +1,22 @@
-"""What an optimisation graph needs beside its state: the session (models, budget), the task, the strategy pool,
-the memory, and the evaluator that remembers every answer. Passed as the graph's LangGraph context."""
+"""What a graph needs beside its state, passed as its LangGraph context. An optimisation: the session (models,
+budget), the task, the strategy pool, the memory, and the evaluator that remembers every answer. A writing job:
+the session, the style, where its exemplars are found, and how its texts are checked."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
+
+from idealprompt.facts.slots import SlotLexicon
 from idealprompt.memory import Memory, TaskDescriptor, rank_strategies
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
+from idealprompt.styles import Style
 from idealprompt.tasks import Task
 from idealprompt.tools.evaluate import Evaluator
+from idealprompt.tools.style import StyleScorer
 
 EXAMPLES_IN_DESCRIPTOR = 3
 PRIORS_CONSULTED = 5  # the most similar tasks' priors that rank strategies for a new one
@@ -57,3 +63,36 @@ class Optimization:
         applicable = set(self.applicable())
         ranked = rank_strategies(self.memory.priors.search(self.descriptor(), k=PRIORS_CONSULTED))
         return [s.strategy for s in ranked if s.score > 0 and s.strategy in applicable]
+
+
+@dataclass
+class Writing:
+    session: Session
+    style: Style
+    memory: Memory | None = None  # where the style's exemplars are searched, when it holds the style
+    lexicon: SlotLexicon | None = None  # the slot values key-value facts are checked against (None: the default)
+    scorer: StyleScorer | None = None  # None: the style told apart from the built-in styles
+
+    def __post_init__(self):
+        if self.scorer is None:
+            self.scorer = StyleScorer.against_builtins(self.style)
+
+    def exemplars(self, text: str, k: int) -> list[str]:
+        """The style's k texts closest in content to `text`: from the memory when it holds the style, else
+        ranked here by the memory's embedder."""
+        if k == 0:
+            return []
+        if self.memory is not None and self.memory.styles.find(self.style.name) is not None:
+            return [e.text for e, _ in self.memory.exemplars.search(text, style=self.style.name, k=k)]
+        similarity = self._vectors @ _embed([text])[0]
+        return [self.style.exemplars[i] for i in np.argsort(-similarity)[:k]]
+
+    @cached_property
+    def _vectors(self) -> np.ndarray:
+        return _embed(self.style.exemplars)
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    from idealprompt.memory.embeddings import embedder
+
+    return embedder().embed(texts)

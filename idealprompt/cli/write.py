@@ -1,0 +1,111 @@
+"""`idealprompt write` and `idealprompt style ...`: style-aligned writing, and the styles it writes in."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from langgraph.checkpoint.sqlite import SqliteSaver
+from rich.table import Table
+
+from idealprompt.cli.common import MemoryOption, err, open_memory, open_session, out, print_ledger
+from idealprompt.errors import StyleError
+from idealprompt.facts import load_facts
+from idealprompt.graphs.sag import WriteOptions
+from idealprompt.sag import stream_write
+from idealprompt.styles import Style, builtin_styles, read_corpus
+
+app = typer.Typer(help="The writing styles in the memory.", no_args_is_help=True)
+
+
+def write(
+    facts: Annotated[Path, typer.Option(help="the facts: JSON/YAML key-values, an E2E MR, or free text")],
+    style: Annotated[str, typer.Option(help="a style in the memory, or a built-in one")] = "neutral",
+    instruction: Annotated[str | None, typer.Option(help="what to write (default: a short text of the facts)")] = None,
+    exemplars: Annotated[int, typer.Option(help="exemplars of the style shown to the writer")] = 3,
+    check: Annotated[bool, typer.Option("--check/--no-check", help="check the text's facts against the input")] = True,
+    revisions: Annotated[int, typer.Option(help="rewrites of a text whose facts the check finds wrong")] = 1,
+    trace: Annotated[Path | None, typer.Option(help="a SQLite file to keep the run's trace in")] = None,
+    memory: MemoryOption = None,
+):
+    """Write the facts in a style: the large model plans the content, the small model writes it (streamed)."""
+    found = load_facts(facts)
+    store = open_memory(memory, create=True)
+    session = open_session()
+    err.print(f"style [bold]{style}[/]; planner {session.describe('large')}, writer {session.describe('small')}")
+    options = WriteOptions(exemplars=exemplars, check=check, revisions=revisions)
+    checkpointer = SqliteSaver.from_conn_string(str(trace)) if trace else None
+    with checkpointer or contextlib.nullcontext() as saver:
+        events = stream_write(found, style=style, instruction=instruction, session=session, memory=store,
+                              options=options, checkpointer=saver)
+        for kind, value in events:
+            if kind == "plan":
+                out.print("[bold]Plan[/]\n" + "\n".join(f"- {fact}" for fact in value) + "\n\n[bold]Text[/]")
+            elif kind == "token":
+                out.print(value, end="", markup=False, highlight=False)
+            elif kind == "text":
+                out.print()
+            elif kind == "check":
+                _print_check(value)
+            elif kind == "result":
+                result = value
+    for note in result.notes:
+        err.print(f"[yellow]note[/]: {note}")
+    if result.stopped:
+        err.print(f"[red]stopped[/]: {result.stopped}")
+    if result.style_score is not None:
+        err.print(f"style consistency ({style}): {result.style_score:.2f}")
+    if trace:
+        err.print(f"trace: thread {result.run_id} in {trace}")
+    print_ledger(session)
+
+
+def _print_check(check: dict) -> None:
+    if check["method"] == "none":
+        return
+    wrong = [f"contradicted: {f}" for f in check["contradicted"]] + [f"not in the input: {f}" for f in check["unsupported"]]
+    stated = len(check["supported"]) + len(check["contradicted"]) + len(check["unsupported"])
+    err.print(f"fact check ({check['method']}): {stated} facts stated, {len(wrong)} wrong"
+              + (f", {len(check['omitted'])} left out" if check["omitted"] else ""))
+    for line in wrong:
+        err.print(f"  [red]{line}[/]")
+
+
+@app.command("add")
+def style_add(
+    name: Annotated[str, typer.Argument(help="the style's name (lower case, digits, '_', '-', '.')")],
+    corpus: Annotated[Path, typer.Option(help="texts in the style: .jsonl with a \"text\" field, or plain text, one "
+                                              "per line (or per blank-line-separated block)")],
+    description: Annotated[str | None, typer.Option(help="the style, in a sentence or two a writer can follow "
+                                                         "(needed for a new style)")] = None,
+    prompt_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
+                                                     help="the writer's instruction, e.g. an optimised prompt.txt")] = None,
+    memory: MemoryOption = None,
+):
+    """Add a style, or more texts to one, in the memory."""
+    store = open_memory(memory, create=True)
+    known = store.styles.find(name)
+    if description is None and known is None:
+        raise StyleError(f"style {name!r} is new: give --description")
+    prompt = prompt_file.read_text().strip() if prompt_file else (known.prompt if known else "")
+    style = Style(name=name, description=description or known.description, exemplars=read_corpus(corpus),
+                  prompt=prompt)
+    added = store.add_style(style, source=str(corpus))
+    out.print(f"style {name}: {added} new texts ({len(style.exemplars) - added} already stored) in {store.store.path}")
+
+
+@app.command("list")
+def style_list(memory: MemoryOption = None):
+    """The styles in the memory, and the built-in ones."""
+    store = open_memory(memory, create=True)
+    table = Table("style", "texts", "prompt", "description")
+    cards = {card.id: card for card in store.styles.all()}
+    for name in sorted(cards | builtin_styles()):
+        card = cards.get(name)
+        texts = len(store.exemplars.all(where={"style": name})) if card else len(builtin_styles()[name].exemplars)
+        description = card.description if card else builtin_styles()[name].description
+        table.add_row(name + ("" if card else " (built in)"), str(texts), "optimised" if card and card.prompt else "",
+                      description)
+    out.print(table)

@@ -1,0 +1,125 @@
+"""Style-aligned writing (SAG): the large model plans the content, the small model writes it in the style, the
+facts of the text are checked against the input, and a text that gets them wrong is written again.
+
+    plan -> retrieve -> write -> check -> [write -> check] -> end
+
+`plan` has the planner agent turn the instruction and the input facts into a neutral content plan; `retrieve`
+finds the style's exemplars closest to the plan; `write` has the stylist agent write the plan in the style (the
+model is invoked inside the run, so LangGraph's "messages" stream mode streams its tokens); `check` compares the
+text's facts with the input (`tools.facts`: slot matching for key-value facts, the large model's claim check for
+free text) and scores its style (`tools.style`). Up to `revisions` times, a text with a contradicted or
+unsupported fact goes back to the stylist with the list of what was wrong.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, TypedDict
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
+
+from idealprompt.agents import planner, stylist
+from idealprompt.errors import BudgetExhausted
+from idealprompt.facts import Facts
+from idealprompt.graphs.context import Writing
+from idealprompt.prompts.writing import INSTRUCTION
+from idealprompt.tools.facts import FactCheck, check_facts
+
+
+class WriteOptions(BaseModel):
+    exemplars: int = Field(3, ge=0, description="exemplars of the style shown to the stylist")
+    check: bool = Field(True, description="check the text's facts against the input")
+    revisions: int = Field(1, ge=0, description="rewrites of a text whose facts the check finds wrong")
+
+
+# --- state -------------------------------------------------------------------------------------------------------
+class WriteState(TypedDict, total=False):
+    facts: dict  # Facts, as JSON
+    instruction: str
+    options: dict  # WriteOptions, as JSON
+    plan: list[str]
+    exemplars: list[str]
+    drafts: Annotated[list[str], operator.add]  # every text written, the last one the answer
+    check: dict  # the last text's FactCheck, as JSON
+    style_score: float  # the last text's consistency with the style, 0 to 1
+    notes: Annotated[list[str], operator.add]
+    stopped: str  # why the run stopped early (a budget), if it did
+
+
+# --- nodes -------------------------------------------------------------------------------------------------------
+def plan(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
+    facts = Facts.model_validate(state["facts"])
+    instruction = state.get("instruction") or INSTRUCTION
+    update: WriteState = {"instruction": instruction, "options": WriteOptions.model_validate(state.get("options") or {})
+                          .model_dump()}
+    try:
+        answer = planner.plan(runtime.context.session.model("large"), facts=facts, instruction=instruction)
+    except BudgetExhausted as e:
+        return update | {"stopped": str(e)}
+    if answer.ok:
+        return update | {"plan": answer.value.facts}
+    # The facts themselves are a faithful (if plain) plan: the run goes on and says what happened.
+    note = f"the planner gave no usable plan ({'; '.join(answer.errors)}): writing from the facts"
+    return update | {"plan": facts.render().splitlines(), "notes": [note]}
+
+
+def retrieve(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
+    k = WriteOptions.model_validate(state["options"]).exemplars
+    return {"exemplars": runtime.context.exemplars("\n".join(state["plan"]), k)}
+
+
+def write(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
+    messages = stylist.stylist_messages(runtime.context.style, state["plan"], state.get("exemplars", []))
+    if state.get("drafts"):  # a revision: the last draft, and what the check found wrong in it
+        problems = FactCheck.model_validate(state["check"]).problems()
+        messages = stylist.revision_messages(messages, state["drafts"][-1], problems)
+    try:
+        return {"drafts": [stylist.write(runtime.context.session.model("small"), messages)]}
+    except BudgetExhausted as e:
+        return {"stopped": str(e)}
+
+
+def check(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
+    run, text = runtime.context, state["drafts"][-1]
+    score = run.scorer.probabilities([text], run.style.name)[0]
+    try:
+        found = check_facts(Facts.model_validate(state["facts"]), text, model=run.session.model("large"),
+                            lexicon=run.lexicon)
+    except BudgetExhausted as e:
+        return {"style_score": score, "stopped": str(e)}
+    notes = [f"draft {len(state['drafts'])}: {p}" for p in found.problems()]
+    return {"check": found.model_dump(), "style_score": score, "notes": notes}
+
+
+# --- edges -------------------------------------------------------------------------------------------------------
+def after_plan(state: WriteState) -> str:
+    return END if state.get("stopped") else "retrieve"
+
+
+def after_write(state: WriteState) -> str:
+    wants_check = WriteOptions.model_validate(state["options"]).check
+    return "check" if wants_check and not state.get("stopped") else END
+
+
+def after_check(state: WriteState) -> str:
+    revisions = WriteOptions.model_validate(state["options"]).revisions
+    wrong = state.get("check") and FactCheck.model_validate(state["check"]).problems()
+    return "write" if wrong and not state.get("stopped") and len(state["drafts"]) <= revisions else END
+
+
+# --- compile -----------------------------------------------------------------------------------------------------
+def build_sag_graph(checkpointer: BaseCheckpointSaver | None = None):
+    graph = StateGraph(WriteState, context_schema=Writing)
+    graph.add_node("plan", plan)
+    graph.add_node("retrieve", retrieve)
+    graph.add_node("write", write)
+    graph.add_node("check", check)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", after_plan, ["retrieve", END])
+    graph.add_edge("retrieve", "write")
+    graph.add_conditional_edges("write", after_write, ["check", END])
+    graph.add_conditional_edges("check", after_check, ["write", END])
+    return graph.compile(checkpointer=checkpointer)

@@ -1,0 +1,152 @@
+"""`write(facts, style=...)`: style-aligned writing end to end, the large model planning and the small one writing.
+
+    result = write({"name": "The Eagle", "food": "Italian"}, style="tablenotes")
+    print(result.plan, result.text, result.check)
+    for kind, value in stream_write(facts, style="tablenotes"):   # ("plan", [...]), ("token", "..."), ...
+        ...
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import BaseModel, Field
+
+from idealprompt.errors import StyleError
+from idealprompt.facts import Facts, load_facts
+from idealprompt.facts.slots import SlotLexicon
+from idealprompt.graphs.context import Writing
+from idealprompt.graphs.sag import WriteOptions, build_sag_graph
+from idealprompt.memory import Memory
+from idealprompt.session import Session
+from idealprompt.styles import Style, builtin_styles
+
+
+class WriteResult(BaseModel):
+    run_id: str
+    style: str
+    plan: list[str]
+    text: str
+    drafts: list[str] = Field(description="every text written; the last is `text`")
+    exemplars: list[str]
+    check: dict[str, Any] | None = Field(description="the last text's fact check (tools.facts.FactCheck)")
+    style_score: float | None = Field(description="the last text's consistency with the style, 0 to 1")
+    usage: dict[str, dict[str, Any]] = Field(description="the ledger: calls, tokens, seconds per role")
+    notes: list[str]
+    stopped: str | None
+
+    @classmethod
+    def from_state(cls, state: dict, run: Writing, run_id: str) -> WriteResult:
+        drafts = state.get("drafts", [])
+        return cls(run_id=run_id, style=run.style.name, plan=state.get("plan", []), text=drafts[-1] if drafts else "",
+                   drafts=drafts, exemplars=state.get("exemplars", []), check=state.get("check"),
+                   style_score=state.get("style_score"), usage=run.session.ledger.snapshot(),
+                   notes=state.get("notes", []), stopped=state.get("stopped"))
+
+
+def resolve_style(style: Style | str, memory: Memory | None) -> Style:
+    """A style by name: from the memory (which installs built-in styles on first use), else a built-in one."""
+    if isinstance(style, Style):
+        return style
+    if memory is not None:
+        return memory.style(style)
+    if style not in builtin_styles():
+        raise StyleError(f"no built-in style {style!r} (built in: {', '.join(builtin_styles())}); "
+                         "pass a memory that holds it")
+    return builtin_styles()[style]
+
+
+def as_facts(facts: Facts | dict | str | Path) -> Facts:
+    """Facts from a mapping (key-value), a path to a facts file, or a string (an E2E meaning representation or
+    free text)."""
+    if isinstance(facts, Facts):
+        return facts
+    if isinstance(facts, dict):
+        return Facts(slots={str(k): str(v) for k, v in facts.items()})
+    if isinstance(facts, Path):
+        return load_facts(facts)
+    return Facts.parse(facts)
+
+
+def _prepare(facts, style, instruction, session, memory, options, lexicon, run_id):
+    run = Writing(session or Session(), resolve_style(style, memory), memory=memory, lexicon=lexicon)
+    inputs = {"facts": as_facts(facts).model_dump(), "instruction": instruction or "",
+              "options": (options or WriteOptions()).model_dump()}
+    run_id = run_id or f"sag-{run.style.name}-{uuid.uuid4().hex[:8]}"
+    return run, inputs, {"configurable": {"thread_id": run_id}}, run_id
+
+
+def write(
+    facts: Facts | dict | str | Path,
+    *,
+    style: Style | str = "neutral",
+    instruction: str | None = None,
+    session: Session | None = None,
+    memory: Memory | None = None,
+    options: WriteOptions | None = None,
+    lexicon: SlotLexicon | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
+    run_id: str | None = None,
+) -> WriteResult:
+    """Plan (large role) and write (small role) a text stating `facts` in `style`; `memory` (None: built-in styles
+    only) holds styles and their exemplars; `checkpointer` keeps the trace under `run_id`."""
+    run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id)
+    return WriteResult.from_state(build_sag_graph(checkpointer).invoke(inputs, config, context=run), run, run_id)
+
+
+async def awrite(
+    facts: Facts | dict | str | Path,
+    *,
+    style: Style | str = "neutral",
+    instruction: str | None = None,
+    session: Session | None = None,
+    memory: Memory | None = None,
+    options: WriteOptions | None = None,
+    lexicon: SlotLexicon | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
+    run_id: str | None = None,
+) -> WriteResult:
+    """`write`, for an event loop."""
+    run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id)
+    state = await build_sag_graph(checkpointer).ainvoke(inputs, config, context=run)
+    return WriteResult.from_state(state, run, run_id)
+
+
+def stream_write(
+    facts: Facts | dict | str | Path,
+    *,
+    style: Style | str = "neutral",
+    instruction: str | None = None,
+    session: Session | None = None,
+    memory: Memory | None = None,
+    options: WriteOptions | None = None,
+    lexicon: SlotLexicon | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
+    run_id: str | None = None,
+) -> Iterator[tuple[str, Any]]:
+    """`write`, as it happens: ("plan", the plan's facts), ("token", text) as the stylist writes, ("text", the
+    whole text) when a draft is done, ("check", FactCheck as JSON) after each check, and last ("result",
+    WriteResult)."""
+    run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id)
+    state: dict[str, Any] = {}
+    modes = ["updates", "messages", "values"]
+    for mode, event in build_sag_graph(checkpointer).stream(inputs, config, context=run, stream_mode=modes):
+        if mode == "values":
+            state = event
+        elif mode == "messages":
+            chunk, metadata = event
+            if metadata.get("langgraph_node") == "write" and chunk.text:
+                yield "token", chunk.text
+        else:
+            for node, update in event.items():
+                if node == "plan" and update.get("plan"):
+                    yield "plan", update["plan"]
+                elif node == "write" and update.get("drafts"):
+                    yield "text", update["drafts"][-1]
+                elif node == "check" and update.get("check"):
+                    yield "check", update["check"]
+    yield "result", WriteResult.from_state(state, run, run_id)

@@ -1,0 +1,91 @@
+"""SAG writing with scripted models: the plan reaches the stylist, a text that gets a fact wrong is written again
+with what was wrong, and the run's events stream in order."""
+
+import json
+
+from langgraph.checkpoint.memory import InMemorySaver
+
+from idealprompt import Budget, Session
+from idealprompt.facts import Facts
+from idealprompt.graphs.sag import WriteOptions
+from idealprompt.memory import Memory
+from idealprompt.sag import stream_write, write
+from idealprompt.styles import Style
+from tests.fakes import ScriptedChatModel
+
+FACTS = Facts.parse("name[The Eagle], eatType[pub], area[riverside]")
+PLAN = ["The Eagle is a pub.", "It is by the riverside."]
+FAITHFUL = "Fancy a pint? The Eagle is a pub by the riverside. #TableNotes"
+INVENTED = "Fancy a pint? The Eagle is a family-friendly pub by the riverside. #TableNotes"
+
+
+def _session(settings, large, small, budget=None) -> Session:
+    return Session(settings, budget=budget, models={"large": ScriptedChatModel(script=large),
+                                                    "small": ScriptedChatModel(script=small)})
+
+
+def test_the_stylist_writes_the_plan_and_rewrites_an_invented_fact(offline_settings):
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [INVENTED, FAITHFUL])
+    result = write(FACTS, style="tablenotes", session=session, checkpointer=InMemorySaver())
+    assert result.plan == PLAN and result.drafts == [INVENTED, FAITHFUL] and result.text == FAITHFUL
+    small = session.model("small")
+    first, second = small.received
+    assert "- The Eagle is a pub.\n- It is by the riverside." in first[-1].content
+    assert "#TableNotes" in first[-1].content  # exemplars of the style are shown
+    assert second[-2].content == INVENTED and "familyFriendly: yes: not in the input" in second[-1].content
+    assert result.check["method"] == "slots" and result.check["unsupported"] == []
+    assert sorted(result.check["supported"]) == ["area: riverside", "eatType: pub", "name: The Eagle"]
+    assert result.notes == ["draft 1: familyFriendly: yes: not in the input"]
+    assert result.style_score > 0.5  # reads like tablenotes rather than neutral
+
+
+def test_revisions_are_bounded(offline_settings):
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [INVENTED, INVENTED])
+    result = write(FACTS, style="tablenotes", session=session, options=WriteOptions(revisions=1))
+    assert len(result.drafts) == 2 and result.check["unsupported"] == ["familyFriendly: yes"]
+
+
+def test_an_unusable_plan_falls_back_to_the_facts(offline_settings):
+    session = _session(offline_settings, ["no plan here"] * 3, [FAITHFUL])
+    result = write(FACTS, style="tablenotes", session=session)
+    assert result.plan == ["- name: The Eagle", "- eatType: pub", "- area: riverside"]
+    assert result.notes[0].startswith("the planner gave no usable plan")
+
+
+def test_a_budget_stops_the_run_with_what_it_has(offline_settings):
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [FAITHFUL], budget=Budget(small_calls=0))
+    result = write(FACTS, style="neutral", session=session)
+    assert result.plan == PLAN and result.text == "" and "0 small-model calls" in result.stopped
+
+
+def test_free_text_facts_are_checked_by_the_large_model(offline_settings):
+    claims = {"claims": [{"claim": "a dog runs", "verdict": "supported"},
+                         {"claim": "it is raining", "verdict": "unsupported"}]}
+    session = _session(offline_settings, [json.dumps({"facts": ["A dog runs."]}), json.dumps(claims)],
+                       ["A dog runs in the rain."])
+    result = write("a dog runs on the beach .", style="neutral", session=session, options=WriteOptions(revisions=0))
+    assert result.check == {"method": "model", "supported": ["a dog runs"], "contradicted": [],
+                            "unsupported": ["it is raining"], "omitted": []}
+    assert "A dog runs in the rain." in session.model("large").received[1][-1].content
+
+
+def test_exemplars_come_from_the_memory_closest_to_the_plan(offline_settings, tmp_path):
+    memory = Memory.open(tmp_path / "memory")
+    texts = ["Boots for wet trails, friends!", "Our riverside pub pours a fine pint, friends!",
+             "A kettle that boils in a minute, friends!"]
+    memory.add_style(Style(name="friends", description="Cheery, ends with 'friends!'", exemplars=texts))
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [FAITHFUL])
+    result = write(FACTS, style="friends", session=session, memory=memory, options=WriteOptions(exemplars=1,
+                                                                                               check=False))
+    assert result.exemplars == ["Our riverside pub pours a fine pint, friends!"] and result.check is None
+    memory.close()
+
+
+def test_the_run_streams_plan_text_check_and_result_in_order(offline_settings):
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [INVENTED, FAITHFUL])
+    events = list(stream_write(FACTS, style="tablenotes", session=session))
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "plan" and kinds[-1] == "result"
+    assert [k for k in kinds if k in ("text", "check")] == ["text", "check", "text", "check"]
+    streamed = "".join(value for kind, value in events if kind == "token")
+    assert streamed == INVENTED + FAITHFUL and events[-1][1].text == FAITHFUL
