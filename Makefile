@@ -30,6 +30,7 @@ bench: setup
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/warmup.py
 	$(BIN)/python bench/optimize.py
+	$(BIN)/python bench/style.py
 
 clean:
 	rm -rf $(VENV)

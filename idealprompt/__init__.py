@@ -13,9 +13,14 @@ from idealprompt.structured import aask_structured, ask_structured  # noqa: E402
 
 
 def __getattr__(name: str):
-    # The optimiser pulls in LangGraph, Chroma and the rest: loaded when first asked for, not on `import idealprompt`.
+    # The optimiser and the writer pull in LangGraph, Chroma and the rest: loaded when first asked for, not on
+    # `import idealprompt`.
     if name in ("optimize", "aoptimize", "OptimizeResult"):
         from idealprompt import ideal as module
+
+        return getattr(module, name)
+    if name in ("write", "awrite", "stream_write", "WriteResult"):
+        from idealprompt import sag as module
 
         return getattr(module, name)
     raise AttributeError(f"module 'idealprompt' has no attribute {name!r}")
@@ -29,10 +34,14 @@ __all__ = [
     "OptimizeResult",
     "Session",
     "Settings",
+    "WriteResult",
     "aask_structured",
     "aoptimize",
     "ask_structured",
+    "awrite",
     "load_settings",
     "optimize",
+    "stream_write",
+    "write",
 ]
 __version__ = "0.1.0"

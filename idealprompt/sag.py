@@ -16,14 +16,13 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field
 
-from idealprompt.errors import StyleError
 from idealprompt.facts import Facts, load_facts
 from idealprompt.facts.slots import SlotLexicon
 from idealprompt.graphs.context import Writing
 from idealprompt.graphs.sag import WriteOptions, build_sag_graph
 from idealprompt.memory import Memory
 from idealprompt.session import Session
-from idealprompt.styles import Style, builtin_styles
+from idealprompt.styles import Style
 
 
 class WriteResult(BaseModel):
@@ -48,18 +47,6 @@ class WriteResult(BaseModel):
                    notes=state.get("notes", []), stopped=state.get("stopped"))
 
 
-def resolve_style(style: Style | str, memory: Memory | None) -> Style:
-    """A style by name: from the memory (which installs built-in styles on first use), else a built-in one."""
-    if isinstance(style, Style):
-        return style
-    if memory is not None:
-        return memory.style(style)
-    if style not in builtin_styles():
-        raise StyleError(f"no built-in style {style!r} (built in: {', '.join(builtin_styles())}); "
-                         "pass a memory that holds it")
-    return builtin_styles()[style]
-
-
 def as_facts(facts: Facts | dict | str | Path) -> Facts:
     """Facts from a mapping (key-value), a path to a facts file, or a string (an E2E meaning representation or
     free text)."""
@@ -73,7 +60,7 @@ def as_facts(facts: Facts | dict | str | Path) -> Facts:
 
 
 def _prepare(facts, style, instruction, session, memory, options, lexicon, run_id):
-    run = Writing(session or Session(), resolve_style(style, memory), memory=memory, lexicon=lexicon)
+    run = Writing.of(session or Session(), style, memory, lexicon=lexicon)
     inputs = {"facts": as_facts(facts).model_dump(), "instruction": instruction or "",
               "options": (options or WriteOptions()).model_dump()}
     run_id = run_id or f"sag-{run.style.name}-{uuid.uuid4().hex[:8]}"

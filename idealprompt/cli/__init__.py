@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from idealprompt.cli import models, optimize, priors, warmup, write
+from idealprompt.cli import models, notebench, optimize, priors, warmup, write
 from idealprompt.cli.common import err
 from idealprompt.config import CONFIG_ENV
 from idealprompt.errors import IdealpromptError
@@ -23,6 +23,7 @@ app.command()(models.demo)
 app.command()(warmup.warmup)
 app.command()(optimize.optimize)
 app.command()(write.write)
+app.command("eval-style")(notebench.eval_style)
 
 
 @app.callback()

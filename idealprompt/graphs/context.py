@@ -9,11 +9,12 @@ from functools import cached_property
 
 import numpy as np
 
+from idealprompt.errors import StyleError
 from idealprompt.facts.slots import SlotLexicon
 from idealprompt.memory import Memory, TaskDescriptor, rank_strategies
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
-from idealprompt.styles import Style
+from idealprompt.styles import Style, builtin_styles
 from idealprompt.tasks import Task
 from idealprompt.tools.evaluate import Evaluator
 from idealprompt.tools.style import StyleScorer
@@ -76,6 +77,19 @@ class Writing:
     def __post_init__(self):
         if self.scorer is None:
             self.scorer = StyleScorer.against_builtins(self.style)
+
+    @classmethod
+    def of(cls, session: Session, style: Style | str, memory: Memory | None = None, **more) -> Writing:
+        """A style by name: from the memory (which stores a built-in style on first use), else a built-in one."""
+        if isinstance(style, str):
+            if memory is not None:
+                style = memory.style(style)
+            elif style in builtin_styles():
+                style = builtin_styles()[style]
+            else:
+                raise StyleError(f"no built-in style {style!r} (built in: {', '.join(builtin_styles())}); "
+                                 "pass a memory that holds it")
+        return cls(session, style, memory=memory, **more)
 
     def exemplars(self, text: str, k: int) -> list[str]:
         """The style's k texts closest in content to `text`: from the memory when it holds the style, else

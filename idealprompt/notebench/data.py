@@ -2,6 +2,7 @@
 
 - E2E NLG (`load_e2e`): CSV `mr,ref`, one row per reference, several rows per meaning representation (MR). An example
   is one MR (as slots) with its references, in order of first appearance.
+- Your own (`load_jsonl`): JSON Lines of `facts` and `references`; `load_dataset` picks the loader by form.
 - Image captions rewritten in a style (`load_captions`, `caption_corpus`), from Li et al. (2018), "Delete, Retrieve,
   Generate" (lijuncen/Sentiment-and-Style-Transfer, `data/imagecaption`): style 0 is humorous, style 1 romantic.
   `reference.0` and `reference.1` hold `factual caption<TAB>human rewrite<TAB>target style id`, 300 lines each, on
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,11 @@ from idealprompt.errors import FactsError
 from idealprompt.facts import Facts, parse_mr
 
 CAPTION_STYLES = {"humorous": "0", "romantic": "1"}  # the style ids of the files' suffixes and third column
+CAPTION_DESCRIPTIONS = {
+    "humorous": "A one-sentence image caption that says what the picture shows, with a joke or a funny twist.",
+    "romantic": "A one-sentence image caption that says what the picture shows, with romance, love or tender "
+                "feeling.",
+}
 
 
 @dataclass(frozen=True)
@@ -108,3 +115,39 @@ def _lines(path: Path) -> list[tuple[int, str]]:
     if not lines:
         raise FactsError(f"{path}: the file is empty")
     return lines
+
+
+def load_jsonl(path: str | Path, *, limit: int | None = None) -> list[WritingExample]:
+    """A dataset of your own: one JSON object per line, `facts` (an object of key-values, an E2E MR or free text)
+    and `references` (a list of texts)."""
+    path = Path(path)
+    examples = []
+    for number, line in _lines(path):
+        where = f"{path}:{number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise FactsError(f"{where}: not JSON ({e.msg})") from None
+        facts, references = (data.get("facts"), data.get("references")) if isinstance(data, dict) else (None, None)
+        if not isinstance(references, list) or not references or not all(isinstance(r, str) for r in references):
+            raise FactsError(f"{where}: field 'references' must be a non-empty list of texts")
+        if isinstance(facts, dict) and facts:
+            examples.append(WritingExample(f"{path.stem}:{number}", Facts(slots={str(k): str(v) for k, v in
+                                                                                  facts.items()}), references))
+        elif isinstance(facts, str) and facts.strip():
+            examples.append(WritingExample(f"{path.stem}:{number}", Facts.parse(facts, where=where), references))
+        else:
+            raise FactsError(f"{where}: field 'facts' must be an object of key-values or a text")
+    return examples[:limit]
+
+
+def load_dataset(path: str | Path, *, style: str | None = None, limit: int | None = None) -> list[WritingExample]:
+    """By its form: an image-caption folder (with `style`), an E2E CSV, or a JSON Lines file of your own."""
+    path = Path(path)
+    if path.is_dir():
+        return load_captions(path, style=style or "", limit=limit)
+    if path.suffix == ".csv":
+        return load_e2e(path, limit=limit)
+    if path.suffix == ".jsonl":
+        return load_jsonl(path, limit=limit)
+    raise FactsError(f"{path}: a dataset is an image-caption folder, an E2E .csv or a .jsonl file")

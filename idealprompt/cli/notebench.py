@@ -1,0 +1,47 @@
+"""`idealprompt eval-style DATASET`: writing systems side by side, scored NoteBench-style."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from idealprompt.cli.common import MemoryOption, err, open_memory, open_session, out, print_ledger
+from idealprompt.notebench.data import load_dataset
+from idealprompt.notebench.evaluate import SYSTEMS, evaluate_writing, table, writing_for
+
+
+def eval_style(
+    dataset: Annotated[Path, typer.Argument(exists=True, help="an E2E .csv, an image-caption folder, or a .jsonl of "
+                                                              "{facts, references}")],
+    style: Annotated[str, typer.Option(help="the target style (caption folders: humorous or romantic)")] = "neutral",
+    systems: Annotated[str, typer.Option(help=f"comma-separated, from: {', '.join(SYSTEMS)}")] = ",".join(SYSTEMS[:3]),
+    limit: Annotated[int | None, typer.Option(help="the first N examples")] = None,
+    judge: Annotated[bool, typer.Option("--judge/--no-judge", help="check free-text facts with the large model")] = True,
+    out_file: Annotated[Path | None, typer.Option("--out", help="a JSON file for scores and every output")] = None,
+    memory: MemoryOption = None,
+):
+    """Score the small model alone, the large model alone and plan+write on a dataset: ROUGE-L, BLEU-4,
+    hallucinated facts (unsupported, contradicted), style consistency and time."""
+    chosen = [s.strip() for s in systems.split(",") if s.strip()]
+    if unknown := set(chosen) - set(SYSTEMS):
+        raise typer.BadParameter(f"unknown {sorted(unknown)}; choose from {', '.join(SYSTEMS)}", param_hint="--systems")
+    examples = load_dataset(dataset, style=style, limit=limit)
+    session = open_session()
+    run = writing_for(dataset, style, session, open_memory(memory, create=True) if not dataset.is_dir() else None)
+    err.print(f"{len(examples)} examples, style [bold]{style}[/]; small {session.describe('small')}, large "
+              f"{session.describe('large')}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err) as bar:
+        tasks = {s: bar.add_task(s, total=len(examples)) for s in chosen}
+        scores = evaluate_writing(examples, run, systems=chosen, judge=judge,
+                                  progress=lambda system, done, _: bar.update(tasks[system], completed=done))
+    out.print(table(scores), markup=False)
+    if out_file:
+        report = {"dataset": str(dataset), "style": style, "systems": [s.model_dump() for s in scores]}
+        out_file.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        err.print(f"scores and outputs: {out_file}")
+    print_ledger(session)
