@@ -89,3 +89,11 @@ def test_the_run_streams_plan_text_check_and_result_in_order(offline_settings):
     assert [k for k in kinds if k in ("text", "check")] == ["text", "check", "text", "check"]
     streamed = "".join(value for kind, value in events if kind == "token")
     assert streamed == INVENTED + FAITHFUL and events[-1][1].text == FAITHFUL
+
+
+def test_a_style_prompt_replaces_the_default_system_message(offline_settings):
+    style = Style(name="house", description="Warm.", exemplars=["Hello, friends!"], prompt="Write like a shopkeeper.")
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [FAITHFUL])
+    write(FACTS, style=style, session=session, options=WriteOptions(check=False))
+    sent = session.model("small").received[0]
+    assert sent[0].content == "Write like a shopkeeper." and "Hello, friends!" in sent[-1].content
