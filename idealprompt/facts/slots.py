@@ -105,39 +105,6 @@ class Mention:
 
 
 @dataclass(frozen=True)
-class Rates:
-    """Counts over one text or a corpus, and the rates they give (errors: lower is better)."""
-
-    mentions: int = 0
-    unsupported: int = 0
-    contradicted: int = 0
-    slots: int = 0  # input slots
-    omitted: int = 0
-
-    @property
-    def factuality_rate(self) -> float:
-        """Invented facts per mention: unsupported / mentions (0 with no mentions)."""
-        return self.unsupported / self.mentions if self.mentions else 0.0
-
-    @property
-    def faithfulness_rate(self) -> float:
-        """Wrongly stated input facts per mention: contradicted / mentions (0 with no mentions)."""
-        return self.contradicted / self.mentions if self.mentions else 0.0
-
-    @property
-    def omission_rate(self) -> float:
-        """Input slots the text never states: omitted / input slots (0 with no slots)."""
-        return self.omitted / self.slots if self.slots else 0.0
-
-    def __add__(self, other: Rates) -> Rates:
-        return Rates(*(a + b for a, b in zip(self.counts, other.counts, strict=True)))
-
-    @property
-    def counts(self) -> tuple[int, ...]:
-        return self.mentions, self.unsupported, self.contradicted, self.slots, self.omitted
-
-
-@dataclass(frozen=True)
 class SlotCheck:
     """What a text says of the input slots; `omitted` lists the input slots it never mentions."""
 
@@ -146,16 +113,6 @@ class SlotCheck:
     unsupported: tuple[Mention, ...] = ()
     omitted: tuple[str, ...] = ()
     slots: int = 0  # how many input slots there were
-
-    @property
-    def rates(self) -> Rates:
-        mentions = len(self.supported) + len(self.contradicted) + len(self.unsupported)
-        return Rates(mentions, len(self.unsupported), len(self.contradicted), self.slots, len(self.omitted))
-
-
-def micro_rates(checks: Iterable[SlotCheck]) -> Rates:
-    """The corpus-level micro average: counts summed over all texts, then divided."""
-    return sum((check.rates for check in checks), Rates())
 
 
 def check_slots(slots: Mapping[str, str], text: str, lexicon: SlotLexicon = E2E) -> SlotCheck:

@@ -6,7 +6,7 @@ import pytest
 
 from idealprompt.errors import FactsError
 from idealprompt.facts import Facts, load_facts, parse_mr
-from idealprompt.facts.slots import E2E, SlotCheck, SlotLexicon, check_slots, micro_rates
+from idealprompt.facts.slots import E2E, SlotCheck, SlotLexicon, check_slots
 
 BLUE_SPICE = "name[Blue Spice], eatType[coffee shop], area[city centre]"  # testset_w_refs.csv line 2
 
@@ -193,15 +193,12 @@ def test_values_the_lexicon_lacks_are_matched_verbatim_and_from_records_adds_kno
     assert SlotLexicon.from_records([{"name": "Cotto"}], base=E2E) is E2E  # nothing new
 
 
-def test_rates_per_text_and_micro_averaged_over_a_corpus():
+def test_a_check_counts_each_stated_fact_once():
     slots = parse_mr(BLUE_SPICE)
     bad = check_slots(slots, "Blue Spice is a coffee shop by the riverside. It is family friendly.")
-    # mentions: Blue Spice, coffee shop (supported), riverside (contradicted), family friendly (unsupported)
-    assert (bad.rates.mentions, bad.rates.factuality_rate, bad.rates.faithfulness_rate) == (4, 0.25, 0.25)
-    good = check_slots(slots, "Blue Spice is a coffee shop.")  # 2 mentions, area omitted
-    assert good.rates.omission_rate == pytest.approx(1 / 3)
-    corpus = micro_rates([bad, good])
-    assert (corpus.mentions, corpus.unsupported, corpus.contradicted, corpus.slots, corpus.omitted) == (6, 1, 1, 6, 1)
-    assert corpus.factuality_rate == pytest.approx(1 / 6) and corpus.omission_rate == pytest.approx(1 / 6)
+    # stated: Blue Spice, coffee shop (supported), riverside (contradicted), family friendly (unsupported)
+    assert (len(bad.supported), len(bad.contradicted), len(bad.unsupported), bad.omitted) == (2, 1, 1, ())
+    good = check_slots(slots, "Blue Spice is a coffee shop.")
+    assert len(good.supported) == 2 and good.omitted == ("area",) and good.slots == 3
     empty = check_slots(slots, "Hello.")
-    assert empty.rates.factuality_rate == empty.rates.faithfulness_rate == 0.0 and empty.omitted == tuple(slots)
+    assert empty.supported == empty.contradicted == empty.unsupported == () and empty.omitted == tuple(slots)
