@@ -14,9 +14,8 @@ Values whose words are ordinary nouns (E2E's eatType "restaurant", which referen
 support. Restaurant names (E2E's name and near) share one set of values: a name the input gives in either slot is
 supported, any other known name is unsupported, never contradicted, since it could be any venue the text brings in.
 
-Rates (`Rates`, errors, so lower is better): factuality rate = unsupported / mentions, faithfulness rate =
-contradicted / mentions, omission rate = omitted / input slots; over a corpus, counts are summed first
-(`micro_rates`).
+Rates (over a corpus, counts summed first: `notebench.evaluate`): factuality = unsupported / stated facts,
+faithfulness = contradicted / stated facts, omission = omitted / input slots.
 
 Known limits: a pattern sees a few words, not the sentence, so "not in the city centre" still reads as city centre
 and a text that describes a second venue has its facts checked against the first; a fact phrased in a way no
