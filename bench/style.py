@@ -62,8 +62,8 @@ Machine: {machine()}. Small model (the stylist, and "small" alone) {session.desc
 planner, "large" alone, and the judge of free-text facts) {session.describe('large')}, greedy. Every system gets
 the same instruction and the style's name and description; plan+write also gets 3 exemplars of the style, as
 SAG does, and runs without its fact-check loop. ROUGE-L: rouge-score, F-measure with stemming, the best reference
-per text, mean over texts (0-100). BLEU-4: sacrebleu {importlib.metadata.version("sacrebleu")} corpus BLEU over all references,
-standard settings (13a tokenizer, mixed case, exponential smoothing). Unsupported and
+per text, mean over texts (0-100). BLEU-4: sacrebleu {importlib.metadata.version("sacrebleu")} corpus BLEU over all
+references, standard settings (13a tokenizer, mixed case, exponential smoothing). Unsupported and
 contradicted facts are per stated fact. Style: the mean probability of the target style under the style
 classifier (`tools/style.py`). s/text: generation wall time per text.
 

@@ -20,7 +20,8 @@ def eval_style(
     style: Annotated[str, typer.Option(help="the target style (caption folders: humorous or romantic)")] = "neutral",
     systems: Annotated[str, typer.Option(help=f"comma-separated, from: {', '.join(SYSTEMS)}")] = ",".join(SYSTEMS[:3]),
     limit: Annotated[int | None, typer.Option(help="the first N examples")] = None,
-    judge: Annotated[bool, typer.Option("--judge/--no-judge", help="check free-text facts with the large model")] = True,
+    judge: Annotated[bool, typer.Option("--judge/--no-judge", help="check free-text facts with the large model")] = (
+        True),
     out_file: Annotated[Path | None, typer.Option("--out", help="a JSON file for scores and every output")] = None,
     memory: MemoryOption = None,
 ):

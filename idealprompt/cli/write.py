@@ -65,7 +65,8 @@ def write(
 def _print_check(check: dict) -> None:
     if check["method"] == "none":
         return
-    wrong = [f"contradicted: {f}" for f in check["contradicted"]] + [f"not in the input: {f}" for f in check["unsupported"]]
+    wrong = [f"contradicted: {f}" for f in check["contradicted"]]
+    wrong += [f"not in the input: {f}" for f in check["unsupported"]]
     stated = len(check["supported"]) + len(check["contradicted"]) + len(check["unsupported"])
     err.print(f"fact check ({check['method']}): {stated} facts stated, {len(wrong)} wrong"
               + (f", {len(check['omitted'])} left out" if check["omitted"] else ""))
@@ -80,8 +81,8 @@ def style_add(
                                               "per line (or per blank-line-separated block)")],
     description: Annotated[str | None, typer.Option(help="the style, in a sentence or two a writer can follow "
                                                          "(needed for a new style)")] = None,
-    prompt_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False,
-                                                     help="the writer's instruction, e.g. an optimised prompt.txt")] = None,
+    prompt_file: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, help="the writer's instruction, e.g. an optimised prompt.txt")] = None,
     memory: MemoryOption = None,
 ):
     """Add a style, or more texts to one, in the memory."""

@@ -51,10 +51,9 @@ class WriteState(TypedDict, total=False):
 
 # --- nodes -------------------------------------------------------------------------------------------------------
 def plan(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
-    facts = Facts.model_validate(state["facts"])
-    instruction = state.get("instruction") or INSTRUCTION
-    update: WriteState = {"instruction": instruction, "options": WriteOptions.model_validate(state.get("options") or {})
-                          .model_dump()}
+    facts, instruction = Facts.model_validate(state["facts"]), state.get("instruction") or INSTRUCTION
+    options = WriteOptions.model_validate(state.get("options") or {})
+    update: WriteState = {"instruction": instruction, "options": options.model_dump()}
     try:
         answer = planner.plan(runtime.context.session.model("large"), facts=facts, instruction=instruction)
     except BudgetExhausted as e:

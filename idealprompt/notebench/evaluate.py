@@ -107,8 +107,8 @@ def evaluate_writing(
             if progress:
                 progress(system, done, len(examples))
         judge_model = run.session.model("large") if judge else None
-        checks = [check_facts(e.facts, text, model=judge_model, lexicon=run.lexicon) if text else FactCheck(method="none")
-                  for e, text in zip(examples, outputs, strict=True)]
+        checks = [check_facts(e.facts, text, model=judge_model, lexicon=run.lexicon) if text
+                  else FactCheck(method="none") for e, text in zip(examples, outputs, strict=True)]
         scores.append(_score(system, examples, outputs, checks, run, seconds))
     return scores
 

@@ -1,11 +1,11 @@
 """Style consistency: how much a text reads like a style rather than like the others it is told apart from.
 
 The scorer is the usual style-transfer evaluation classifier, kept small: TF-IDF over 1-2-grams of words and marks
-(punctuation, '#', emoji) and over character 1-4-grams, then a logistic regression, fit on the corpora of two or more styles. A text's
-consistency with a style is the classifier's probability of that style; a system's is the mean over its texts.
-It fits in well under a second on a few thousand texts and needs no model download. Because it learns whatever
-tells the corpora apart, the corpora should share their content and differ in style (the built-in `neutral` and
-`tablenotes` corpora are parallel for this reason).
+(punctuation, '#', emoji) and over character 1-4-grams, then a logistic regression, fit on the corpora of two or
+more styles. A text's consistency with a style is the classifier's probability of that style; a system's is the
+mean over its texts. It fits in seconds on a few thousand texts and needs no model download. Because it learns
+whatever tells the corpora apart, the corpora should share their content and differ in style (the built-in
+`neutral` and `tablenotes` corpora are parallel for this reason).
 """
 
 from __future__ import annotations
