@@ -60,8 +60,8 @@ def main() -> None:
 
 Machine: {machine()}. Small model (the stylist, and "small" alone) {session.describe('small')}, large model (the
 planner, "large" alone, and the judge of free-text facts) {session.describe('large')}, greedy. Every system gets
-the same instruction and the style's name and description; plan+write also gets 3 exemplars of the style, as
-SAG does, and runs without its fact-check loop. ROUGE-L: rouge-score, F-measure with stemming, the best reference
+the same instruction and the style's name and description; plan+write also gets one exemplar of the style (a
+worked example when its neutral version is known), and runs without its fact-check loop. ROUGE-L: rouge-score, F-measure with stemming, the best reference
 per text, mean over texts (0-100). BLEU-4: sacrebleu {importlib.metadata.version("sacrebleu")} corpus BLEU over all
 references, standard settings (13a tokenizer, mixed case, exponential smoothing). Unsupported and
 contradicted facts are per stated fact. Style: the mean probability of the target style under the style

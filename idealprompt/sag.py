@@ -31,7 +31,7 @@ class WriteResult(BaseModel):
     plan: list[str]
     text: str
     drafts: list[str] = Field(description="every text written; the last is `text`")
-    exemplars: list[str]
+    exemplars: list[dict[str, str]] = Field(description='shown to the stylist: {"text", "neutral"} each')
     check: dict[str, Any] | None = Field(description="the last text's fact check (tools.facts.FactCheck)")
     style_score: float | None = Field(description="the last text's consistency with the style, 0 to 1")
     usage: dict[str, dict[str, Any]] = Field(description="the ledger: calls, tokens, seconds per role")
@@ -115,11 +115,12 @@ def stream_write(
     checkpointer: BaseCheckpointSaver | None = None,
     run_id: str | None = None,
 ) -> Iterator[tuple[str, Any]]:
-    """`write`, as it happens: ("plan", the plan's facts), ("token", text) as the stylist writes, ("text", the
-    whole text) when a draft is done, ("check", FactCheck as JSON) after each check, and last ("result",
-    WriteResult)."""
+    """`write`, as it happens: ("plan", the plan's facts), ("draft", n) as draft n starts, ("token", text) as the
+    stylist writes it, ("text", the whole text) when it is done, ("check", FactCheck as JSON) after each check, and
+    last ("result", WriteResult)."""
     run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id)
     state: dict[str, Any] = {}
+    drafts, writing = 0, False
     modes = ["updates", "messages", "values"]
     for mode, event in build_sag_graph(checkpointer).stream(inputs, config, context=run, stream_mode=modes):
         if mode == "values":
@@ -127,12 +128,16 @@ def stream_write(
         elif mode == "messages":
             chunk, metadata = event
             if metadata.get("langgraph_node") == "write" and chunk.text:
+                if not writing:
+                    drafts, writing = drafts + 1, True
+                    yield "draft", drafts
                 yield "token", chunk.text
         else:
             for node, update in event.items():
                 if node == "plan" and update.get("plan"):
                     yield "plan", update["plan"]
                 elif node == "write" and update.get("drafts"):
+                    writing = False
                     yield "text", update["drafts"][-1]
                 elif node == "check" and update.get("check"):
                     yield "check", update["check"]

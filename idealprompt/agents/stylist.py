@@ -2,6 +2,10 @@
 style and by the style's prompt (the default one, or one optimised by IDEAL with a text metric). When a fact check
 finds what the text got wrong, it writes the text again, told what was wrong.
 
+Exemplars whose facts are known (their neutral versions) are shown as worked examples, chat turns of facts in and
+text out: the form of SAG's style SFT data, and the one a 0.5B model follows without copying the exemplars' facts.
+Other exemplars go in the system message as examples of the voice.
+
 The single-model baselines (`direct_messages`: instruction and facts to text in one prompt) live here too, so that
 an evaluation compares systems that share every text but the pipeline.
 """
@@ -23,16 +27,28 @@ def system_message(style: Style) -> SystemMessage:
     return SystemMessage(style.prompt or prompts.STYLIST_SYSTEM.format(name=style.name, description=style.description))
 
 
-def stylist_messages(style: Style, plan: list[str], exemplars: list[str]) -> list[BaseMessage]:
-    shown = prompts.EXEMPLARS.format(exemplars="\n---\n".join(exemplars)) if exemplars else ""
-    user = prompts.STYLIST_USER.format(exemplars=shown, plan="\n".join(f"- {fact}" for fact in plan))
-    return [system_message(style), HumanMessage(user)]
+def stylist_messages(style: Style, plan: list[str], exemplars: list[dict[str, str]]) -> list[BaseMessage]:
+    """`exemplars`: {"text", "neutral"} each, "neutral" empty when the exemplar's facts are not known."""
+    facts = prompts.FACTS.format(facts=bullets(plan))
+    if exemplars and all(e["neutral"] for e in exemplars):
+        turns = [m for e in exemplars for m in (HumanMessage(prompts.FACTS.format(facts=bullets([e["neutral"]]))),
+                                                AIMessage(e["text"]))]
+        return [system_message(style), *turns, HumanMessage(facts)]
+    system = system_message(style).content
+    if exemplars:
+        listed = "\n".join(f"Example {i}: {e['text']}" for i, e in enumerate(exemplars, 1))
+        system += prompts.EXEMPLARS.format(exemplars=listed)
+    return [SystemMessage(system), HumanMessage(facts + prompts.WRITE)]
 
 
-def revision_messages(messages: list[BaseMessage], draft: str, problems: list[str]) -> list[BaseMessage]:
-    """The same conversation, the draft as the stylist's answer, and what it got wrong."""
-    listed = "\n".join(f"- {p}" for p in problems)
-    return [*messages, AIMessage(draft), HumanMessage(prompts.REVISE.format(problems=listed))]
+def bullets(lines: list[str]) -> str:
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def revision_messages(messages: list[BaseMessage], problems: list[str]) -> list[BaseMessage]:
+    """The same request, told what the last draft got wrong. Not as a turn after the draft: a small model asked
+    that way repeats its draft word for word."""
+    return [*messages[:-1], HumanMessage(messages[-1].content + prompts.REVISE.format(problems=bullets(problems)))]
 
 
 def direct_messages(style: Style, facts: Facts, instruction: str) -> list[BaseMessage]:

@@ -24,7 +24,7 @@ def write(
     facts: Annotated[Path, typer.Option(help="the facts: JSON/YAML key-values, an E2E MR, or free text")],
     style: Annotated[str, typer.Option(help="a style in the memory, or a built-in one")] = "neutral",
     instruction: Annotated[str | None, typer.Option(help="what to write (default: a short text of the facts)")] = None,
-    exemplars: Annotated[int, typer.Option(help="exemplars of the style shown to the writer")] = 3,
+    exemplars: Annotated[int, typer.Option(help="exemplars of the style shown to the writer")] = 1,
     check: Annotated[bool, typer.Option("--check/--no-check", help="check the text's facts against the input")] = True,
     revisions: Annotated[int, typer.Option(help="rewrites of a text whose facts the check finds wrong")] = 1,
     trace: Annotated[Path | None, typer.Option(help="a SQLite file to keep the run's trace in")] = None,
@@ -42,7 +42,9 @@ def write(
                               options=options, checkpointer=saver)
         for kind, value in events:
             if kind == "plan":
-                out.print("[bold]Plan[/]\n" + "\n".join(f"- {fact}" for fact in value) + "\n\n[bold]Text[/]")
+                out.print("[bold]Plan[/]\n" + "\n".join(f"- {fact}" for fact in value))
+            elif kind == "draft":
+                out.print("\n[bold]Text[/]" if value == 1 else f"\n[bold]Rewrite {value - 1}[/] (facts corrected)")
             elif kind == "token":
                 out.print(value, end="", markup=False, highlight=False)
             elif kind == "text":
@@ -77,8 +79,9 @@ def _print_check(check: dict) -> None:
 @app.command("add")
 def style_add(
     name: Annotated[str, typer.Argument(help="the style's name (lower case, digits, '_', '-', '.')")],
-    corpus: Annotated[Path, typer.Option(help="texts in the style: .jsonl with a \"text\" field, or plain text, one "
-                                              "per line (or per blank-line-separated block)")],
+    corpus: Annotated[Path, typer.Option(help="texts in the style: .jsonl with a \"text\" field (and optionally "
+                                              "\"neutral\", the same facts stated plainly), or plain text, one per "
+                                              "line (or per blank-line-separated block)")],
     description: Annotated[str | None, typer.Option(help="the style, in a sentence or two a writer can follow "
                                                          "(needed for a new style)")] = None,
     prompt_file: Annotated[Path | None, typer.Option(
@@ -91,7 +94,8 @@ def style_add(
     if description is None and known is None:
         raise StyleError(f"style {name!r} is new: give --description")
     prompt = prompt_file.read_text().strip() if prompt_file else (known.prompt if known else "")
-    style = Style(name=name, description=description or known.description, exemplars=read_corpus(corpus),
+    texts, neutral = read_corpus(corpus)
+    style = Style(name=name, description=description or known.description, exemplars=texts, neutral=neutral,
                   prompt=prompt)
     added = store.add_style(style, source=str(corpus))
     out.print(f"style {name}: {added} new texts ({len(style.exemplars) - added} already stored) in {store.store.path}")

@@ -91,15 +91,17 @@ class Writing:
                                  "pass a memory that holds it")
         return cls(session, style, memory=memory, **more)
 
-    def exemplars(self, text: str, k: int) -> list[str]:
-        """The style's k texts closest in content to `text`: from the memory when it holds the style, else
-        ranked here by the memory's embedder."""
+    def exemplars(self, text: str, k: int) -> list[dict[str, str]]:
+        """The style's k texts closest in content to `text`, each {"text", "neutral"} ("neutral": the same facts
+        stated plainly, or empty): from the memory when it holds the style, else ranked here by its embedder."""
         if k == 0:
             return []
         if self.memory is not None and self.memory.styles.find(self.style.name) is not None:
-            return [e.text for e, _ in self.memory.exemplars.search(text, style=self.style.name, k=k)]
+            found = self.memory.exemplars.search(text, style=self.style.name, k=k)
+            return [{"text": e.text, "neutral": e.neutral} for e, _ in found]
         similarity = self._vectors @ _embed([text])[0]
-        return [self.style.exemplars[i] for i in np.argsort(-similarity)[:k]]
+        neutral = self.style.neutral or [""] * len(self.style.exemplars)
+        return [{"text": self.style.exemplars[i], "neutral": neutral[i]} for i in np.argsort(-similarity)[:k]]
 
     @cached_property
     def _vectors(self) -> np.ndarray:

@@ -3,7 +3,8 @@ facts of the text are checked against the input, and a text that gets them wrong
 
     plan -> retrieve -> write -> check -> [write -> check] -> end
 
-`plan` has the planner agent turn the instruction and the input facts into a neutral content plan; `retrieve`
+`plan` has the planner agent turn the instruction and the input facts into a neutral content plan (key-value facts
+it leaves out are appended, found by slot matching); `retrieve`
 finds the style's exemplars closest to the plan; `write` has the stylist agent write the plan in the style (the
 model is invoked inside the run, so LangGraph's "messages" stream mode streams its tokens); `check` compares the
 text's facts with the input (`tools.facts`: slot matching for key-value facts, the large model's claim check for
@@ -30,7 +31,9 @@ from idealprompt.tools.facts import FactCheck, check_facts
 
 
 class WriteOptions(BaseModel):
-    exemplars: int = Field(3, ge=0, description="exemplars of the style shown to the stylist")
+    # One: on 10 E2E dev inputs, the 0.5B stylist stated 0 of 62 facts wrong with one worked example, 9 of 67 with
+    # two (it borrows their facts), for about the same style score.
+    exemplars: int = Field(1, ge=0, description="exemplars of the style shown to the stylist")
     check: bool = Field(True, description="check the text's facts against the input")
     revisions: int = Field(1, ge=0, description="rewrites of a text whose facts the check finds wrong")
 
@@ -41,7 +44,7 @@ class WriteState(TypedDict, total=False):
     instruction: str
     options: dict  # WriteOptions, as JSON
     plan: list[str]
-    exemplars: list[str]
+    exemplars: list[dict]  # {"text", "neutral"} each
     drafts: Annotated[list[str], operator.add]  # every text written, the last one the answer
     check: dict  # the last text's FactCheck, as JSON
     style_score: float  # the last text's consistency with the style, 0 to 1
@@ -59,10 +62,22 @@ def plan(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
     except BudgetExhausted as e:
         return update | {"stopped": str(e)}
     if answer.ok:
-        return update | {"plan": answer.value.facts}
+        return update | _covered(answer.value.facts, facts)
     # The facts themselves are a faithful (if plain) plan: the run goes on and says what happened.
     note = f"the planner gave no usable plan ({'; '.join(answer.errors)}): writing from the facts"
     return update | {"plan": facts.render().splitlines(), "notes": [note]}
+
+
+def _covered(plan: list[str], facts: Facts) -> WriteState:
+    """The plan, with the key-value facts it leaves out appended: a small planner merges and drops facts, and
+    slot matching sees which (free-text facts have no such check)."""
+    if not facts.slots:
+        return {"plan": plan}
+    left_out = check_facts(facts, " ".join(plan)).omitted
+    if not left_out:
+        return {"plan": plan}
+    return {"plan": [*plan, *(f"{fact}." for fact in left_out)],
+            "notes": [f"the plan left out {', '.join(left_out)}: added"]}
 
 
 def retrieve(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
@@ -74,7 +89,7 @@ def write(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
     messages = stylist.stylist_messages(runtime.context.style, state["plan"], state.get("exemplars", []))
     if state.get("drafts"):  # a revision: the last draft, and what the check found wrong in it
         problems = FactCheck.model_validate(state["check"]).problems()
-        messages = stylist.revision_messages(messages, state["drafts"][-1], problems)
+        messages = stylist.revision_messages(messages, problems)
     try:
         return {"drafts": [stylist.write(runtime.context.session.model("small"), messages)]}
     except BudgetExhausted as e:

@@ -84,6 +84,7 @@ class Exemplar(BaseModel):
     schema_version: int = SCHEMA_VERSION
     text: str = Field(min_length=1)
     style: str = Field(min_length=1)
+    neutral: str = ""  # the same facts, stated plainly: the exemplar becomes a worked example
     source: str = ""
     quality: float = 1.0
     created: datetime = Field(default_factory=_now)

@@ -15,22 +15,28 @@ Input:
 Give the content plan: the facts to state, in the order a reader needs them, one plain sentence each."""
 
 STYLIST_SYSTEM = """You write in the style "{name}": {description}
-You state exactly the facts of the plan you are given, all of them and no others: no detail, number, place or \
-opinion of your own."""
+Given facts, you write one text in this style that states exactly those facts, all of them and no others: no \
+detail, number, place or opinion of your own. You answer with the text only."""
 
-EXEMPLARS = """Texts in this style, to show the voice only (their facts are not yours):
-{exemplars}
+# Exemplars without their facts are shown in the system message, away from the facts to write: a small model
+# copies whatever text sits next to its task.
+EXEMPLARS = """
 
-"""
+Examples of the style, each about another subject (never copy their facts):
+{exemplars}"""
 
-STYLIST_USER = """{exemplars}Plan:
-{plan}
+FACTS = """Facts:
+{facts}"""
 
-Write the text now, in the style, stating exactly the facts of the plan. Answer with the text only."""
+WRITE = """
 
-REVISE = """Your text gets facts wrong:
+Write one text in the style that states exactly these facts and no others. Answer with the text only."""
+
+REVISE = """
+
+Careful: your last text on these facts got some wrong:
 {problems}
-Write it again in the same style, stating exactly the facts of the plan. Answer with the text only."""
+Write it again, stating exactly the facts above."""
 
 DIRECT_USER = """{instruction}
 Write it in the style "{name}": {description}

@@ -4,8 +4,9 @@ Two ship with idealprompt (`builtin/`): `neutral`, plain listings, and `tablenot
 local guide's social-media notes. Their texts are parallel (the same facts, exemplar by exemplar), so each is the
 other's contrast corpus for the style scorer, and together they are (neutral -> styled) pairs.
 
-A corpus file is a `.jsonl` with a "text" field per line, or plain text: one text per line, or, when the file
-has blank lines, one text per blank-line-separated block.
+A corpus file is a `.jsonl` with a "text" field per line (and, optionally, "neutral": the same facts stated
+plainly), or plain text: one text per line, or, when the file has blank lines, one text per blank-line-separated
+block.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from idealprompt.errors import StyleError
 
@@ -27,13 +28,25 @@ class Style(BaseModel):
     name: str = Field(pattern=NAME, description="lower case, digits, '_', '-', '.'")
     description: str = Field(min_length=1)
     exemplars: list[str] = Field(min_length=1)
+    # The same facts as each exemplar, stated plainly (empty: none known). With them, the stylist is shown
+    # exemplars as worked examples (these facts -> this text), which small models follow far better.
+    neutral: list[str] = Field(default_factory=list)
     prompt: str = ""  # the writer's instruction, e.g. optimised by IDEAL; empty: the default one
+
+    @model_validator(mode="after")
+    def _parallel(self) -> Style:
+        if self.neutral and len(self.neutral) != len(self.exemplars):
+            raise ValueError(f"neutral: {len(self.neutral)} texts for {len(self.exemplars)} exemplars")
+        return self
 
 
 @functools.cache
 def builtin_styles() -> dict[str, Style]:
-    styles = (load_style(path) for path in sorted(BUILTIN.glob("*.yaml")))
-    return {style.name: style for style in styles}
+    styles = {style.name: style for style in map(load_style, sorted(BUILTIN.glob("*.yaml")))}
+    # The built-in corpora are parallel: tablenotes' neutral versions are the neutral style's texts, which are
+    # their own neutral versions.
+    styles["tablenotes"].neutral = styles["neutral"].neutral = styles["neutral"].exemplars
+    return styles
 
 
 def load_style(path: Path | str) -> Style:
@@ -51,30 +64,36 @@ def load_style(path: Path | str) -> Style:
         raise StyleError(f"{path}: {where}") from None
 
 
-def read_corpus(path: Path | str) -> list[str]:
-    """The texts of a corpus file (see the module's docstring for the formats)."""
+def read_corpus(path: Path | str) -> tuple[list[str], list[str]]:
+    """The texts of a corpus file and their neutral versions (none, or one per text; see the module's docstring
+    for the formats)."""
     path = Path(path)
     try:
         content = path.read_text()
     except OSError as e:
         raise StyleError(f"cannot read {path}: {e.strerror}") from None
     if path.suffix == ".jsonl":
-        texts = [_jsonl_text(path, number, line) for number, line in enumerate(content.splitlines(), 1) if line.strip()]
+        rows = [_jsonl_row(path, n, line) for n, line in enumerate(content.splitlines(), 1) if line.strip()]
     elif any(not line.strip() for line in content.strip().splitlines()):
-        texts = [block.strip() for block in content.split("\n\n")]
+        rows = [(block.strip(), "") for block in content.split("\n\n")]
     else:
-        texts = content.splitlines()
-    texts = [t.strip() for t in texts if t.strip()]
-    if not texts:
+        rows = [(line.strip(), "") for line in content.splitlines()]
+    rows = [(text, neutral) for text, neutral in rows if text]
+    if not rows:
         raise StyleError(f"{path}: no texts in the corpus")
-    return texts
+    neutral = [n for _, n in rows]
+    if any(neutral) and not all(neutral):
+        raise StyleError(f"{path}: \"neutral\" is given for some texts only; give it for every text or for none")
+    return [t for t, _ in rows], neutral if all(neutral) else []
 
 
-def _jsonl_text(path: Path, number: int, line: str) -> str:
+def _jsonl_row(path: Path, number: int, line: str) -> tuple[str, str]:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as e:
         raise StyleError(f"{path}:{number}: not JSON ({e.msg})") from None
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         raise StyleError(f"{path}:{number}: expected an object with a string field \"text\"")
-    return data["text"]
+    if not isinstance(data.get("neutral", ""), str):
+        raise StyleError(f"{path}:{number}: field \"neutral\" must be a string")
+    return data["text"].strip(), data.get("neutral", "").strip()

@@ -21,7 +21,7 @@ def test_write_streams_a_plan_and_a_checked_text(tmp_path):
             "--memory", str(tmp_path / "memory"), "--trace", str(tmp_path / "trace.sqlite")]
     ran = CliRunner(env=env).invoke(app, args)
     assert ran.exit_code == 0, ran.output
-    plan, text = ran.stdout.split("Text\n", 1)
+    plan, text = ran.stdout.split("\nText\n", 1)
     assert "The Wrestlers" in plan and len(text.split()) >= 5
     assert "fact check (slots):" in ran.stderr and "style consistency (tablenotes):" in ran.stderr
     assert (tmp_path / "trace.sqlite").is_file()

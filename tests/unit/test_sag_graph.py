@@ -10,7 +10,7 @@ from idealprompt.facts import Facts
 from idealprompt.graphs.sag import WriteOptions
 from idealprompt.memory import Memory
 from idealprompt.sag import stream_write, write
-from idealprompt.styles import Style
+from idealprompt.styles import Style, builtin_styles
 from tests.fakes import ScriptedChatModel
 
 FACTS = Facts.parse("name[The Eagle], eatType[pub], area[riverside]")
@@ -27,12 +27,17 @@ def _session(settings, large, small, budget=None) -> Session:
 def test_the_stylist_writes_the_plan_and_rewrites_an_invented_fact(offline_settings):
     session = _session(offline_settings, [json.dumps({"facts": PLAN})], [INVENTED, FAITHFUL])
     result = write(FACTS, style="tablenotes", session=session, checkpointer=InMemorySaver())
+    assert len(result.exemplars) == 1 and result.exemplars[0]["neutral"] in builtin_styles()["neutral"].exemplars
     assert result.plan == PLAN and result.drafts == [INVENTED, FAITHFUL] and result.text == FAITHFUL
     small = session.model("small")
     first, second = small.received
-    assert "- The Eagle is a pub.\n- It is by the riverside." in first[-1].content
-    assert "#TableNotes" in first[-1].content  # exemplars of the style are shown
-    assert second[-2].content == INVENTED and "familyFriendly: yes: not in the input" in second[-1].content
+    assert first[-1].content == "Facts:\n- The Eagle is a pub.\n- It is by the riverside."
+    # tablenotes' exemplars have neutral versions: shown as worked examples, facts in and text out
+    assert [m.type for m in first] == ["system", "human", "ai", "human"]
+    assert first[1].content.startswith("Facts:\n- ") and "#TableNotes" in first[2].content
+    assert "#TableNotes" not in first[1].content
+    assert second[:-1] == first[:-1] and second[-1].content.startswith(first[-1].content)
+    assert "familyFriendly: yes: not in the input" in second[-1].content
     assert result.check["method"] == "slots" and result.check["unsupported"] == []
     assert sorted(result.check["supported"]) == ["area: riverside", "eatType: pub", "name: The Eagle"]
     assert result.notes == ["draft 1: familyFriendly: yes: not in the input"]
@@ -77,7 +82,12 @@ def test_exemplars_come_from_the_memory_closest_to_the_plan(offline_settings, tm
     session = _session(offline_settings, [json.dumps({"facts": PLAN})], [FAITHFUL])
     result = write(FACTS, style="friends", session=session, memory=memory, options=WriteOptions(exemplars=1,
                                                                                                check=False))
-    assert result.exemplars == ["Our riverside pub pours a fine pint, friends!"] and result.check is None
+    assert result.exemplars == [{"text": "Our riverside pub pours a fine pint, friends!", "neutral": ""}]
+    assert result.check is None
+    # without neutral versions, exemplars go in the system message, away from the facts to write
+    system, user = session.model("small").received[0]
+    assert "Example 1: Our riverside pub pours a fine pint, friends!" in system.content
+    assert "friends!" not in user.content
     memory.close()
 
 
@@ -86,7 +96,8 @@ def test_the_run_streams_plan_text_check_and_result_in_order(offline_settings):
     events = list(stream_write(FACTS, style="tablenotes", session=session))
     kinds = [kind for kind, _ in events]
     assert kinds[0] == "plan" and kinds[-1] == "result"
-    assert [k for k in kinds if k in ("text", "check")] == ["text", "check", "text", "check"]
+    assert [k for k in kinds if k in ("draft", "text", "check")] == ["draft", "text", "check", "draft", "text", "check"]
+    assert [value for kind, value in events if kind == "draft"] == [1, 2]
     streamed = "".join(value for kind, value in events if kind == "token")
     assert streamed == INVENTED + FAITHFUL and events[-1][1].text == FAITHFUL
 
@@ -96,4 +107,12 @@ def test_a_style_prompt_replaces_the_default_system_message(offline_settings):
     session = _session(offline_settings, [json.dumps({"facts": PLAN})], [FAITHFUL])
     write(FACTS, style=style, session=session, options=WriteOptions(check=False))
     sent = session.model("small").received[0]
-    assert sent[0].content == "Write like a shopkeeper." and "Hello, friends!" in sent[-1].content
+    assert sent[0].content.startswith("Write like a shopkeeper.\n\nExamples of the style")
+    assert "Example 1: Hello, friends!" in sent[0].content
+
+
+def test_key_value_facts_the_plan_leaves_out_are_added(offline_settings):
+    session = _session(offline_settings, [json.dumps({"facts": ["The Eagle is a pub."]})], [FAITHFUL])
+    result = write(FACTS, style="neutral", session=session, options=WriteOptions(check=False))
+    assert result.plan == ["The Eagle is a pub.", "area: riverside."]
+    assert result.notes == ["the plan left out area: riverside: added"]

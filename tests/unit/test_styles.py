@@ -12,10 +12,10 @@ def test_corpus_files_one_text_per_line_per_block_or_per_json_line(tmp_path):
     lines, blocks, jsonl = tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.jsonl"
     lines.write_text("first\nsecond\n")
     blocks.write_text("first line\nsame text\n\n\nsecond\n")
-    jsonl.write_text('{"text": "one"}\n\n{"text": "two", "source": "x"}\n')
-    assert read_corpus(lines) == ["first", "second"]
-    assert read_corpus(blocks) == ["first line\nsame text", "second"]
-    assert read_corpus(jsonl) == ["one", "two"]
+    jsonl.write_text('{"text": "One!", "neutral": "one"}\n\n{"text": "Two!", "neutral": "two", "source": "x"}\n')
+    assert read_corpus(lines) == (["first", "second"], [])
+    assert read_corpus(blocks) == (["first line\nsame text", "second"], [])
+    assert read_corpus(jsonl) == (["One!", "Two!"], ["one", "two"])
 
 
 def test_bad_corpus_files_are_named(tmp_path):
@@ -28,6 +28,9 @@ def test_bad_corpus_files_are_named(tmp_path):
         read_corpus(empty)
     with pytest.raises(StyleError, match="cannot read"):
         read_corpus(tmp_path / "missing.txt")
+    bad.write_text('{"text": "One!", "neutral": "one"}\n{"text": "Two!"}\n')
+    with pytest.raises(StyleError, match="bad.jsonl: \"neutral\" is given for some texts only"):
+        read_corpus(bad)
 
 
 def test_a_style_file_names_the_bad_field(tmp_path):
@@ -42,17 +45,20 @@ def test_the_builtin_styles_are_parallel():
     assert set(styles) == {"neutral", "tablenotes"}
     assert len(styles["neutral"].exemplars) == len(styles["tablenotes"].exemplars) >= 30
     assert all("#TableNotes" in text for text in styles["tablenotes"].exemplars)
+    assert styles["tablenotes"].neutral == styles["neutral"].exemplars == styles["neutral"].neutral
 
 
 def test_styles_in_the_memory(tmp_path):
     memory = Memory.open(tmp_path / "memory")
-    style = Style(name="house", description="Warm.", exemplars=["one", "two"])
+    style = Style(name="house", description="Warm.", exemplars=["one", "two", "one"])
     assert memory.add_style(style) == 2
     assert memory.add_style(style.model_copy(update={"exemplars": ["two", "three"], "prompt": "Be warm."})) == 1
     found = memory.style("house")
     assert sorted(found.exemplars) == ["one", "three", "two"] and found.prompt == "Be warm."
     # A built-in style is stored on first use; an unknown one says how to add it.
-    assert len(memory.style("tablenotes").exemplars) == len(builtin_styles()["tablenotes"].exemplars)
+    tablenotes = memory.style("tablenotes")
+    assert sorted(zip(tablenotes.exemplars, tablenotes.neutral)) == sorted(zip(builtin_styles()["tablenotes"].exemplars,
+                                                                               builtin_styles()["neutral"].exemplars))
     assert memory.styles.find("tablenotes").source == "built in"
     with pytest.raises(StyleError, match=r"no style 'pirate'.*style add pirate --corpus FILE.*house, neutral"):
         memory.style("pirate")
