@@ -68,13 +68,13 @@ contradicted facts are per stated fact. Style: the mean probability of the targe
 classifier (`tools/style.py`). s/text: generation wall time per text.
 
 **E2E** (the first {args.e2e} MRs of the test set with their references; style `neutral`, scored against the
-built-in `tablenotes`; facts checked by slot matching; {e2e_minutes:.0f} minutes):
+built-in `tablenotes`; facts checked by slot matching; {e2e_minutes:.0f} min):
 
 {table(e2e_scores)}
 
 **Image captions, {style}** (the first {args.captions} factual captions of the test set, with the human {style}
 rewrites as references; exemplars and the style classifier from the train corpora, {style} against the other
-style; facts checked by the large model, which is also a system under test; {caption_minutes:.0f} minutes):
+style; facts checked by the large model, which is also a system under test; {caption_minutes:.0f} min):
 
 {table(caption_scores)}
 """)
