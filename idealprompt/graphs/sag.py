@@ -62,18 +62,19 @@ def plan(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
     except BudgetExhausted as e:
         return update | {"stopped": str(e)}
     if answer.ok:
-        return update | _covered(answer.value.facts, facts)
+        return update | _covered(answer.value.facts, facts, runtime.context)
     # The facts themselves are a faithful (if plain) plan: the run goes on and says what happened.
     note = f"the planner gave no usable plan ({'; '.join(answer.errors)}): writing from the facts"
-    return update | {"plan": facts.render().splitlines(), "notes": [note]}
+    plain = [f"{key}: {value}." for key, value in facts.slots.items()] + ([facts.text] if facts.text else [])
+    return update | {"plan": plain, "notes": [note]}
 
 
-def _covered(plan: list[str], facts: Facts) -> WriteState:
+def _covered(plan: list[str], facts: Facts, run: Writing) -> WriteState:
     """The plan, with the key-value facts it leaves out appended: a small planner merges and drops facts, and
     slot matching sees which (free-text facts have no such check)."""
     if not facts.slots:
         return {"plan": plan}
-    left_out = check_facts(facts, " ".join(plan)).omitted
+    left_out = check_facts(facts, " ".join(plan), lexicon=run.lexicon).omitted
     if not left_out:
         return {"plan": plan}
     return {"plan": [*plan, *(f"{fact}." for fact in left_out)],
@@ -87,7 +88,7 @@ def retrieve(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
 
 def write(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
     messages = stylist.stylist_messages(runtime.context.style, state["plan"], state.get("exemplars", []))
-    if state.get("drafts"):  # a revision: the last draft, and what the check found wrong in it
+    if state.get("drafts"):  # a rewrite: the same request, with what the check found wrong in the last draft
         problems = FactCheck.model_validate(state["check"]).problems()
         messages = stylist.revision_messages(messages, problems)
     try:

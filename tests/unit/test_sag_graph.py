@@ -53,7 +53,7 @@ def test_revisions_are_bounded(offline_settings):
 def test_an_unusable_plan_falls_back_to_the_facts(offline_settings):
     session = _session(offline_settings, ["no plan here"] * 3, [FAITHFUL])
     result = write(FACTS, style="tablenotes", session=session)
-    assert result.plan == ["- name: The Eagle", "- eatType: pub", "- area: riverside"]
+    assert result.plan == ["name: The Eagle.", "eatType: pub.", "area: riverside."]
     assert result.notes[0].startswith("the planner gave no usable plan")
 
 
