@@ -9,7 +9,7 @@ from idealprompt import Budget, Session
 from idealprompt.facts import Facts
 from idealprompt.graphs.sag import WriteOptions
 from idealprompt.memory import Memory
-from idealprompt.sag import stream_write, write
+from idealprompt.sag import awrite, stream_write, write
 from idealprompt.styles import Style, builtin_styles
 from tests.fakes import ScriptedChatModel
 
@@ -116,3 +116,9 @@ def test_key_value_facts_the_plan_leaves_out_are_added(offline_settings):
     result = write(FACTS, style="neutral", session=session, options=WriteOptions(check=False))
     assert result.plan == ["The Eagle is a pub.", "area: riverside."]
     assert result.notes == ["the plan left out area: riverside: added"]
+
+
+async def test_awrite_runs_the_same_graph_in_an_event_loop(offline_settings):
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [FAITHFUL])
+    result = await awrite(FACTS, style="tablenotes", session=session)
+    assert result.plan == PLAN and result.text == FAITHFUL and result.check["unsupported"] == []
