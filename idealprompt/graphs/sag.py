@@ -3,8 +3,9 @@ facts of the text are checked against the input, and a text that gets them wrong
 
     plan -> retrieve -> write -> check -> [write -> check] -> end
 
-`plan` has the planner agent turn the instruction and the input facts into a neutral content plan (key-value facts
-it leaves out are appended, found by slot matching); `retrieve`
+`plan` has the planner agent turn the instruction and the input facts into a neutral content plan (for key-value
+facts, vetted by slot matching: sentences with invented or contradicted facts go, facts left out are appended);
+`retrieve`
 finds the style's exemplars closest to the plan; `write` has the stylist agent write the plan in the style (the
 model is invoked inside the run, so LangGraph's "messages" stream mode streams its tokens); `check` compares the
 text's facts with the input (`tools.facts`: slot matching for key-value facts, the large model's claim check for
@@ -62,23 +63,25 @@ def plan(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
     except BudgetExhausted as e:
         return update | {"stopped": str(e)}
     if answer.ok:
-        return update | _covered(answer.value.facts, facts, runtime.context)
+        return update | _vetted(answer.value.facts, facts, runtime.context)
     # The facts themselves are a faithful (if plain) plan: the run goes on and says what happened.
     note = f"the planner gave no usable plan ({'; '.join(answer.errors)}): writing from the facts"
     plain = [f"{key}: {value}." for key, value in facts.slots.items()] + ([facts.text] if facts.text else [])
     return update | {"plan": plain, "notes": [note]}
 
 
-def _covered(plan: list[str], facts: Facts, run: Writing) -> WriteState:
-    """The plan, with the key-value facts it leaves out appended: a small planner merges and drops facts, and
-    slot matching sees which (free-text facts have no such check)."""
+def _vetted(plan: list[str], facts: Facts, run: Writing) -> WriteState:
+    """For key-value facts, the plan checked by slot matching: a small planner invents facts ("family-friendly")
+    and drops others, and the stylist would write them faithfully. A sentence that states a fact the input lacks
+    or contradicts is dropped; the input facts then missing are appended. (Free text has no such check.)"""
     if not facts.slots:
         return {"plan": plan}
-    left_out = check_facts(facts, " ".join(plan), lexicon=run.lexicon).omitted
-    if not left_out:
-        return {"plan": plan}
-    return {"plan": [*plan, *(f"{fact}." for fact in left_out)],
-            "notes": [f"the plan left out {', '.join(left_out)}: added"]}
+    kept = [s for s in plan if not check_facts(facts, s, lexicon=run.lexicon).problems()]
+    left_out = check_facts(facts, " ".join(kept), lexicon=run.lexicon).omitted
+    notes = [f"the plan stated what the input does not: dropped {sentence!r}" for sentence in plan
+             if sentence not in kept]
+    notes += [f"the plan left out {', '.join(left_out)}: added"] if left_out else []
+    return {"plan": [*kept, *(f"{fact}." for fact in left_out)], "notes": notes}
 
 
 def retrieve(state: WriteState, runtime: Runtime[Writing]) -> WriteState:

@@ -122,3 +122,11 @@ async def test_awrite_runs_the_same_graph_in_an_event_loop(offline_settings):
     session = _session(offline_settings, [json.dumps({"facts": PLAN})], [FAITHFUL])
     result = await awrite(FACTS, style="tablenotes", session=session)
     assert result.plan == PLAN and result.text == FAITHFUL and result.check["unsupported"] == []
+
+
+def test_plan_sentences_with_invented_facts_are_dropped(offline_settings):
+    plan = ["The Eagle is a pub by the riverside.", "It is family-friendly."]
+    session = _session(offline_settings, [json.dumps({"facts": plan})], [FAITHFUL])
+    result = write(FACTS, style="neutral", session=session, options=WriteOptions(check=False))
+    assert result.plan == ["The Eagle is a pub by the riverside."]
+    assert result.notes == ["the plan stated what the input does not: dropped 'It is family-friendly.'"]
