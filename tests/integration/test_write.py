@@ -1,6 +1,7 @@
 """SAG writing on the real embedded models: `idealprompt write` on an E2E input, and the three systems of the
 writing benchmark on 3 E2E inputs (examples/data/e2e_test_slice.csv)."""
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -38,3 +39,15 @@ def test_three_systems_on_three_e2e_inputs(real_settings):
         assert 0 <= s.factuality <= 1 and 0 <= s.faithfulness <= 1 and 0 <= s.style <= 1 and s.seconds > 0
     usage = run.session.ledger.snapshot()
     assert usage["small"]["calls"] == 6 and usage["large"]["calls"] >= 6  # each system wrote each text once
+
+
+def test_eval_style_prints_a_table_and_writes_a_report(tmp_path):
+    env = {"IDEALPROMPT_OLLAMA_HOST": UNUSED_PORT, "IDEALPROMPT_THREADS": "2", "COLUMNS": "200"}
+    report = tmp_path / "report.json"
+    args = ["eval-style", str(EXAMPLES / "data" / "e2e_test_slice.csv"), "--limit", "2", "--systems",
+            "small,plan+write", "--out", str(report), "--memory", str(tmp_path / "memory")]
+    ran = CliRunner(env=env).invoke(app, args)
+    assert ran.exit_code == 0, ran.output
+    assert "| small |" in ran.stdout and "| plan+write |" in ran.stdout
+    systems = json.loads(report.read_text())["systems"]
+    assert [s["system"] for s in systems] == ["small", "plan+write"] and all(len(s["outputs"]) == 2 for s in systems)
