@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from langgraph.checkpoint.sqlite import SqliteSaver
+from rich.markup import escape
 from rich.table import Table
 
 from idealprompt.cli.common import MemoryOption, err, open_memory, open_session, out, print_ledger
@@ -42,7 +43,7 @@ def write(
                               options=options, checkpointer=saver)
         for kind, value in events:
             if kind == "plan":
-                out.print("[bold]Plan[/]\n" + "\n".join(f"- {fact}" for fact in value))
+                out.print("[bold]Plan[/]\n" + "\n".join(f"- {escape(fact)}" for fact in value))
             elif kind == "draft":
                 out.print("\n[bold]Text[/]" if value == 1 else f"\n[bold]Rewrite {value - 1}[/] (facts corrected)")
             elif kind == "token":
@@ -54,7 +55,7 @@ def write(
             elif kind == "result":
                 result = value
     for note in result.notes:
-        err.print(f"[yellow]note[/]: {note}")
+        err.print(f"[yellow]note[/]: {escape(note)}")
     if result.stopped:
         err.print(f"[red]stopped[/]: {result.stopped}")
     if result.style_score is not None:
@@ -73,7 +74,7 @@ def _print_check(check: dict) -> None:
     err.print(f"fact check ({check['method']}): {stated} facts stated, {len(wrong)} wrong"
               + (f", {len(check['omitted'])} left out" if check["omitted"] else ""))
     for line in wrong:
-        err.print(f"  [red]{line}[/]")
+        err.print(f"  [red]{escape(line)}[/]")
 
 
 @app.command("add")
