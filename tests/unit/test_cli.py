@@ -4,6 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from idealprompt.cli import app, main
+from idealprompt.config import CONFIG_ENV
 
 runner = CliRunner()
 
@@ -22,6 +23,7 @@ def test_models_check_fails_with_the_reason(offline_settings):
 
 def test_bad_configuration_exits_with_a_message_not_a_traceback(offline_settings, tmp_path, monkeypatch, capsys):
     (tmp_path / "bad.toml").write_text("treads = 2\n")
+    monkeypatch.setenv(CONFIG_ENV, "")  # --config sets it for the process: restored after the test
     monkeypatch.setattr(sys, "argv", ["idealprompt", "--config", str(tmp_path / "bad.toml"), "models"])
     with pytest.raises(SystemExit) as exited:
         main()
