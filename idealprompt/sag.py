@@ -48,15 +48,8 @@ class WriteResult(BaseModel):
 
 
 def as_facts(facts: Facts | dict | str | Path) -> Facts:
-    """Facts from a mapping (key-value), a path to a facts file, or a string (an E2E meaning representation or
-    free text)."""
-    if isinstance(facts, Facts):
-        return facts
-    if isinstance(facts, dict):
-        return Facts(slots={str(k): str(v) for k, v in facts.items()})
-    if isinstance(facts, Path):
-        return load_facts(facts)
-    return Facts.parse(facts)
+    """Facts from a path to a facts file, a mapping (key-value) or a string (an E2E MR or free text)."""
+    return load_facts(facts) if isinstance(facts, Path) else Facts.of(facts)
 
 
 def _prepare(facts, style, instruction, session, memory, options, lexicon, run_id):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -59,6 +60,20 @@ class Facts(BaseModel):
         slots = parse_mr(text, where=where)
         return cls(slots=slots) if slots is not None else cls(text=text.strip())
 
+    @classmethod
+    def of(cls, value: Facts | Mapping | str, *, where: str = "facts") -> Facts:
+        """Facts from a mapping of fact names to values (the rule of JSON and YAML facts files) or from a string
+        (an MR, or free text)."""
+        if isinstance(value, Facts):
+            return value
+        if isinstance(value, Mapping | str) and not (value.strip() if isinstance(value, str) else value):
+            raise FactsError(f"{where}: no facts given")
+        if isinstance(value, Mapping):
+            return cls(slots=_slots(value, where=where))
+        if isinstance(value, str):
+            return cls.parse(value, where=where)
+        raise FactsError(f"{where}: facts are a mapping of names to values or a text, not a {type(value).__name__}")
+
     def render(self) -> str:
         """The facts as a model reads them: "- key: value" lines, then the free text."""
         lines = [f"- {key}: {value}" for key, value in self.slots.items()]
@@ -78,18 +93,22 @@ def load_facts(path: str | Path) -> Facts:
     if not raw.strip():
         raise FactsError(f"{path}: the facts file is empty")
     if path.suffix.lower() in (".json", ".yaml", ".yml"):
-        return Facts(slots=_read_mapping(raw, path))
+        return Facts.of(_read_mapping(raw, path), where=str(path))
     return Facts.parse(raw, where=str(path))
 
 
-def _read_mapping(raw: str, path: Path) -> dict[str, str]:
+def _read_mapping(raw: str, path: Path) -> dict:
     try:
         data = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise FactsError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {e}") from None
     if not isinstance(data, dict) or not data:
         raise FactsError(f"{path}: expected a mapping of fact names to values, got {type(data).__name__}")
-    return {str(key): _value(value, where=f"{path}: field {str(key)!r}") for key, value in data.items()}
+    return data
+
+
+def _slots(data: Mapping, *, where: str) -> dict[str, str]:
+    return {str(key): _value(value, where=f"{where}: field {str(key)!r}") for key, value in data.items()}
 
 
 def _value(value: object, *, where: str) -> str:

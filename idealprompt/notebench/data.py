@@ -131,13 +131,10 @@ def load_jsonl(path: str | Path, *, limit: int | None = None) -> list[WritingExa
         facts, references = (data.get("facts"), data.get("references")) if isinstance(data, dict) else (None, None)
         if not isinstance(references, list) or not references or not all(isinstance(r, str) for r in references):
             raise FactsError(f"{where}: field 'references' must be a non-empty list of texts")
-        if isinstance(facts, dict) and facts:
-            examples.append(WritingExample(f"{path.stem}:{number}", Facts(slots={str(k): str(v) for k, v in
-                                                                                  facts.items()}), references))
-        elif isinstance(facts, str) and facts.strip():
-            examples.append(WritingExample(f"{path.stem}:{number}", Facts.parse(facts, where=where), references))
-        else:
+        if not isinstance(facts, dict | str):
             raise FactsError(f"{where}: field 'facts' must be an object of key-values or a text")
+        examples.append(WritingExample(f"{path.stem}:{number}", Facts.of(facts, where=f"{where}: field 'facts'"),
+                                       references))
     return examples[:limit]
 
 
