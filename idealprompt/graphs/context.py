@@ -96,12 +96,16 @@ class Writing:
         stated plainly, or empty): from the memory when it holds the style, else ranked here by its embedder."""
         if k == 0:
             return []
-        if self.memory is not None and self.memory.styles.find(self.style.name) is not None:
+        if self._stored:
             found = self.memory.exemplars.search(text, style=self.style.name, k=k)
             return [{"text": e.text, "neutral": e.neutral} for e, _ in found]
         similarity = self._vectors @ _embed([text])[0]
         neutral = self.style.neutral or [""] * len(self.style.exemplars)
         return [{"text": self.style.exemplars[i], "neutral": neutral[i]} for i in np.argsort(-similarity)[:k]]
+
+    @cached_property
+    def _stored(self) -> bool:
+        return self.memory is not None and self.memory.styles.find(self.style.name) is not None
 
     @cached_property
     def _vectors(self) -> np.ndarray:

@@ -70,8 +70,8 @@ class SystemScores(BaseModel):
     checks: list[FactCheck]
 
 
-def generate(system: str, example: WritingExample, run: Writing, instruction: str) -> str:
-    """One system's text for one example ("" if the budget ran out)."""
+def generate(system: str, example: WritingExample, run: Writing, instruction: str, graph=None) -> str:
+    """One system's text for one example ("" if the budget ran out); `graph`: a compiled SAG graph to reuse."""
     if system in ("small", "large"):
         messages = stylist.direct_messages(run.style, example.facts, instruction)
         try:
@@ -80,7 +80,7 @@ def generate(system: str, example: WritingExample, run: Writing, instruction: st
             return ""
     options = WriteOptions(check=system == "plan+write+check", revisions=1)
     inputs = {"facts": example.facts.model_dump(), "instruction": instruction, "options": options.model_dump()}
-    drafts = build_sag_graph().invoke(inputs, context=run).get("drafts", [])
+    drafts = (graph or build_sag_graph()).invoke(inputs, context=run).get("drafts", [])
     return drafts[-1] if drafts else ""
 
 
@@ -97,12 +97,12 @@ def evaluate_writing(
     unknown = set(systems) - set(SYSTEMS)
     if unknown:
         raise ValueError(f"unknown systems {sorted(unknown)}: choose from {', '.join(SYSTEMS)}")
-    scores = []
+    scores, graph = [], build_sag_graph()
     for system in systems:
         outputs, seconds = [], 0.0
         for done, example in enumerate(examples, 1):
             started = time.perf_counter()
-            outputs.append(generate(system, example, run, instruction))
+            outputs.append(generate(system, example, run, instruction, graph))
             seconds += time.perf_counter() - started
             if progress:
                 progress(system, done, len(examples))

@@ -76,11 +76,10 @@ def check_facts(facts: Facts, text: str, *, model: BaseChatModel | None = None,
 def facts_tool(facts: Facts, *, model: BaseChatModel | None = None, lexicon: SlotLexicon | None = None):
     """`check_facts` over `facts`, as a LangChain tool an agent can call."""
 
-    @tool
+    @tool("check_facts")
     def check_facts_tool(text: str) -> str:
         """Check a text's facts against the input: what it states that the input contradicts or does not state.
         Answers 'ok' or one problem per line."""
         return "\n".join(check_facts(facts, text, model=model, lexicon=lexicon).problems()) or "ok"
 
-    check_facts_tool.name = "check_facts"
     return check_facts_tool
