@@ -1,12 +1,15 @@
 """`optimize(task)`: IDEAL end to end, and its result, exported as plain text and JSON usable without the framework.
 
     result = optimize("examples/navigate.yaml", budget=Budget(small_calls=300), memory=Memory.open())
-    print(result.scores, result.prompt)
-    result.write("out/")            # out/prompt.txt and out/result.json
+    print(result.optimized, result.prompt)
+    result.write("out/")   # prompt.txt, result.json; for a constrained task answer.gbnf and answer.schema.json;
+                           # and a Modelfile for `ollama create`
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,8 @@ from idealprompt.search.beam import Beam
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
 from idealprompt.tasks import Task, load_task
+from idealprompt.tasks.output import Mode
+from idealprompt.tools.evaluate import system_message
 
 
 class Scores(BaseModel):
@@ -30,17 +35,38 @@ class Scores(BaseModel):
     test: float | None = None
 
 
+class Reflection(BaseModel):
+    """One reflection of Stage 2 and what came of it."""
+
+    round: int
+    candidate: int
+    parent: int
+    parent_dev: float | None
+    dev: float | None = Field(description="over the dev examples it was raced on (all of them unless dropped)")
+    dropped: int | None = Field(description="raced out after this many dev examples")
+    kept: bool = Field(description="it beat its parent on dev and entered the beam")
+    diagnosis: str
+
+
 class OptimizeResult(BaseModel):
     run_id: str
     task: str
-    prompt: str = Field(description="the optimised prompt, as the model receives it")
+    target: str = Field(description="the small model's route the prompt was optimised for")
+    prompt: str = Field(description="the optimised system message, as the model receives it")
     instruction: str
     label_definitions: dict[str, str]
+    demonstrations: list[dict[str, str]] = Field(description="worked examples copied from train: id, input, answer")
+    answers: Mode = Field(description="constrained: answers held to the output space (answer.gbnf, answer.schema.json)")
+    answer_grammar: str | None = Field(description="the GBNF grammar the answers were held to, if constrained")
+    answer_schema: dict | None = Field(description="the same constraint as a JSON schema")
+    answer_tokens: int = Field(description="the most tokens an answer was given")
     seed_prompt: str
     initialisation: str
     seed: Scores
     optimized: Scores
     rounds: int
+    candidates_scored: int = Field(description="candidate prompts scored on dev, raced out or not")
+    reflections: list[Reflection]
     stopped: str | None
     usage: dict[str, dict[str, Any]] = Field(description="the ledger: calls, tokens, seconds per role")
     budget: dict[str, int | None]
@@ -52,40 +78,73 @@ class OptimizeResult(BaseModel):
     def from_state(cls, state: dict, run: Optimization, run_id: str) -> OptimizeResult:
         beam = Beam.model_validate(state["beam"])
         seed, best = beam.get(0), beam.best() if beam.kept else beam.get(0)
-        test = state.get("test") or {}
+        test, space = state.get("test") or {}, run.task.output
+        reflections = [Reflection(round=int(c.origin.rsplit(" ", 1)[-1]), candidate=c.id, parent=c.parent,
+                                  parent_dev=beam.get(c.parent).dev, dev=c.dev, dropped=c.dropped,
+                                  kept=bool(c.accepted), diagnosis=c.diagnosis)
+                       for c in beam.candidates if c.kind == "reflection"]
         return cls(
             run_id=run_id,
             task=run.task.name,
-            prompt=best.render(),
+            target=run.target,
+            prompt=system_message(run.task, best.render()),
             instruction=best.instruction,
             label_definitions=best.definitions,
+            demonstrations=[d.model_dump() for d in best.demos],
+            answers=space.mode if space.constrained else "free",
+            answer_grammar=space.grammar(),
+            answer_schema=space.schema(),
+            answer_tokens=run.task.answer_tokens,
             seed_prompt=seed.instruction,
             initialisation=state.get("initialisation", "seed prompt"),
             seed=Scores(train=seed.train, dev=seed.dev, test=test.get("seed")),
             optimized=Scores(train=best.train, dev=best.dev, test=test.get("optimized")),
             rounds=state.get("round", 0),
+            candidates_scored=sum(c.dev is not None for c in beam.candidates),
+            reflections=reflections,
             stopped=state.get("stopped"),
             usage=run.session.ledger.snapshot(),
             budget={"small_calls": run.session.ledger.budget.small_calls,
                     "large_tokens": run.session.ledger.budget.large_tokens},
             prior_id=state.get("prior_id"),
             notes=state.get("notes", []),
-            candidates=[c.model_dump(exclude={"instruction", "definitions"}) | {"kept": c.id in beam.kept}
+            candidates=[c.model_dump(exclude={"instruction", "definitions", "demos"}) | {"kept": c.id in beam.kept}
                         for c in beam.candidates],
         )
 
     def write(self, folder: Path | str) -> tuple[Path, Path]:
-        """`prompt.txt` (the prompt alone) and `result.json` (everything) in `folder`."""
+        """What reproduces the score without the framework, in `folder`: `prompt.txt` (the system message; the
+        input goes in the user message), for a constrained task `answer.gbnf` (llama.cpp's `grammar`) and
+        `answer.schema.json` (Ollama's `format`, OpenAI's `response_format`), a `Modelfile` (`ollama create`),
+        and `result.json` (everything)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         prompt, result = folder / "prompt.txt", folder / "result.json"
         prompt.write_text(self.prompt + "\n")
+        if self.answer_grammar is not None:
+            (folder / "answer.gbnf").write_text(self.answer_grammar + "\n")
+            (folder / "answer.schema.json").write_text(json.dumps(self.answer_schema, indent=2) + "\n")
+        (folder / "Modelfile").write_text(self.modelfile())
         result.write_text(self.model_dump_json(indent=2) + "\n")
         return prompt, result
 
+    def modelfile(self) -> str:
+        """An Ollama Modelfile that makes the optimised prompt a task model: `ollama create NAME -f Modelfile`."""
+        provider, _, model = self.target.partition(":")
+        # The embedded models are Ollama library models spelt otherwise: qwen2.5-coder-0.5b is qwen2.5-coder:0.5b.
+        base = "-".join(model.split("-")[:-1]) + ":" + model.split("-")[-1] if provider == "embedded" else model
+        lines = [f"# idealprompt: {self.task}, optimised for {self.target}"]
+        if self.answer_schema is not None:
+            lines.append("# Ollama takes the answer constraint per request: send answer.schema.json as `format`.")
+        system = self.prompt.replace('"""', "'''")  # a triple quote would end Ollama's SYSTEM block
+        lines += [f"FROM {base}", f'SYSTEM """{system}"""', "PARAMETER temperature 0",
+                  f"PARAMETER num_predict {self.answer_tokens}"]
+        return "\n".join(lines) + "\n"
 
-def _prepare(task, session, budget, memory, options, pool, run_id):
+
+def _prepare(task, session, budget, memory, options, pool, run_id, answers):
     task = task if isinstance(task, Task) else load_task(task)
+    task = task if answers is None else dataclasses.replace(task, answers=answers)
     session = session or Session(budget=budget)
     run = Optimization(session, task, pool or StrategyPool.builtin(), memory=memory)
     run_id = run_id or f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
@@ -103,10 +162,12 @@ def optimize(
     pool: StrategyPool | None = None,
     checkpointer: BaseCheckpointSaver | None = None,
     run_id: str | None = None,
+    answers: Mode | None = None,
 ) -> OptimizeResult:
     """Optimise the task's prompt for the session's small model. `budget` applies when no `session` is given;
-    `memory` (None: none) gives priors and receives what worked; `checkpointer` keeps the trace under `run_id`."""
-    run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id)
+    `memory` (None: none) gives priors and receives what worked; `checkpointer` keeps the trace under `run_id`;
+    `answers` overrides the task's answer mode (constrained or free)."""
+    run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id, answers)
     state = build_ideal_graph(checkpointer).invoke(inputs, config, context=run)
     return OptimizeResult.from_state(state, run, run_id)
 
@@ -121,8 +182,9 @@ async def aoptimize(
     pool: StrategyPool | None = None,
     checkpointer: BaseCheckpointSaver | None = None,
     run_id: str | None = None,
+    answers: Mode | None = None,
 ) -> OptimizeResult:
     """`optimize`, for an event loop."""
-    run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id)
+    run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id, answers)
     state = await build_ideal_graph(checkpointer).ainvoke(inputs, config, context=run)
     return OptimizeResult.from_state(state, run, run_id)

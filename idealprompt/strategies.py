@@ -6,6 +6,10 @@
 
 A strategy file (YAML or JSON) is a list of objects with `name`, `summary`, `instruction` and optionally `needs`
 (a subset of ["labels", "images"]); a name already in the pool replaces that strategy.
+
+Most strategies are instructions for the large model. The `demos_*` strategies are applied by code instead: they
+set the prompt's demonstrations, k examples copied verbatim from train by a selection (`search.demos`), and
+cost no large-model call; k and the selection are searched like any other strategy.
 """
 
 from __future__ import annotations
@@ -21,6 +25,14 @@ from idealprompt.errors import StrategyError
 from idealprompt.prompts import strategies as texts
 
 NEEDS = ("labels", "images")
+SELECTIONS = ("cover", "bootstrap", "mistakes")  # see idealprompt.search.demos
+DEMONSTRATIONS = [  # (selection, k): each a strategy named demos_<selection>_<k>
+    ("cover", 4, "Show 4 training examples that cover the answers."),
+    ("cover", 8, "Show 8 training examples that cover the answers."),
+    ("bootstrap", 4, "Show 4 training examples the model already answers right."),
+    ("bootstrap", 8, "Show 8 training examples the model already answers right."),
+    ("mistakes", 4, "Show the model's 4 most telling training mistakes with their right answers."),
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,12 @@ class Strategy:
     summary: str  # one line, for tables and for the optimizer's context
     instruction: str  # what the large model is told to do to the prompt
     needs: tuple[str, ...] = field(default=())
+    selection: str | None = None  # set for a demonstrations strategy, applied by code: how examples are chosen
+    k: int = 0  # how many
+
+    @property
+    def by_code(self) -> bool:
+        return self.selection is not None
 
     def __post_init__(self):
         if not self.name.isidentifier():
@@ -37,6 +55,9 @@ class Strategy:
             raise StrategyError(f"strategy {self.name!r}: the instruction is empty")
         if unknown := set(self.needs) - set(NEEDS):
             raise StrategyError(f"strategy {self.name!r}: unknown needs {sorted(unknown)}; known: {', '.join(NEEDS)}")
+        if self.selection is not None and (self.selection not in SELECTIONS or self.k < 1):
+            raise StrategyError(f"strategy {self.name!r}: selection must be one of {', '.join(SELECTIONS)} "
+                                "with k >= 1")
 
     def applies(self, *, labels: bool, images: bool) -> bool:
         """Whether the strategy makes sense for a task with (or without) labels and images."""
@@ -53,8 +74,11 @@ class StrategyPool:
 
     @classmethod
     def builtin(cls) -> StrategyPool:
-        return cls([Strategy(name, summary, instruction, tuple(needs))
-                    for name, summary, instruction, needs in texts.BUILTIN])
+        rewrites = [Strategy(name, summary, instruction, tuple(needs))
+                    for name, summary, instruction, needs in texts.BUILTIN]
+        demos = [Strategy(f"demos_{selection}_{k}", summary, summary, selection=selection, k=k)
+                 for selection, k, summary in DEMONSTRATIONS]
+        return cls(rewrites + demos)
 
     def register(self, strategy: Strategy) -> None:
         """Add a strategy; one with the same name is replaced."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from langgraph.checkpoint.sqlite import SqliteSaver
 from rich.table import Table
 
@@ -20,6 +22,7 @@ from idealprompt.search.beam import Beam
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
 from idealprompt.tasks import load_task
+from idealprompt.tasks.output import Mode
 
 
 def optimize(
@@ -32,12 +35,16 @@ def optimize(
     beam: Annotated[int, typer.Option(help="candidates kept between rounds")] = 2,
     patience: Annotated[int, typer.Option(help="rounds without a better dev score before stopping")] = 2,
     warmup_iterations: Annotated[int, typer.Option(help="a short warm-up when no prior applies; 0: none")] = 4,
+    answers: Annotated[Mode | None, typer.Option(
+        help="constrained: answers held to the labels or a number; free: the parser reads them (default: the "
+             "task file's, else constrained for labels)")] = None,
     strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,
     use_memory: Annotated[bool, typer.Option("--use-memory/--no-memory", help="read and write priors")] = True,
     memory: MemoryOption = None,
 ):
     """Optimise a task's prompt for the small model: priors or warm-up, then reflection on its mistakes."""
     task = load_task(task_file)
+    task = task if answers is None else dataclasses.replace(task, answers=answers)
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
     options = IdealOptions(rounds=rounds, beam_width=beam, patience=patience, warmup_iterations=warmup_iterations)
     session = Session(load_settings(), budget=Budget(small_calls=budget, large_tokens=large_tokens),
@@ -46,7 +53,7 @@ def optimize(
     run_id = f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
     err.print(f"[bold]{task.name}[/]: {len(task.train)} train / {len(task.dev)} dev / {len(task.test)} test examples; "
               f"small {session.describe('small')}, large {session.describe('large')}; "
-              f"budget {budget} small-model calls")
+              f"budget {budget} small-model calls; {task.output.mode} answers")
     out_dir.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(out_dir / "checkpoints.sqlite")) as checkpointer:
         graph = build_ideal_graph(checkpointer)
@@ -58,7 +65,8 @@ def optimize(
     result = OptimizeResult.from_state(state, run, run_id)
     prompt_path, result_path = result.write(out_dir)
     out.print(_scores(result))
-    out.print(f"[bold]Optimised prompt[/] ({prompt_path}):\n{result.prompt}")
+    out.print(f"[bold]Optimised prompt[/] ({prompt_path}):")
+    out.print(result.prompt, markup=False, highlight=False)
     out.print(f"initialisation: {result.initialisation}; stopped: {result.stopped}; result: {result_path}; "
               f"trace: thread {run_id} in {out_dir / 'checkpoints.sqlite'}")
     if result.prior_id:
@@ -83,9 +91,11 @@ class _Progress:
             beam = Beam.model_validate(values["beam"])
             calls = self.run.session.ledger.snapshot().get("small", {}).get("calls", 0)
             for c in (beam.get(i) for i in self.pending if beam.get(i).dev is not None):
-                kept = "[green]kept[/]" if c.id in beam.kept else "[dim]not kept[/]"
-                err.print(f"  #{c.id} {c.origin}: train {c.train:.3f}, dev {c.dev:.3f}  {kept}  "
-                          f"[dim]{calls} small-model calls[/]")
+                if c.dropped is not None:
+                    verdict = f"[dim]raced out after {c.dropped} dev examples[/]"
+                else:
+                    verdict = "[green]kept[/]" if c.id in beam.kept else "[dim]not kept[/]"
+                err.print(f"  #{c.id} {escape(c.origin)}: dev {c.dev:.3f}  {verdict}  [dim]{calls} small-model calls[/]")
 
 
 def _scores(result: OptimizeResult) -> Table:

@@ -1,6 +1,7 @@
 """What a graph needs beside its state, passed as its LangGraph context. An optimisation: the session (models,
-budget), the task, the strategy pool, the memory, and the evaluator that remembers every answer. A writing job:
-the session, the style, where its exemplars are found, and how its texts are checked."""
+budget), the task, the strategy pool, the memory, and the evaluator that remembers every answer; and how a
+strategy is applied to a prompt, which the warm-up and Stage 2 share. A writing job: the session, the style,
+where its exemplars are found, and how its texts are checked."""
 
 from __future__ import annotations
 
@@ -9,18 +10,23 @@ from functools import cached_property
 
 import numpy as np
 
+from idealprompt.agents.optimizer import apply_strategy
 from idealprompt.errors import StyleError
 from idealprompt.facts.slots import SlotLexicon
 from idealprompt.memory import Memory, TaskDescriptor, rank_strategies
+from idealprompt.search.beam import render
+from idealprompt.search.demos import Demo, choose
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
 from idealprompt.styles import Style, builtin_styles
-from idealprompt.tasks import Task
-from idealprompt.tools.evaluate import Evaluator
+from idealprompt.tasks import Example, Task
+from idealprompt.tools.evaluate import Evaluator, bad_cases
 from idealprompt.tools.style import StyleScorer
 
 EXAMPLES_IN_DESCRIPTOR = 3
 PRIORS_CONSULTED = 5  # the most similar tasks' priors that rank strategies for a new one
+SHOWN_TO_OPTIMIZER = 4  # training examples the optimizer sees: enough to ground a rule, few enough to fit
+MISTAKE_POOL = 20  # training examples a prompt's mistakes (and its right answers) are read from
 
 
 @dataclass
@@ -64,6 +70,39 @@ class Optimization:
         applicable = set(self.applicable())
         ranked = rank_strategies(self.memory.priors.search(self.descriptor(), k=PRIORS_CONSULTED))
         return [s.strategy for s in ranked if s.score > 0 and s.strategy in applicable]
+
+
+    def mistake_pool(self) -> list[Example]:
+        """The training examples whose answers show a prompt's mistakes: a prefix of train, as is the warm-up's
+        minibatch, so their answers are shared."""
+        return self.task.train[:MISTAKE_POOL]
+
+    def apply(self, name: str, instruction: str, demos: list[Demo],
+              definitions: dict[str, str] | None = None) -> tuple[str, list[Demo]] | None:
+        """Strategy `name` applied to a prompt: a rewrite of its instruction by the optimizer agent, or new
+        demonstrations chosen by code; None when nothing new came of it. Raises BudgetExhausted."""
+        strategy = self.pool[name]
+        if not strategy.by_code:
+            new = apply_strategy(self.session.model("large"), prompt=instruction, strategy=strategy, task=self.task,
+                                 examples=showcase(self.task.train, SHOWN_TO_OPTIMIZER))
+            return None if new is None else (new, demos)
+        right, mistakes = [], []
+        if strategy.selection != "cover":  # read from the prompt's answers on train: memoised, or paid once
+            current = self.evaluator.evaluate(render(instruction, definitions or {}, demos), self.mistake_pool())
+            right = [p.example.id for p in current.predictions if p.score == 1]
+            mistakes = [p.example for p in bad_cases(current, labelled=self.task.answer == "label", k=strategy.k)]
+        chosen = choose(strategy.selection, strategy.k, self.task.train, right=right, mistakes=mistakes)
+        return None if not chosen or chosen == demos else (instruction, chosen)
+
+
+def showcase(examples: list[Example], k: int) -> list[Example]:
+    """k examples with as many different answers as possible, in their order."""
+    chosen, answers = [], set()
+    for e in examples:
+        if e.target not in answers and len(chosen) < k:
+            chosen.append(e)
+            answers.add(e.target)
+    return chosen + [e for e in examples if e not in chosen][: k - len(chosen)]
 
 
 @dataclass

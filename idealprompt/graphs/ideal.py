@@ -3,16 +3,19 @@ small model's most consequential mistakes (Stage 2, empirical self-reflective op
 
     initialise -> score -> [warmup -> score] -> reflect -> score -> reflect -> ... -> test -> remember
 
-`initialise` asks the memory for priors of similar tasks and has the optimizer agent apply the strategies they
-rank highest to the seed prompt; with no usable prior, once the seed prompt is scored (so that a small budget is
-not spent before it), a short warm-up (Stage 1, as a subgraph) offers its best prompt; the run starts from the
-best of these on dev, and says how it was initialised. `score` scores new candidates on the
-training split and on the held-aside dev split; the first round picks the start by dev score, later rounds keep a
-candidate only if it beats its parent on dev (`search.beam`). `reflect` shows the reflector agent the mistakes
-that matter most (`tools.evaluate.bad_cases`) for each candidate of the beam and turns its proposal (a new task
-description and label definitions) into a candidate. The loop ends on the budget, the round limit, the patience
-limit (rounds without a better dev score) or a perfect dev score. `test` scores the seed and the best prompt on
-the test split, counted apart from the budget; `remember` writes what worked back to memory.
+`initialise` asks the memory for priors of similar tasks and applies the strategies they rank highest to the seed
+prompt, and offers the seed with demonstrations chosen by code (`options.demos`: no large-model call); with no
+usable prior, once these are scored (so that a small budget is not spent before the seed has a score), a short
+warm-up (Stage 1, as a subgraph) offers its best prompt; the run starts from the best of these on dev, and says
+how it was initialised. `score` races new candidates against the best so far on the held-aside dev split
+(`tools.race`: one clearly behind after 10 or 20 examples is dropped, survivors are scored on all of dev); the
+first round picks the start by dev score, later rounds keep a candidate only if it beats its parent on dev
+(`search.beam`). `reflect` shows the reflector agent the mistakes that matter most (`tools.evaluate.bad_cases`,
+read from the first training examples) for each candidate of the beam and turns its proposal (a new task
+description and label definitions; the demonstrations are kept) into a candidate. The loop ends on the budget,
+the round limit, the patience limit (rounds without a better dev score) or a perfect dev score. `test` scores
+the seed and the best prompt on the test split, counted apart from the budget; `remember` writes what worked back
+to memory.
 """
 
 from __future__ import annotations
@@ -26,15 +29,15 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from idealprompt.agents.optimizer import apply_strategy
 from idealprompt.agents.reflector import reflect as reflector
 from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization
-from idealprompt.graphs.warmup import SHOWN_TO_OPTIMIZER, build_warmup_graph, showcase
+from idealprompt.graphs.warmup import build_warmup_graph
 from idealprompt.memory import BestPath, Edit, Prior, StrategyStats
 from idealprompt.search.beam import Beam, Candidate, render
 from idealprompt.search.tree import StrategyTree
 from idealprompt.tools.evaluate import bad_cases
+from idealprompt.tools.race import race
 
 
 class IdealOptions(BaseModel):
@@ -45,6 +48,8 @@ class IdealOptions(BaseModel):
     patience: int = Field(2, ge=1, description="rounds without a better dev score before stopping")
     mistakes: int = Field(5, ge=1, description="mistakes shown to the reflector per candidate")
     prior_strategies: int = Field(2, ge=0, description="top-ranked prior strategies applied to the seed prompt")
+    demos: list[str] = Field(["demos_cover_4", "demos_bootstrap_4"],
+                             description="demonstration strategies tried on the seed prompt at the start")
     warmup_iterations: int = Field(4, ge=0, description="expansions of the fallback warm-up; 0: none")
     warmup_minibatch: int = Field(10, ge=1)
 
@@ -53,8 +58,8 @@ class IdealOptions(BaseModel):
 class IdealState(TypedDict, total=False):
     options: dict  # IdealOptions as JSON
     beam: dict  # the Beam as JSON: every candidate, and which are kept
-    initialisation: str  # "priors: a > b", "warm-up: a > b", or "seed prompt"
-    applied: list[str]  # the strategies the initial prompt applied
+    initialisation: str  # how the start was made: "seed prompt", "priors: a > b", "warm-up: a", "demonstrations: d"
+    applied: list[str]  # the prior strategies applied to the seed prompt
     pending: list[int]  # candidates `score` scores next
     warmed_up: bool  # the fallback warm-up has run
     round: int
@@ -68,22 +73,28 @@ class IdealState(TypedDict, total=False):
 def initialise(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     run, options = runtime.context, IdealOptions.model_validate(state.get("options") or {})
     beam = Beam(width=options.beam_width)
-    seed = beam.add(None, instruction=run.task.seed_prompt, origin="seed")
-    update: IdealState = {"options": options.model_dump(), "round": 0, "applied": [], "pending": [seed.id]}
+    seed = beam.add(None, kind="seed", instruction=run.task.seed_prompt, origin="seed")
+    update: IdealState = {"options": options.model_dump(), "round": 0, "applied": [], "pending": [seed.id],
+                          "initialisation": "seed prompt", "notes": []}
     favoured = run.favoured()[: options.prior_strategies]
     if not favoured:
-        note = "no prior in memory applies to this task" if run.memory is not None else "no memory given"
-        return update | {"beam": _json(beam), "initialisation": "seed prompt", "notes": [note]}
-    prompt = seed.instruction
+        update["notes"].append("no prior in memory applies to this task" if run.memory is not None else "no memory given")
     try:
+        instruction, demos = seed.instruction, seed.demos
         for name in favoured:
-            prompt = apply_strategy(run.session.model("large"), prompt=prompt, strategy=run.pool[name], task=run.task,
-                                    examples=showcase(run.task.train, SHOWN_TO_OPTIMIZER)) or prompt
+            instruction, demos = run.apply(name, instruction, demos) or (instruction, demos)
+        if favoured and (instruction, demos) != (seed.instruction, seed.demos):
+            made = beam.add(seed, kind="priors", instruction=instruction, demos=demos, strategies=favoured,
+                            origin=f"priors: {' > '.join(favoured)}")
+            update |= {"initialisation": made.origin, "applied": favoured}
+            update["pending"].append(made.id)
+        for name in (n for n in options.demos if n in run.pool):
+            if made := run.apply(name, seed.instruction, seed.demos):
+                update["pending"].append(beam.add(seed, kind="demos", demos=made[1], strategies=[name],
+                                                  origin=f"demonstrations: {name}").id)
     except BudgetExhausted as e:
-        return update | {"beam": _json(beam), "initialisation": "seed prompt", "stopped": str(e)}
-    if prompt != seed.instruction:
-        update["pending"].append(beam.add(seed, instruction=prompt, origin=f"priors: {' > '.join(favoured)}").id)
-    return update | {"beam": _json(beam), "initialisation": f"priors: {' > '.join(favoured)}", "applied": favoured}
+        update["stopped"] = str(e)
+    return update | {"beam": _json(beam)}
 
 
 def warmup(state: IdealState, runtime: Runtime[Optimization], config: RunnableConfig) -> IdealState:
@@ -98,36 +109,47 @@ def warmup(state: IdealState, runtime: Runtime[Optimization], config: RunnableCo
     if best.parent is None:
         return {"warmed_up": True, "notes": [*notes, "the short warm-up found nothing better"]}
     path = " > ".join(tree.strategies_of(best))
-    child = beam.add(beam.get(0), instruction=best.prompt, origin=f"warm-up: {path}")
-    return {"beam": _json(beam), "pending": [child.id], "warmed_up": True, "initialisation": f"warm-up: {path}",
-            "applied": tree.strategies_of(best), "notes": notes}
+    child = beam.add(beam.get(0), kind="warmup", instruction=best.prompt, demos=best.demos,
+                     strategies=tree.strategies_of(best), origin=f"warm-up: {path}")
+    return {"beam": _json(beam), "pending": [child.id], "warmed_up": True, "notes": notes}
 
 
 def score(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
+    """Race the pending candidates against the best so far (the seed in the first round) on dev."""
     run, beam = runtime.context, Beam.model_validate(state["beam"])
-    try:
-        for candidate in (beam.get(i) for i in state["pending"]):
-            candidate.train = run.evaluator.evaluate(candidate.render(), run.task.train).score
-            candidate.dev = run.evaluator.evaluate(candidate.render(), run.task.dev).score
-            candidate.calls = run.evaluator.calls
-    except BudgetExhausted as e:
-        return {"beam": _json(_settle(beam, state)), "pending": [], "stopped": str(e)}
+    leader = beam.best() if beam.kept else beam.get(0)
+    raced = race(run.evaluator, leader.render(), [beam.get(i).render() for i in state["pending"]], run.task.dev)
+    if raced.leader is not None and len(raced.leader.predictions) == len(run.task.dev):
+        leader.dev = raced.leader.score
+    for candidate in (beam.get(i) for i in state["pending"]):
+        if (result := raced.results.get(candidate.render())) is not None:
+            candidate.dev, candidate.calls = result.score, run.evaluator.calls
+            candidate.dropped = raced.dropped.get(candidate.render())
+            if candidate.dropped is None and len(result.predictions) < len(run.task.dev):
+                candidate.dropped = len(result.predictions)  # the budget ended its race: not comparable
+    if leader.calls is None and leader.dev is not None:
+        leader.calls = run.evaluator.calls
     _settle(beam, state)
-    update: IdealState = {"beam": _json(beam), "pending": [], "stopped": state.get("stopped") or _verdict(beam, state)}
-    if state["round"] == 0 and beam.kept == [0] and any(i != 0 for i in state["pending"]):
-        update["notes"] = [f"{state['initialisation']} scored no better than the seed prompt on dev: starting from it"]
+    update: IdealState = {"beam": _json(beam), "pending": [],
+                          "stopped": raced.stopped or state.get("stopped") or _verdict(beam, state)}
+    if state["round"] == 0 and beam.kept:
+        start = beam.best()
+        update["initialisation"] = "seed prompt" if start.kind == "seed" else start.origin
+        others = [beam.get(i).origin for i in state["pending"] if i != 0]
+        if start.kind == "seed" and others:
+            update["notes"] = [f"{', '.join(others)}: no better than the seed prompt on dev: starting from it"]
     return update
 
 
 def _settle(beam: Beam, state: IdealState) -> Beam:
     """Round 0 starts from the best scored candidate; later rounds keep what beats its parent on dev."""
-    scored = [beam.get(i) for i in state["pending"] if beam.get(i).dev is not None]
+    scored = [beam.get(i) for i in state["pending"] if beam.get(i).dev is not None and beam.get(i).dropped is None]
     if state["round"] == 0:
         if scored or beam.kept:  # on a tie, the fewer rewrites
-            beam.start(max([*scored, *beam.beam()], key=lambda c: (c.dev, c.train, -c.id)))
+            beam.start(max([*scored, *beam.beam()], key=lambda c: (c.dev, c.train or 0.0, -c.id)))
     else:
-        for candidate in scored:
-            beam.consider(candidate)
+        for candidate in (beam.get(i) for i in state["pending"]):
+            candidate.accepted = beam.consider(candidate)
         beam.end_round()
     return beam
 
@@ -135,11 +157,12 @@ def _settle(beam: Beam, state: IdealState) -> Beam:
 def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     run, beam = runtime.context, Beam.model_validate(state["beam"])
     options = IdealOptions.model_validate(state["options"])
-    kept = beam.beam()
-    evaluations = {c.id: run.evaluator.evaluate(c.render(), run.task.train) for c in kept}  # remembered: no calls
     pending, notes = [], []
     try:
+        kept = beam.beam()
+        evaluations = {c.id: run.evaluator.evaluate(c.render(), run.mistake_pool()) for c in kept}  # memoised
         for candidate in kept:
+            candidate.train = evaluations[candidate.id].score
             others = [e for i, e in evaluations.items() if i != candidate.id]
             mistakes = bad_cases(evaluations[candidate.id], others, labelled=run.task.answer == "label",
                                  k=options.mistakes)
@@ -147,11 +170,12 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
                 continue
             proposal = reflector(run.session.model("large"), candidate=candidate, mistakes=mistakes, task=run.task)
             definitions = {} if proposal is None else {d.label: d.definition for d in proposal.label_definitions}
-            if proposal is None or beam.holds(render(proposal.task_description, definitions)):
+            if proposal is None or beam.holds(render(proposal.task_description, definitions, candidate.demos)):
                 notes.append(f"round {state['round'] + 1}: no new proposal from candidate {candidate.id}")
                 continue
-            child = beam.add(candidate, instruction=proposal.task_description, definitions=definitions,
-                             origin=f"reflection, round {state['round'] + 1}", diagnosis=proposal.diagnosis)
+            child = beam.add(candidate, kind="reflection", instruction=proposal.task_description,
+                             definitions=definitions, origin=f"reflection, round {state['round'] + 1}",
+                             diagnosis=proposal.diagnosis)
             pending.append(child.id)
     except BudgetExhausted as e:
         return {"beam": _json(beam), "stopped": str(e), "notes": notes}
@@ -179,16 +203,13 @@ def remember(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     if run.memory is None or not beam.kept or beam.get(0).dev is None:
         return {}
     seed, best = beam.get(0), beam.best()
-    first = next((c for c in beam.candidates[1:] if c.parent == 0 and not c.origin.startswith("reflection")), None)
-    strategies = []
-    if first is not None and first.dev is not None and state.get("applied"):
-        strategies = [StrategyStats(strategy=s, visits=1, mean_reward=first.dev, mean_gain=first.dev - seed.dev)
-                      for s in state["applied"]]
+    strategies = [StrategyStats(strategy=s, visits=1, mean_reward=c.dev, mean_gain=c.dev - seed.dev)
+                  for c in beam.candidates if c.kind != "reflection" and c.parent == 0 and c.dev is not None
+                  and c.dropped is None for s in c.strategies]
     lineage = _lineage(beam, best)[1:]
     edits = [Edit(diagnosis=c.diagnosis, gain=c.dev - beam.get(c.parent).dev) for c in lineage
-             if c.origin.startswith("reflection")]
-    path = [step for c in lineage
-            for step in (["reflection"] if c.origin.startswith("reflection") else state["applied"])]
+             if c.kind == "reflection"]
+    path = [step for c in lineage for step in (["reflection"] if c.kind == "reflection" else c.strategies)]
     prior = Prior(task=run.descriptor(), model=run.target, strategies=strategies, edits=edits,
                   best_paths=[BestPath(strategies=path, reward=best.dev, gain=best.dev - seed.dev)] if path else [],
                   dataset_size=len(run.task.train))
@@ -228,7 +249,7 @@ def after_score(state: IdealState) -> str:
     if state.get("stopped"):
         return "test"
     options = IdealOptions.model_validate(state["options"])
-    wants_warmup = state["initialisation"] == "seed prompt" and options.warmup_iterations > 0
+    wants_warmup = not state.get("applied") and options.warmup_iterations > 0
     return "warmup" if wants_warmup and state["round"] == 0 and not state.get("warmed_up") else "reflect"
 
 

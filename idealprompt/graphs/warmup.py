@@ -3,9 +3,10 @@
     prepare -> evaluate (the seed prompt) -> select -> expand -> evaluate -> select -> ... -> remember
 
 `select` descends the strategy tree by UCT to a node that may still grow and picks its next untried strategy
-(strategies that priors from memory favour come first); `expand` has the optimizer agent (large model) apply it;
-`evaluate` scores the new prompt on a fixed minibatch of training examples with the small model and backs the
-reward up the tree. The search ends when the budget (small-model calls, large-model tokens), the iteration limit
+(strategies that priors from memory favour come first); `expand` applies it (the optimizer agent rewrites the
+prompt, or code sets its demonstrations); `evaluate` scores the new prompt on a fixed minibatch of training
+examples with the small model, raced against the best prompt so far (`tools.race`: one clearly behind after
+the first rung is not scored further, its reward is its score so far), and backs the reward up the tree. The search ends when the budget (small-model calls, large-model tokens), the iteration limit
 or the tree is exhausted; `remember` then writes the tree's statistics to memory as a prior. The tree is part of
 the state (as JSON: checkpoints stay readable by any tool, and no class of ours needs registering with a
 checkpointer's deserializer), so every step is checkpointed and a stopped run resumes where it was.
@@ -21,14 +22,12 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from idealprompt.agents.optimizer import apply_strategy
 from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization
 from idealprompt.memory import Prior
 from idealprompt.search.tree import SearchOptions, StrategyTree
 from idealprompt.tasks import Example
-
-SHOWN_TO_OPTIMIZER = 4  # training examples the optimizer sees: enough to ground a rule, few enough to fit
+from idealprompt.tools.race import race
 
 
 # --- state -------------------------------------------------------------------------------------------------------
@@ -57,13 +56,22 @@ def prepare(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
 
 def evaluate(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
     run, tree = runtime.context, StrategyTree.model_validate(state["tree"])
-    node = tree.node(state["pending"])
-    try:
-        result = run.evaluator.evaluate(node.prompt, minibatch(run, tree.options))
-    except BudgetExhausted as e:
-        return {"stopped": str(e), "pending": None}
+    node, examples = tree.node(state["pending"]), minibatch(run, tree.options)
+    leader = tree.best() if tree.evaluated() else None
+    if leader is None or leader.render() == node.render():  # the seed prompt, or one it already scored
+        try:
+            score = run.evaluator.evaluate(node.render(), examples).score
+        except BudgetExhausted as e:
+            return {"stopped": str(e), "pending": None}
+        tree.backup(node, score)
+        return {"tree": _json(tree), "pending": None}
+    raced = race(run.evaluator, leader.render(), [node.render()], examples, score_leader=False)
+    result = raced.results.get(node.render())
+    node.dropped = node.render() in raced.dropped
+    if result is None or (not node.dropped and len(result.predictions) < len(examples)):
+        return {"stopped": raced.stopped, "pending": None}  # the budget cut its scoring short: no reward
     tree.backup(node, result.score)
-    return {"tree": _json(tree), "pending": None}
+    return {"tree": _json(tree), "pending": None} | ({"stopped": raced.stopped} if raced.stopped else {})
 
 
 def select(state: WarmupState) -> WarmupState:
@@ -82,16 +90,16 @@ def expand(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
     node_id, strategy = state["chosen"]
     parent = tree.node(node_id)
     try:
-        prompt = apply_strategy(run.session.model("large"), prompt=parent.prompt, strategy=run.pool[strategy],
-                                task=run.task, examples=showcase(run.task.train, SHOWN_TO_OPTIMIZER))
+        made = run.apply(strategy, parent.prompt, parent.demos)
     except BudgetExhausted as e:
         return {"stopped": str(e)}
     update: WarmupState = {"expansions": state["expansions"] + 1}
-    if prompt is None:
+    if made is None:
         tree.mark_failed(parent, strategy)
         path = " > ".join([*tree.strategies_of(parent), strategy])
-        return update | {"tree": _json(tree), "notes": [f"{path}: the optimizer gave no new prompt"]}
-    child = tree.add_child(parent, strategy, prompt)
+        why = "no other demonstrations to show" if run.pool[strategy].by_code else "the optimizer gave no new prompt"
+        return update | {"tree": _json(tree), "notes": [f"{path}: {why}"]}
+    child = tree.add_child(parent, strategy, *made)
     return update | {"tree": _json(tree), "pending": child.id}
 
 
@@ -114,16 +122,6 @@ def _json(tree: StrategyTree) -> dict:
 def minibatch(run: Optimization, options: SearchOptions) -> list[Example]:
     """The training examples every prompt of the search is scored on: the same ones, so rewards compare."""
     return run.task.train[: options.minibatch]
-
-
-def showcase(examples: list[Example], k: int) -> list[Example]:
-    """k examples with as many different answers as possible, in their order."""
-    chosen, answers = [], set()
-    for e in examples:
-        if e.target not in answers and len(chosen) < k:
-            chosen.append(e)
-            answers.add(e.target)
-    return chosen + [e for e in examples if e not in chosen][: k - len(chosen)]
 
 
 # --- edges -------------------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 IDEAL's warm-up searches over sequences of these (MISSION.md, Stage 1). Each entry is (name, summary,
 instruction, needs): `needs` names what a task must have for the strategy to make sense ("labels", "images").
-Users add their own in code or from a file (`idealprompt.strategies`).
+Users add their own in code or from a file (`idealprompt.strategies`). Demonstrations are not here: code copies
+them from train (the `demos_*` strategies of `idealprompt.strategies`), so none is paraphrased or invented.
 """
 
 BUILTIN = [
@@ -25,13 +26,6 @@ BUILTIN = [
         "Constrain the output format for a small model.",
         "State exactly what the answer must look like (for labels: one of the labels, written exactly as given, "
         "and nothing else) and put that rule at the end of the prompt, where a small model sees it last.",
-        (),
-    ),
-    (
-        "demonstrations",
-        "Add a few worked demonstrations from the training data.",
-        "Add two or three of the given examples as demonstrations, each as input followed by its correct answer, "
-        "chosen to cover different answers. Copy them exactly; invent none.",
         (),
     ),
     (

@@ -192,6 +192,33 @@ def accepts_images(model: BaseChatModel) -> bool:
     return not isinstance(model, EmbeddedChatModel)
 
 
+def constrain(model: BaseChatModel, grammar: str | None, schema: dict | None) -> BaseChatModel:
+    """`model` held to an output space: a GBNF grammar where llama.cpp runs (in process, or behind an
+    OpenAI-compatible URL), else the equivalent JSON schema (Ollama's `format`, OpenAI's structured outputs).
+
+    A compatible server that is not llama.cpp ignores the `grammar` field and answers freely; the answer is then
+    read by the parser as in free mode. An unknown model is returned as it is.
+    """
+    from langchain_ollama import ChatOllama
+    from langchain_openai import ChatOpenAI
+
+    from idealprompt.routes.embedded import EmbeddedChatModel
+
+    if grammar is None and schema is None:
+        return model
+    if isinstance(model, EmbeddedChatModel):
+        return model.model_copy(update={"grammar": grammar})
+    if isinstance(model, ChatOllama):
+        return model.model_copy(update={"format": schema})
+    if isinstance(model, ChatOpenAI):
+        if model.openai_api_base:
+            return model.model_copy(update={"extra_body": {**(model.extra_body or {}), "grammar": grammar}})
+        strict = {"name": "answer", "schema": schema, "strict": True}
+        return model.model_copy(update={"model_kwargs": {**model.model_kwargs, "response_format": {
+            "type": "json_schema", "json_schema": strict}}})
+    return model
+
+
 def json_mode(model: BaseChatModel, schema: dict) -> BaseChatModel:
     """`model` bound to answer in JSON, as strictly as its provider allows; validation happens on our side anyway."""
     from langchain_ollama import ChatOllama

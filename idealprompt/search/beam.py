@@ -1,5 +1,5 @@
-"""The beam of IDEAL's Stage 2: candidate prompts, each a task description plus label definitions, and the rule
-that decides which candidates are kept.
+"""The beam of IDEAL's Stage 2: candidate prompts, each a task description plus label definitions and
+demonstrations copied from train, and the rule that decides which candidates are kept.
 
 A candidate is accepted only if it scores higher on the dev slice than the candidate it was made from: the
 reflector sees training examples only, so dev is held aside from it, and an edit that merely fits the training
@@ -8,17 +8,25 @@ mistakes does not get in. The beam keeps the `width` best candidates by dev scor
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
+from idealprompt.search.demos import Demo, render_demos
+
 DEFINITIONS_HEADING = "Label definitions:"
+Kind = Literal["seed", "priors", "warmup", "demos", "reflection"]
 
 
-def render(instruction: str, definitions: dict[str, str]) -> str:
-    """A task description and label definitions as one prompt."""
-    if not definitions:
-        return instruction
-    lines = "\n".join(f"- {label}: {meaning}" for label, meaning in definitions.items())
-    return f"{instruction}\n\n{DEFINITIONS_HEADING}\n{lines}"
+def render(instruction: str, definitions: dict[str, str], demos: list[Demo] = ()) -> str:
+    """A task description, label definitions and demonstrations as one prompt."""
+    parts = [instruction]
+    if definitions:
+        lines = "\n".join(f"- {label}: {meaning}" for label, meaning in definitions.items())
+        parts.append(f"{DEFINITIONS_HEADING}\n{lines}")
+    if demos:
+        parts.append(render_demos(list(demos)))
+    return "\n\n".join(parts)
 
 
 class Candidate(BaseModel):
@@ -26,15 +34,20 @@ class Candidate(BaseModel):
     parent: int | None
     instruction: str  # the task description and every rule, as the model reads it
     definitions: dict[str, str] = Field(default_factory=dict)  # label -> what it means
-    origin: str  # how it was made: "seed", "priors: a > b", "warm-up", "reflection, round 2"
+    demos: list[Demo] = Field(default_factory=list)  # worked examples, copied from train by code
+    kind: Kind
+    origin: str  # how it was made, for people: "seed", "priors: a > b", "warm-up: a", "reflection, round 2"
     train: float | None = None
     dev: float | None = None
     calls: int | None = None  # small-model calls the run had made when this candidate was scored
+    dropped: int | None = None  # raced out after this many dev examples (then `dev` is over those only)
+    accepted: bool | None = None  # for a reflection: whether it beat its parent on dev and entered the beam
     diagnosis: str = ""  # the reflector's reading of the mistakes that led to it
+    strategies: list[str] = Field(default_factory=list)  # the pool strategies that made it from its parent
 
     def render(self) -> str:
-        """The prompt as the model receives it, and as it is exported."""
-        return render(self.instruction, self.definitions)
+        """The prompt as the evaluator receives it (it adds the output space's line)."""
+        return render(self.instruction, self.definitions, self.demos)
 
 
 class Beam(BaseModel):
@@ -44,11 +57,18 @@ class Beam(BaseModel):
     best_dev: float | None = None
     stale_rounds: int = 0  # rounds in a row that did not raise the best dev score
 
-    def add(self, parent: Candidate | None, *, instruction: str, definitions: dict[str, str] | None = None,
-            origin: str, diagnosis: str = "") -> Candidate:
-        candidate = Candidate(id=len(self.candidates), parent=None if parent is None else parent.id,
-                              instruction=instruction, definitions=definitions or {}, origin=origin,
-                              diagnosis=diagnosis)
+    def add(self, parent: Candidate | None, *, kind: Kind, origin: str, instruction: str | None = None,
+            definitions: dict[str, str] | None = None, demos: list[Demo] | None = None, diagnosis: str = "",
+            strategies: list[str] = ()) -> Candidate:
+        """A new candidate; what is not given is inherited from the parent (a reflection keeps the demos)."""
+        inherit = parent or Candidate(id=-1, parent=None, instruction="", kind="seed", origin="")
+        candidate = Candidate(
+            id=len(self.candidates), parent=None if parent is None else parent.id,
+            instruction=inherit.instruction if instruction is None else instruction,
+            definitions=inherit.definitions if definitions is None else definitions,
+            demos=inherit.demos if demos is None else demos,
+            kind=kind, origin=origin, diagnosis=diagnosis, strategies=list(strategies),
+        )
         self.candidates.append(candidate)
         return candidate
 
@@ -73,7 +93,9 @@ class Beam(BaseModel):
     def consider(self, candidate: Candidate) -> bool:
         """Keep a scored candidate if it beats its parent on dev; the beam is then trimmed to its width."""
         parent = self.candidates[candidate.parent]
-        if candidate.dev is None or parent.dev is None or candidate.dev <= parent.dev:
+        if candidate.dropped is not None or candidate.dev is None or parent.dev is None:
+            return False
+        if candidate.dev <= parent.dev:
             return False
         ranked = sorted([*self.beam(), candidate], key=lambda c: (-c.dev, -(c.train or 0.0), c.id))
         self.kept = [c.id for c in ranked[: self.width]]

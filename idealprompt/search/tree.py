@@ -18,19 +18,27 @@ from collections import defaultdict
 from pydantic import BaseModel, Field
 
 from idealprompt.memory.records import BestPath, StrategyStats
+from idealprompt.search.beam import render
+from idealprompt.search.demos import Demo
 
 
 class Node(BaseModel):
     id: int
     parent: int | None
     strategy: str | None  # the strategy that made this prompt from its parent's; None at the root
-    prompt: str
+    prompt: str  # the instruction, which the large model rewrites
+    demos: list[Demo] = Field(default_factory=list)  # set by code strategies, kept through later rewrites
     depth: int
     reward: float | None = None  # the metric on the minibatch; None until evaluated
+    dropped: bool = False  # raced out: the reward is over the first examples of the minibatch only
     visits: int = 0
     value: float = 0.0  # sum of the rewards backed up through this node
     children: list[int] = Field(default_factory=list)
     tried: list[str] = Field(default_factory=list)  # strategies applied here, including those that gave no prompt
+
+    def render(self) -> str:
+        """The prompt the small model is scored under."""
+        return render(self.prompt, {}, self.demos)
 
 
 class SearchOptions(BaseModel):
@@ -104,9 +112,10 @@ class StrategyTree(BaseModel):
             return False
         return all(self._exhausted(self.nodes[c], order) for c in node.children)
 
-    def add_child(self, parent: Node, strategy: str, prompt: str) -> Node:
+    def add_child(self, parent: Node, strategy: str, prompt: str, demos: list[Demo] | None = None) -> Node:
         parent.tried.append(strategy)
-        child = Node(id=len(self.nodes), parent=parent.id, strategy=strategy, prompt=prompt, depth=parent.depth + 1)
+        child = Node(id=len(self.nodes), parent=parent.id, strategy=strategy, prompt=prompt,
+                     demos=parent.demos if demos is None else demos, depth=parent.depth + 1)
         self.nodes.append(child)
         parent.children.append(child.id)
         return child
@@ -131,8 +140,9 @@ class StrategyTree(BaseModel):
         return node.reward - self.nodes[node.parent].reward
 
     def best(self) -> Node:
-        """The best-scoring prompt; on a tie, the shallower (fewer rewrites), then the earlier."""
-        return max(self.evaluated(), key=lambda n: (n.reward, -n.depth, -n.id))
+        """The best-scoring prompt scored on the whole minibatch; on a tie, the shallower (fewer rewrites), then the
+        earlier."""
+        return max(self.evaluated(), key=lambda n: (not n.dropped, n.reward, -n.depth, -n.id))
 
     def strategy_stats(self) -> list[StrategyStats]:
         """Per strategy, over the nodes it made: visits, mean reward, mean gain over the parent; by mean gain."""

@@ -10,6 +10,8 @@ A task file is YAML (.yaml, .yml) or JSON (.json):
     metric: accuracy              # accuracy | macro_f1 | exact_match | numeric_match | rouge_l | "module:function"
                                   # default: accuracy (label), numeric_match (number); required for text
     answer_tokens: 64             # most tokens the small model may answer with; default 64 (label), 256 otherwise
+    answers: constrained          # constrained | free (idealprompt.tasks.output); default constrained for labels,
+                                  # free for numbers (reasoning first) and text
     data:                         # ONE source, split below ...
       path: data/bbh_navigate.json    # relative to the task file; ~ and ${VARS} are expanded
       format: bbh                 # see idealprompt.tasks.loaders; inferred from .jsonl .json .csv .tsv
@@ -47,9 +49,13 @@ from idealprompt.errors import TaskError
 from idealprompt.tasks.answers import Answer, canonical_number, parse_answer
 from idealprompt.tasks.loaders import Example, Row, Source, quoted_strings, read_rows
 from idealprompt.tasks.metrics import Metric, make_metric
+from idealprompt.tasks.output import Mode, OutputSpace, unwrap
 
 SPLITS = ("train", "dev", "test")
 DEFAULT_METRIC = {"label": "accuracy", "number": "numeric_match"}
+# Measured on the bench tasks (bench/RESULTS.md): one constrained token decides a label; arithmetic needs its
+# reasoning written out first.
+DEFAULT_ANSWERS = {"label": "constrained", "number": "free", "text": "free"}
 METRIC_NEEDS = {"macro_f1": "label", "numeric_match": "number"}  # metrics that make sense for one answer kind
 
 
@@ -85,6 +91,7 @@ class TaskFile(BaseModel):
     labels: list[str] = []
     metric: str | None = None
     answer_tokens: int | None = None
+    answers: Mode | None = None
     data: dict[str, Any]
     split: Split | None = None
 
@@ -123,10 +130,16 @@ class Task:
     dev: list[Example] = field(repr=False)
     test: list[Example] = field(repr=False)
     source: Path | None = None
+    answers: Mode = "free"
+
+    @property
+    def output(self) -> OutputSpace:
+        """The output space, and how the small model is held to it."""
+        return OutputSpace(self.answer, tuple(self.labels), self.answers if self.answer != "text" else "free")
 
     def parse(self, raw: str | None) -> str | None:
         """The model's raw answer in the form of the targets, or None when it cannot be read (scored wrong)."""
-        return parse_answer(raw, answer=self.answer, labels=self.labels)
+        return parse_answer(None if raw is None else unwrap(raw), answer=self.answer, labels=self.labels)
 
     def score(self, predictions: list[str | None], examples: list[Example]) -> float:
         """The metric over a batch of parsed predictions, in [0, 1]."""
@@ -225,6 +238,8 @@ def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None) -> Ta
                         "or your own 'module:function')")
     if METRIC_NEEDS.get(metric_name, answer) != answer:
         raise TaskError(f"{where}: field 'metric': {metric_name} needs answer: {METRIC_NEEDS[metric_name]}")
+    if spec.answers == "constrained" and answer == "text":
+        raise TaskError(f"{where}: field 'answers': constrained needs answer: label or number (a text is free)")
     metric = make_metric(metric_name, labels=labels, base=base, where=f"{where}: field 'metric'")
 
     def examples(name: str, src: Source) -> list[Example]:
@@ -248,6 +263,7 @@ def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None) -> Ta
         labels=labels,
         metric=metric,
         answer_tokens=spec.answer_tokens or (64 if answer == "label" else 256),
+        answers=spec.answers or DEFAULT_ANSWERS[answer],
         source=source,
         **parts,
     )

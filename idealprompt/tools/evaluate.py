@@ -3,6 +3,8 @@
 This is the hot path of every optimiser, so:
 - the prompt is the system message and the example the user message: every request of an evaluation shares the
   prompt as a prefix, which llama.cpp keeps in its KV cache (only the example is evaluated anew);
+- the system message ends with the task's output space, and a constrained task's answers are held to it by the
+  route (`tasks.output`): a label costs the few tokens that decide it;
 - requests go out together, as many at once as the route serves (`Session.concurrency`);
 - a (prompt, example) pair is answered once per evaluator: a prompt reached twice, or scored again on examples it
   has seen, costs no call.
@@ -29,7 +31,8 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool, tool
 
 from idealprompt.errors import BudgetExhausted, RouteError
-from idealprompt.routes import accepts_images, limit_tokens
+from idealprompt.prompts.answers import CONTRACT
+from idealprompt.routes import accepts_images, constrain, limit_tokens
 from idealprompt.session import Session
 from idealprompt.tasks import Example, Task
 
@@ -70,7 +73,8 @@ class Evaluator:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self):
-        self.model = limit_tokens(self.model, self.task.answer_tokens)
+        space = self.task.output
+        self.model = constrain(limit_tokens(self.model, self.task.answer_tokens), space.grammar(), space.schema())
         splits = (self.task.train, self.task.dev, self.task.test)
         if any(e.images for split in splits for e in split) and not accepts_images(self.model):
             raise RouteError(
@@ -83,12 +87,17 @@ class Evaluator:
     def for_session(cls, session: Session, task: Task) -> Evaluator:
         return cls(task, session.model("small"), session.concurrency("small"))
 
+    def system(self, prompt: str) -> str:
+        """The system message a prompt becomes: the prompt, then the line that names the output space."""
+        return system_message(self.task, prompt)
+
     def messages(self, prompt: str, example: Example) -> list[BaseMessage]:
+        system = SystemMessage(self.system(prompt))
         if not example.images:
-            return [SystemMessage(prompt), HumanMessage(example.text)]
+            return [system, HumanMessage(example.text)]
         parts = [{"type": "text", "text": example.text}]
         parts += [{"type": "image_url", "image_url": {"url": _data_url(p)}} for p in example.images]
-        return [SystemMessage(prompt), HumanMessage(parts)]
+        return [system, HumanMessage(parts)]
 
     def evaluate(self, prompt: str, examples: list[Example]) -> Evaluation:
         todo, failed = self._todo(prompt, examples), {}
@@ -105,6 +114,13 @@ class Evaluator:
             answers = await self.model.abatch([self.messages(prompt, e) for e in todo], config, return_exceptions=True)
             failed = self._take(prompt, todo, answers)
         return self._score(prompt, examples, len(todo), failed)
+
+    def known(self, prompt: str, examples: list[Example]) -> Evaluation:
+        """The prompt scored on those of `examples` it already has answers for, in their order; no call."""
+        key = _digest(prompt)
+        with self._lock:
+            held = [e for e in examples if (key, e.id) in self._answers]
+        return self._score(prompt, held, 0, {})
 
     def _todo(self, prompt: str, examples: list[Example]) -> list[Example]:
         key = _digest(prompt)
@@ -139,6 +155,13 @@ class Evaluator:
             predictions = [self._answers.get((key, e.id)) or failed[e.id] for e in examples]
         score = self.task.score([p.parsed for p in predictions], examples)
         return Evaluation(prompt, score, predictions, calls)
+
+
+def system_message(task: Task, prompt: str) -> str:
+    """`prompt` ended by the contract line of the task's output space (none for free text)."""
+    space = task.output
+    contract = CONTRACT.get((space.answer, space.mode), "").format(labels=", ".join(space.labels))
+    return f"{prompt.rstrip()}\n\n{contract}" if contract else prompt
 
 
 def bad_cases(

@@ -55,7 +55,9 @@ def test_the_prompt_is_a_shared_prefix(offline_settings):
     task = _task()
     model = ScriptedChatModel(script=[calculator] * 4)
     Evaluator(task, model).evaluate("Compute.", task.train)
-    assert all(m[0] == SystemMessage("Compute.") and len(m) == 2 for m in model.received)
+    # The system message is the prompt, then the line that names the output space (a number, reasoned freely).
+    system = SystemMessage("Compute.\n\nEnd your answer with the final number.")
+    assert all(m[0] == system and len(m) == 2 for m in model.received)
     assert [m[1].text for m in model.received] == [e.text for e in task.train]
 
 

@@ -87,6 +87,7 @@ def test_reflection_finds_the_rule_and_stops_at_a_perfect_dev_score(offline_sett
     assert result.seed.test == share_positive(task.test) < 1
     assert result.stopped == "a perfect dev score" and result.rounds == 1
     assert result.prompt.startswith("Classify. [RULE]")
+    assert result.prompt.endswith("Answer with exactly one of: positive, negative.")  # the output space, last
     # Only the task's labels get definitions, under their own spelling.
     assert result.label_definitions == {"positive": "praise"} and "- positive: praise" in result.prompt
     assert result.usage["small/test"]["calls"] == 12  # the seed and the best on 6 test examples, apart
@@ -98,9 +99,10 @@ def test_reflection_finds_the_rule_and_stops_at_a_perfect_dev_score(offline_sett
 def test_a_candidate_that_only_fits_train_is_not_kept(offline_settings):
     train = {e.text for e in _task().train}
     result, _, _ = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2)
-    fitted = [c for c in result.candidates if c["origin"].startswith("reflection")]
-    assert fitted and fitted[0]["train"] == 1.0 and fitted[0]["dev"] == result.seed.dev
-    assert not fitted[0]["kept"] and result.prompt == "Classify."
+    fitted = [c for c in result.candidates if c["kind"] == "reflection"]
+    assert fitted and fitted[0]["dev"] == result.seed.dev and fitted[0]["dropped"] is None
+    assert not fitted[0]["kept"] and result.prompt.startswith("Classify.\n\n")
+    assert result.reflections[0].kept is False and result.reflections[0].dev == result.seed.dev
     assert result.stopped.startswith("patience: 2 rounds")
     # The same proposal again is not scored again: one reflection candidate, and a note for the repeat.
     assert len(fitted) == 1 and "round 2: no new proposal from candidate 0" in result.notes
@@ -114,9 +116,11 @@ def test_the_round_limit(offline_settings):
 
 
 def test_the_budget_stops_the_run_and_test_scores_are_still_reported(offline_settings):
-    result, small, _ = _optimize(offline_settings, [reflector("[RULE]")] * 5, budget=Budget(small_calls=20))
-    assert "20 small-model calls" in result.stopped
-    assert result.usage["small"]["calls"] == 20 and result.seed.test is not None
+    # The seed on dev (6) and on the training mistakes (8), then 3 dev answers of the reflection.
+    result, small, _ = _optimize(offline_settings, [reflector("[RULE]")] * 5, budget=Budget(small_calls=17))
+    assert "17 small-model calls" in result.stopped
+    assert result.usage["small"]["calls"] == 17 and result.seed.test is not None
+    assert result.reflections[0].dropped == 3 and not result.reflections[0].kept  # not comparable: not kept
 
 
 def test_bad_cases_reach_the_reflector(offline_settings):
@@ -133,11 +137,11 @@ def test_priors_initialise_the_prompt_and_what_worked_is_written_back(offline_se
                             strategies=[StrategyStats(strategy="add_role", visits=4, mean_reward=0.8, mean_gain=0.2)],
                             dataset_size=30))
     result, _, _ = _optimize(offline_settings, [large("[RULE]")] * 2, memory=memory)
-    assert result.initialisation == "priors: add_role"
     assert [c["origin"] for c in result.candidates] == ["seed", "priors: add_role", "reflection, round 1"]
     # [ROLE] scores as the seed does on dev: on a tie the start is the prompt with fewer rewrites.
+    assert result.initialisation == "seed prompt"
     assert result.candidates[1]["dev"] == result.seed.dev and result.candidates[2]["parent"] == 0
-    assert "priors: add_role scored no better than the seed prompt on dev: starting from it" in result.notes
+    assert "priors: add_role: no better than the seed prompt on dev: starting from it" in result.notes
     assert result.prompt.startswith("Classify. [RULE]")
     written = memory.priors.get(result.prior_id)
     assert written.strategies[0].strategy == "add_role" and written.strategies[0].mean_gain == 0.0

@@ -96,13 +96,14 @@ def test_the_beam_keeps_only_what_beats_its_parent_on_dev():
     from idealprompt.search.beam import Beam
 
     beam = Beam(width=2)
-    seed = beam.add(None, instruction="Classify.", origin="seed")
+    seed = beam.add(None, kind="seed", instruction="Classify.", origin="seed")
     seed.train, seed.dev = 0.5, 0.5
     beam.start(seed)
-    tie = beam.add(seed, instruction="Classify!", origin="reflection")
+    tie = beam.add(seed, kind="reflection", instruction="Classify!", origin="reflection")
     tie.train, tie.dev = 0.9, 0.5
     assert not beam.consider(tie)  # better on train, not on dev: overfitting, refused
-    up = beam.add(seed, instruction="Classify carefully.", definitions={"yes": "it is"}, origin="reflection")
+    up = beam.add(seed, kind="reflection", instruction="Classify carefully.", definitions={"yes": "it is"},
+                  origin="reflection")
     up.train, up.dev = 0.6, 0.7
     assert beam.consider(up) and beam.kept == [up.id, seed.id]
     beam.end_round()
@@ -110,3 +111,6 @@ def test_the_beam_keeps_only_what_beats_its_parent_on_dev():
     beam.end_round()
     assert beam.stale_rounds == 1
     assert up.render() == "Classify carefully.\n\nLabel definitions:\n- yes: it is"
+    dropped = beam.add(seed, kind="reflection", instruction="Classify fast.", origin="reflection")
+    dropped.dev, dropped.dropped = 0.9, 10  # raced out after 10 examples: its score is not comparable
+    assert not beam.consider(dropped)
