@@ -68,7 +68,7 @@ def optimize(
     out.print(f"[bold]Optimised prompt[/] ({prompt_path}):")
     out.print(result.prompt, markup=False, highlight=False)
     out.print(f"initialisation: {result.initialisation}; stopped: {result.stopped}; result: {result_path}; "
-              f"trace: thread {run_id} in {out_dir / 'checkpoints.sqlite'}")
+              f"trace: thread {run_id} in {out_dir / 'checkpoints.sqlite'}", markup=False, highlight=False)
     if result.prior_id:
         out.print(f"prior {result.prior_id} written to memory")
     print_ledger(session)
@@ -82,9 +82,7 @@ class _Progress:
 
     def __call__(self, node: str, values: dict) -> None:
         for note in values.get("notes", []):
-            err.print(f"  [yellow]note[/]: {note}")
-        if node == "initialise" and "initialisation" in values:
-            err.print(f"  initialisation: {values['initialisation']}")
+            err.print(f"  [yellow]note[/]: {escape(note)}")
         if values.get("pending"):
             self.pending = values["pending"]
         if node == "score" and "beam" in values:
@@ -96,6 +94,8 @@ class _Progress:
                 else:
                     verdict = "[green]kept[/]" if c.id in beam.kept else "[dim]not kept[/]"
                 err.print(f"  #{c.id} {escape(c.origin)}: dev {c.dev:.3f}  {verdict}  [dim]{calls} small-model calls[/]")
+            if "initialisation" in values:
+                err.print(f"  starting from: {escape(values['initialisation'])}")
 
 
 def _scores(result: OptimizeResult) -> Table:

@@ -1,0 +1,55 @@
+"""Racing candidates: the clearly worse is dropped after the first rung, a close one is not, the budget holds, and
+nothing is asked twice."""
+
+from idealprompt import Budget, Session
+from idealprompt.tasks import Task
+from idealprompt.tools.evaluate import Evaluator
+from idealprompt.tools.race import race
+from tests.fakes import ScriptedChatModel
+
+TEXTS = [f"item {i}" for i in range(30)]
+
+
+def _task() -> Task:
+    examples = [{"input": t, "target": "yes"} for t in TEXTS]
+    return Task.from_dict({"name": "r", "description": "d", "seed_prompt": "s", "labels": ["yes", "no"],
+                           "data": {"format": "inline", "examples": examples}, "split": {"train": 1, "dev": 29}})
+
+
+def model(wrong: dict[str, set[int]]):
+    """Under prompt P, answers 'no' (wrong) on the examples numbered in wrong[P], else 'yes'."""
+
+    def answer(messages) -> str:
+        prompt, index = messages[0].content.split("\n\n")[0], int(messages[-1].content.split()[-1])
+        return "no" if index in wrong.get(prompt, set()) else "yes"
+
+    return ScriptedChatModel(script=[answer] * 1000)
+
+
+def _wrong_on(task, prompt_errors: dict[str, int]) -> dict[str, set[int]]:
+    """Each prompt wrong on its first n dev examples (by their number)."""
+    order = [int(e.text.split()[-1]) for e in task.dev]
+    return {p: set(order[:n]) for p, n in prompt_errors.items()}
+
+
+def test_a_clearly_worse_candidate_is_dropped_after_its_first_rung_and_a_close_one_is_not(offline_settings):
+    task = _task()
+    small = model(_wrong_on(task, {"leader": 0, "worse": 8, "close": 2}))
+    session = Session(offline_settings, models={"small": small})
+    evaluator = Evaluator.for_session(session, task)
+    raced = race(evaluator, "leader", ["worse", "close"], task.dev)
+    assert raced.dropped == {"worse": 10}
+    assert len(raced.results["worse"].predictions) == 10 and len(raced.results["close"].predictions) == 29
+    assert raced.leader.score == 1.0 and len(raced.leader.predictions) == 29
+    # Every (prompt, example) pair was asked once: the leader 29, the dropped 10, the survivor 29.
+    asked = [(m[0].content, m[-1].content) for m in small.received]
+    assert len(asked) == len(set(asked)) == 29 + 10 + 29
+
+
+def test_the_budget_ends_a_race_and_keeps_what_was_answered(offline_settings):
+    task = _task()
+    small = model(_wrong_on(task, {"leader": 0, "other": 0}))
+    session = Session(offline_settings, budget=Budget(small_calls=15), models={"small": small})
+    raced = race(Evaluator.for_session(session, task), "leader", ["other"], task.dev)
+    assert "15 small-model calls" in raced.stopped and session.ledger.usage["small"].calls == 15
+    assert len(raced.results["other"].predictions) + len(raced.leader.predictions) == 15
