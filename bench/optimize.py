@@ -1,12 +1,14 @@
-"""IDEAL end to end on four real tasks: seed versus optimised test accuracy at equal budget, without priors and
-with priors learnt on the other three tasks (leave one out), with the embedded models.
+"""IDEAL end to end on four real tasks at equal budgets, from an empty memory ("cold") and from the priors that
+the other tasks' cold runs wrote ("priors", leave one out: a task's own priors never reach it), with the
+embedded models.
 
-Pass 1, without priors: each task is optimised from an empty memory (so `optimize` falls back to a short warm-up,
-as it does for a user with a new memory); each run writes its priors to a memory of its own. Pass 2, with priors:
-each task is optimised again from a memory holding the priors of the other three tasks' pass-1 runs, never its
-own. Priors transfer is read as the small-model calls each pass needed to first reach pass 1's best dev score.
+Per (task, answer mode, budget): the seed and the optimised prompt's test accuracy in both passes, how each run
+started, how many candidate prompts it compared (scored on dev; in brackets, raced out), its reflections (run /
+kept), and the small-model calls each pass needed to first reach the cold run's final dev score. The priors pass
+of a budget uses the cold runs of that budget and answer mode.
 
-    python bench/optimize.py [--tasks navigate trec sst2 liar] [--budget 150] [--test 60]
+    python bench/optimize.py [--tasks navigate trec sst2 liar] [--budgets 150 300] [--answers constrained]
+                             [--no-priors] [--test 60]
 """
 
 from __future__ import annotations
@@ -29,23 +31,39 @@ from idealprompt.tasks import load_task  # noqa: E402
 TASKS = Path(__file__).with_name("tasks")
 
 
-def run(task, settings, budget: int, memory: Memory) -> dict:
+def run(task, settings, budget: int, answers: str, memory: Memory) -> dict:
     started = time.perf_counter()
-    result = optimize(task, session=Session(settings, budget=Budget(small_calls=budget)), memory=memory)
+    result = optimize(task, session=Session(settings, budget=Budget(small_calls=budget)), memory=memory,
+                      answers=answers)
     return {"result": result, "minutes": (time.perf_counter() - started) / 60}
 
 
 def calls_to_reach(result, dev: float) -> int | None:
-    """Small-model calls until a scored candidate first reached `dev` on the dev split."""
-    reached = [c["calls"] for c in result.candidates if c["dev"] is not None and c["dev"] >= dev]
+    """Small-model calls until a candidate scored on the whole dev split first reached `dev`."""
+    reached = [c["calls"] for c in result.candidates
+               if c["dev"] is not None and c["dropped"] is None and c["dev"] >= dev]
     return min(reached) if reached else None
+
+
+def describe(found: dict | None) -> dict[str, str]:
+    if found is None:
+        return dict.fromkeys(("test", "start", "compared", "reflections", "calls", "minutes"), "-")
+    r = found["result"]
+    raced_out = sum(c["dropped"] is not None for c in r.candidates)
+    return {"test": f"{r.optimized.test:.0%} ({r.optimized.test - r.seed.test:+.0%})", "start": r.initialisation,
+            "compared": f"{r.candidates_scored} ({raced_out})",
+            "reflections": f"{len(r.reflections)} / {sum(x.kept for x in r.reflections)}",
+            "calls": str(r.usage["small"]["calls"]), "minutes": f"{found['minutes']:.1f}"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="*", default=["navigate", "trec", "sst2", "liar"])
-    parser.add_argument("--budget", type=int, default=150)
+    parser.add_argument("--budgets", nargs="*", type=int, default=[150, 300])
+    parser.add_argument("--answers", nargs="*", default=["constrained"])
+    parser.add_argument("--no-priors", action="store_true", help="cold runs only")
     parser.add_argument("--test", type=int, default=60, help="test examples scored per task")
+    parser.add_argument("--section", default="optimize", help="the RESULTS.md section to write")
     args = parser.parse_args()
     os.environ.setdefault("IDEALPROMPT_DATA", str(DATA))
     settings = load_settings()
@@ -53,57 +71,62 @@ def main() -> None:
     for name in args.tasks:
         task = load_task(TASKS / f"{name}.yaml")
         tasks[name] = dataclasses.replace(task, test=task.test[: args.test])
+    rows, gains = [], {}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        plain, primed = {}, {}
-        for name, task in tasks.items():
-            memory = Memory.open(folder / f"own-{name}")
-            plain[name] = run(task, settings, args.budget, memory)
-            memory.priors.export(folder / f"{name}.jsonl")
-            memory.close()
-            print(name, "without priors", plain[name]["result"].seed.test, plain[name]["result"].optimized.test,
-                  flush=True)
-        for name, task in tasks.items():
-            memory = Memory.open(folder / f"others-{name}")
-            for other in tasks:
-                if other != name:
-                    memory.priors.import_file(folder / f"{other}.jsonl")
-            primed[name] = run(task, settings, args.budget, memory)
-            memory.close()
-            print(name, "with priors", primed[name]["result"].optimized.test, flush=True)
-    rows, gains = [], {"plain": [], "primed": []}
-    for name in tasks:
-        a, b = plain[name]["result"], primed[name]["result"]
-        gains["plain"].append(a.optimized.test - a.seed.test)
-        gains["primed"].append(b.optimized.test - b.seed.test)
-        target = a.optimized.dev
-        reach_a, reach_b = calls_to_reach(a, target), calls_to_reach(b, target)
-        rows.append(
-            f"| {a.task} | {a.seed.test:.0%} | {a.optimized.test:.0%} ({gains['plain'][-1]:+.0%}) | "
-            f"{b.optimized.test:.0%} ({gains['primed'][-1]:+.0%}) | {a.initialisation} | "
-            f"{b.initialisation} | {target:.2f}: {reach_a} / {reach_b if reach_b is not None else 'not reached'} | "
-            f"{a.usage['small']['calls']} / {b.usage['small']['calls']} | "
-            f"{plain[name]['minutes']:.1f} / {primed[name]['minutes']:.1f} |"
-        )
-    mean = {k: statistics.fmean(v) for k, v in gains.items()}
-    write_section("optimize", f"""
+        for answers in args.answers:
+            for budget in args.budgets:
+                cold, primed = {}, {}
+                for name, task in tasks.items():
+                    memory = Memory.open(folder / f"own-{name}-{answers}-{budget}")
+                    cold[name] = run(task, settings, budget, answers, memory)
+                    memory.priors.export(folder / f"{name}-{answers}-{budget}.jsonl")
+                    memory.close()
+                    print(name, answers, budget, "cold", describe(cold[name]), flush=True)
+                for name, task in ({} if args.no_priors else tasks).items():
+                    memory = Memory.open(folder / f"others-{name}-{answers}-{budget}")
+                    for other in tasks:
+                        if other != name:
+                            memory.priors.import_file(folder / f"{other}-{answers}-{budget}.jsonl")
+                    primed[name] = run(task, settings, budget, answers, memory)
+                    memory.close()
+                    print(name, answers, budget, "priors", describe(primed[name]), flush=True)
+                for name in tasks:
+                    a, b = cold[name], primed.get(name)
+                    target = a["result"].optimized.dev
+                    reach = [calls_to_reach(x["result"], target) if x else None for x in (a, b)]
+                    da, db = describe(a), describe(b)
+                    gains.setdefault((answers, budget, "cold"), []).append(
+                        a["result"].optimized.test - a["result"].seed.test)
+                    if b is not None:
+                        gains.setdefault((answers, budget, "priors"), []).append(
+                            b["result"].optimized.test - b["result"].seed.test)
+                    rows.append(
+                        f"| {a['result'].task} | {answers} | {budget} | {a['result'].seed.test:.0%} | {da['test']} | "
+                        f"{db['test']} | {da['start']} / {db['start']} | {da['compared']} / {db['compared']} | "
+                        f"{da['reflections']} / {db['reflections']} | {target:.2f}: {reach[0]} / "
+                        f"{'-' if b is None else reach[1] or 'not reached'} | {da['calls']} / {db['calls']} | "
+                        f"{da['minutes']} / {db['minutes']} |")
+    means = "; ".join(f"{answers}, {budget} calls, {kind}: {statistics.fmean(g) * 100:+.1f} points"
+                      for (answers, budget, kind), g in gains.items())
+    write_section(args.section, f"""
 ## IDEAL end to end (`bench/optimize.py`)
 
 Machine: {machine()}. Small (target) model {Session(settings).describe('small')}, large (optimizer and reflector)
-{Session(settings).describe('large')}, greedy. Per task: 30 training and 20 dev examples, a budget of
-{args.budget} small-model calls for the optimisation (default options: beam 2, patience 2, at most 6 rounds, a
-4-expansion warm-up when no prior applies), then the seed and the optimised prompt scored on {args.test} test
-examples. Seed prompts are deliberately plain (bench/tasks/*.yaml). "Without priors": an empty memory (the
-optimiser falls back to a short warm-up). "With priors": a memory holding the priors written by the other tasks'
-runs without priors. "Calls to reach": small-model calls until a candidate first reached the dev score that the
-run without priors ended with (without / with priors).
+{Session(settings).describe('large')}, greedy. Per task: 30 training and 20 dev examples, default options (beam 2,
+patience 2, at most 6 rounds, a 4-expansion warm-up when no prior applies, the seed prompt's demonstrations
+raced at the start), then the seed and the optimised prompt scored on {args.test} test examples under the same
+answer mode. Seed prompts are deliberately plain (bench/tasks/*.yaml). Cold: an empty memory. Priors: a memory
+holding the priors written by the other tasks' cold runs (same budget and answer mode), never the task's own.
+Each pair of cells is cold / priors. "Compared": candidates scored on dev (in brackets: raced out before the
+whole split). "Reflections": run / kept. "Calls to reach": small-model calls until a candidate scored on the
+whole dev split first reached the cold run's final dev score.
 
-| task | seed test | optimised, without priors | optimised, with priors | initialised (without) | initialised (with) | calls to reach dev | small calls (without / with) | minutes (without / with) |
-|---|---|---|---|---|---|---|---|---|
+| task | answers | budget | seed test | cold test | priors test | started from | compared | reflections | calls to reach dev | small calls | minutes |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Mean test gain over the seed prompt: {mean['plain'] * 100:+.1f} points without priors, {mean['primed'] * 100:+.1f}
-points with priors (target: +10 points).
+Mean test gain over the seed prompt: {means}.
 """)
 
 

@@ -26,7 +26,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import LLMResult
 
-from idealprompt.errors import BudgetExhausted
+from idealprompt.errors import BudgetExhausted, RunCancelled
 
 MESSAGE_OVERHEAD = 4  # role and separators per message, as in OpenAI's counting recipe
 _APART: ContextVar[str | None] = ContextVar("idealprompt_ledger_apart", default=None)
@@ -85,6 +85,12 @@ class Ledger:
         self.usage: dict[str, Usage] = defaultdict(Usage)
         self._open: dict[UUID, tuple[str, float]] = {}
         self._lock = threading.Lock()
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Refuse every later call, counted apart or not: a cancelled run spends nothing more. The threads that run
+        synchronous graph nodes under an event loop cannot be stopped from outside; this stops what they spend."""
+        self._cancelled.set()
 
     @contextmanager
     def apart(self, label: str) -> Iterator[None]:
@@ -97,6 +103,8 @@ class Ledger:
             _APART.reset(token)
 
     def begin(self, role: str, run_id: UUID, prompt_tokens: int) -> None:
+        if self._cancelled.is_set():
+            raise RunCancelled("the run was cancelled")
         apart = _APART.get()
         with self._lock:
             if apart is None:
@@ -148,7 +156,7 @@ class _QuietRefusals(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
-        return not (args and args[0] == _Meter.__name__ and str(args[-1]).startswith(BudgetExhausted.__name__))
+        return not (args and args[0] == _Meter.__name__ and str(args[-1]).startswith((BudgetExhausted.__name__, RunCancelled.__name__)))
 
 
 logging.getLogger("langchain_core.callbacks.manager").addFilter(_QuietRefusals())

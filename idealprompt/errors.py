@@ -25,6 +25,10 @@ class BudgetExhausted(IdealpromptError):
     """A run reached one of its hard budgets; runs catch it and stop cleanly with what they have."""
 
 
+class RunCancelled(BudgetExhausted):
+    """The run was cancelled: no further model call is sent (its graph winds down as on an empty budget)."""
+
+
 class MemoryStoreError(IdealpromptError):
     """The memory store cannot be opened or read, a record is missing, or a file to import is malformed."""
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import uuid
@@ -184,7 +185,11 @@ async def aoptimize(
     run_id: str | None = None,
     answers: Mode | None = None,
 ) -> OptimizeResult:
-    """`optimize`, for an event loop."""
+    """`optimize`, for an event loop. Cancelling it stops its spending: no model call is sent after the cancel."""
     run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id, answers)
-    state = await build_ideal_graph(checkpointer).ainvoke(inputs, config, context=run)
+    try:
+        state = await build_ideal_graph(checkpointer).ainvoke(inputs, config, context=run)
+    except asyncio.CancelledError:
+        run.session.ledger.cancel()
+        raise
     return OptimizeResult.from_state(state, run, run_id)

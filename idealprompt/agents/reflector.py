@@ -13,6 +13,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from idealprompt.agents.optimizer import ANSWER_TOKENS, PROMPT_WORDS, output_space, unwrapped
+from idealprompt.memory import Lesson
 from idealprompt.prompts import reflector as prompts
 from idealprompt.routes import limit_tokens
 from idealprompt.search.beam import Candidate
@@ -21,6 +22,7 @@ from idealprompt.tasks import Task
 from idealprompt.tools.evaluate import Prediction, describe
 
 INPUT_CHARS = 600  # a long input is cut: the reflector needs its gist
+RULE_CHARS = 400  # a lesson's rule is cut: the gist of another task's prompt, not all of it
 
 
 class Definition(BaseModel):
@@ -34,21 +36,27 @@ class Reflection(BaseModel):
     label_definitions: list[Definition] = Field(default_factory=list, description="one per label; empty if no labels")
 
 
-def reflect_messages(candidate: Candidate, mistakes: list[Prediction], task: Task) -> list:
+def reflect_messages(candidate: Candidate, mistakes: list[Prediction], task: Task,
+                     lessons: list[Lesson] = ()) -> list:
     shown = []
     for m in mistakes:
         d = describe(m)
         shown.append(prompts.MISTAKE.format(input=d["input"][:INPUT_CHARS], expected=d["expected"],
                                             answer=d["answer"][:INPUT_CHARS] or "(nothing)", read_as=d["read_as"]))
+    learnt = "\n".join(prompts.LESSON.format(diagnosis=x.edit.diagnosis.strip(), rule=x.edit.rule[:RULE_CHARS].strip())
+                       for x in lessons)
     user = prompts.REFLECT.format(description=task.description, output_space=output_space(task),
-                                  prompt=candidate.render(), mistakes="\n".join(shown))
+                                  prompt=candidate.render(), mistakes="\n".join(shown),
+                                  lessons=prompts.LESSONS.format(lessons=learnt) if learnt else "")
     return [SystemMessage(prompts.SYSTEM.format(words=PROMPT_WORDS)), HumanMessage(user)]
 
 
-def reflect(model: BaseChatModel, *, candidate: Candidate, mistakes: list[Prediction], task: Task) -> Reflection | None:
+def reflect(model: BaseChatModel, *, candidate: Candidate, mistakes: list[Prediction], task: Task,
+            lessons: list[Lesson] = ()) -> Reflection | None:
     """A proposal: the diagnosis, a new task description and label definitions (only the task's labels, each
-    once); None when the model gave nothing usable or nothing new."""
-    answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), reflect_messages(candidate, mistakes, task), Reflection)
+    once); None when the model gave nothing usable or nothing new. `lessons`: kept reflections of similar tasks."""
+    messages = reflect_messages(candidate, mistakes, task, lessons)
+    answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Reflection)
     if not answer.ok:
         return None
     proposal = answer.value

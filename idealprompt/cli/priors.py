@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from idealprompt.cli.common import MemoryOption, open_memory, out
@@ -28,7 +29,8 @@ def priors_list(memory: MemoryOption = None):
 @app.command("search")
 def priors_search(
     query: Annotated[str, typer.Argument(help="a task description")],
-    model: Annotated[str | None, typer.Option(help="only priors of this target model route")] = None,
+    model: Annotated[str | None, typer.Option(
+        help="the target model route: its own priors first, then its family's and size's")] = None,
     k: Annotated[int, typer.Option("-k", help="how many priors")] = 5,
     memory: MemoryOption = None,
 ):
@@ -36,14 +38,65 @@ def priors_search(
     from idealprompt.memory import rank_strategies
 
     found = open_memory(memory).priors.search(query, model=model, k=k)
-    table = Table("similarity", "id", "task", "model")
+    table = Table("similarity", "model affinity", "id", "task", "model")
     for f in found:
-        table.add_row(f"{f.similarity:.3f}", f.prior.id[:12], f.prior.task.description, f.prior.model)
+        table.add_row(f"{f.similarity:.3f}", f"{f.affinity:.1f}", f.prior.id[:12], f.prior.task.description,
+                      f.prior.model)
     out.print(table)
     ranking = Table("strategy", "score", "support", title="strategies for this task")
     for s in rank_strategies(found):
         ranking.add_row(s.strategy, f"{s.score:+.4f}", str(s.support))
     out.print(ranking)
+
+
+@app.command("explain")
+def priors_explain(
+    task_file: Annotated[Path, typer.Argument(help="a task file (YAML or JSON)", metavar="TASK")],
+    memory: MemoryOption = None,
+):
+    """Which priors an optimisation of TASK would retrieve (for the configured small model), with their
+    similarities, and what it would apply: the strategies they rank, and the lessons shown to the reflector."""
+    from idealprompt.cli.common import open_session
+    from idealprompt.graphs.context import Optimization
+    from idealprompt.memory import rank_strategies
+    from idealprompt.tasks import load_task
+
+    session = open_session()
+    run = Optimization(session, load_task(task_file), memory=open_memory(memory))
+    out.print(f"{run.task.name}, for target model {run.target}:", markup=False)
+    table = Table("similarity", "model affinity", "weight", "task", "model", "strategies", "lessons",
+                  title="priors retrieved")
+    for f in run.priors:
+        table.add_row(f"{f.similarity:.3f}", f"{f.affinity:.1f}", f"{f.weight:.3f}", escape(f.prior.task.name or
+                      f.prior.task.description[:40]), f.prior.model, str(len(f.prior.strategies)),
+                      str(len(f.prior.edits)))
+    out.print(table)
+    favoured, ranking = set(run.favoured()), Table("strategy", "expected gain", "support", "applied",
+                                                   title="strategies, ranked")
+    for s in rank_strategies(run.priors):
+        ranking.add_row(s.strategy, f"{s.score:+.4f}", str(s.support), "yes" if s.strategy in favoured else "")
+    out.print(ranking)
+    for lesson in run.lessons():
+        out.print(f"lesson from {lesson.task} (dev {lesson.edit.gain:+.2f}): {lesson.edit.diagnosis} "
+                  f"Rule: {lesson.edit.rule[:200]}", markup=False)
+    if not run.lessons():
+        out.print("no lesson from a kept reflection applies")
+
+
+@app.command("install")
+def priors_install(
+    pack: Annotated[str, typer.Argument(help="the pack to install: builtin")] = "builtin",
+    memory: MemoryOption = None,
+):
+    """Install the built-in prior pack (learnt on public tasks for the default target model) into the memory."""
+    from idealprompt.memory import pack_info
+
+    if pack != "builtin":
+        raise typer.BadParameter(f"unknown pack {pack!r}: the one pack is 'builtin'")
+    count = open_memory(memory, create=True).install_builtin_priors()
+    info = pack_info()
+    out.print(f"installed the built-in prior pack v{info['version']} ({count} priors from {', '.join(info['tasks'])}; "
+              f"target {info['target']})", markup=False)
 
 
 @app.command("show")
@@ -76,6 +129,8 @@ def _full_id(prefix: str, memory: Path | None) -> str:
     """An id from its first characters, as `list` shows them."""
     from idealprompt.errors import MemoryStoreError
 
+    if not prefix.strip():
+        raise MemoryStoreError("give the first characters of a prior's id (`idealprompt priors list` shows them)")
     matches = [p.id for p in open_memory(memory).priors.all() if p.id.startswith(prefix)]
     if len(matches) != 1:
         raise MemoryStoreError(f"{len(matches) or 'no'} priors have an id starting with {prefix!r}")

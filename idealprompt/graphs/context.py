@@ -13,7 +13,7 @@ import numpy as np
 from idealprompt.agents.optimizer import apply_strategy
 from idealprompt.errors import StyleError
 from idealprompt.facts.slots import SlotLexicon
-from idealprompt.memory import Memory, TaskDescriptor, rank_strategies
+from idealprompt.memory import Lesson, Memory, ScoredPrior, TaskDescriptor, lessons, rank_strategies
 from idealprompt.search.beam import render
 from idealprompt.search.demos import Demo, choose
 from idealprompt.session import Session
@@ -62,14 +62,22 @@ class Optimization:
         images = any(e.images for e in self.task.train)
         return self.pool.applicable(labels=bool(self.task.labels), images=images)
 
-    def favoured(self) -> list[str]:
-        """Applicable strategies that priors of similar tasks expect to help (positive score), best first; none
-        without a memory."""
+    @cached_property
+    def priors(self) -> list[ScoredPrior]:
+        """The priors of the most similar tasks, weighted by their target model's affinity to this run's; none
+        without a memory. Read once per run: what the run writes back is for the next one."""
         if self.memory is None:
             return []
+        return self.memory.priors.search(self.descriptor(), model=self.target, k=PRIORS_CONSULTED)
+
+    def favoured(self) -> list[str]:
+        """Applicable strategies that priors of similar tasks expect to help (positive score), best first."""
         applicable = set(self.applicable())
-        ranked = rank_strategies(self.memory.priors.search(self.descriptor(), k=PRIORS_CONSULTED))
-        return [s.strategy for s in ranked if s.score > 0 and s.strategy in applicable]
+        return [s.strategy for s in rank_strategies(self.priors) if s.score > 0 and s.strategy in applicable]
+
+    def lessons(self) -> list[Lesson]:
+        """The kept reflections of similar tasks that raised their dev score: shown to the reflector."""
+        return lessons(self.priors)
 
 
     def mistake_pool(self) -> list[Example]:

@@ -168,7 +168,8 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
                                  k=options.mistakes)
             if not mistakes:
                 continue
-            proposal = reflector(run.session.model("large"), candidate=candidate, mistakes=mistakes, task=run.task)
+            proposal = reflector(run.session.model("large"), candidate=candidate, mistakes=mistakes, task=run.task,
+                                 lessons=run.lessons())
             definitions = {} if proposal is None else {d.label: d.definition for d in proposal.label_definitions}
             if proposal is None or beam.holds(render(proposal.task_description, definitions, candidate.demos)):
                 notes.append(f"round {state['round'] + 1}: no new proposal from candidate {candidate.id}")
@@ -190,6 +191,8 @@ def score_test(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     run, beam = runtime.context, Beam.model_validate(state["beam"])
     if not beam.kept:
         return {"notes": ["nothing was scored: no test scores"]}
+    if not run.task.test:
+        return {"notes": ["the task has no test split: no test scores"]}
     with run.session.ledger.apart("test"):
         seed = run.evaluator.evaluate(beam.get(0).render(), run.task.test).score
         best = run.evaluator.evaluate(beam.best().render(), run.task.test).score
@@ -207,8 +210,8 @@ def remember(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
                   for c in beam.candidates if c.kind != "reflection" and c.parent == 0 and c.dev is not None
                   and c.dropped is None for s in c.strategies]
     lineage = _lineage(beam, best)[1:]
-    edits = [Edit(diagnosis=c.diagnosis, gain=c.dev - beam.get(c.parent).dev) for c in lineage
-             if c.kind == "reflection"]
+    edits = [Edit(diagnosis=c.diagnosis, gain=c.dev - beam.get(c.parent).dev, rule=c.instruction,
+                  definitions=c.definitions) for c in lineage if c.kind == "reflection"]
     path = [step for c in lineage for step in (["reflection"] if c.kind == "reflection" else c.strategies)]
     prior = Prior(task=run.descriptor(), model=run.target, strategies=strategies, edits=edits,
                   best_paths=[BestPath(strategies=path, reward=best.dev, gain=best.dev - seed.dev)] if path else [],

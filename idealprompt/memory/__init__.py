@@ -13,8 +13,17 @@ import hashlib
 from pathlib import Path
 
 from idealprompt.errors import StyleError
+from idealprompt.memory.builtin import install_builtin_priors, installed, pack_info
 from idealprompt.memory.exemplars import ExemplarMemory
-from idealprompt.memory.priors import PriorMemory, ScoredPrior, StrategyScore, rank_strategies
+from idealprompt.memory.priors import (
+    Lesson,
+    PriorMemory,
+    ScoredPrior,
+    StrategyScore,
+    lessons,
+    model_affinity,
+    rank_strategies,
+)
 from idealprompt.memory.records import (
     SCHEMA_VERSION,
     BestPath,
@@ -47,12 +56,21 @@ class Memory:
     @classmethod
     def open(cls, path: Path | str | None = None, *, create: bool = True) -> Memory:
         """The store at `path`, or at the configured `memory` setting (IDEALPROMPT_MEMORY); a missing folder
-        is a new, empty store unless `create` is false."""
-        if path is None:
+        is a new, empty store unless `create` is false. The configured store installs the built-in priors on first
+        use (a store named by `path` only when asked: `install_builtin_priors`)."""
+        default = path is None
+        if default:
             from idealprompt.config import load_settings
 
             path = load_settings().memory
-        return cls(open_store(path, schema=SCHEMA_VERSION, create=create))
+        memory = cls(open_store(path, schema=SCHEMA_VERSION, create=create))
+        if default and not installed(memory.store.path):
+            memory.install_builtin_priors()
+        return memory
+
+    def install_builtin_priors(self) -> int:
+        """The built-in prior pack imported into this store (`memory.builtin`); returns how many priors it holds."""
+        return install_builtin_priors(self.priors, self.store.path)
 
     # --- styles --------------------------------------------------------------------------------------------------
     def add_style(self, style: Style, *, source: str = "") -> int:
@@ -91,6 +109,7 @@ __all__ = [
     "BestPath",
     "Edit",
     "Exemplar",
+    "Lesson",
     "Memory",
     "Prior",
     "ScoredPrior",
@@ -98,5 +117,8 @@ __all__ = [
     "StrategyStats",
     "StyleCard",
     "TaskDescriptor",
+    "lessons",
+    "model_affinity",
+    "pack_info",
     "rank_strategies",
 ]

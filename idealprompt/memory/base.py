@@ -106,11 +106,15 @@ class RecordMemory(Generic[R]):
             lines = path.read_text().splitlines()
         except OSError as e:
             raise MemoryStoreError(f"cannot read {path}: {e.strerror}") from None
-        records = list(self._parse(path, enumerate(lines, start=1)))
+        return self.import_lines(lines, where=str(path))
+
+    def import_lines(self, lines: list[str], *, where: str) -> int:
+        """Records from JSON lines (`where` names their source in errors); all are checked before any is written."""
+        records = list(self._parse(where, enumerate(lines, start=1)))
         self.add(*records)
         return len(records)
 
-    def _parse(self, path: Path, lines: Iterable[tuple[int, str]]) -> Iterable[R]:
+    def _parse(self, path: Path | str, lines: Iterable[tuple[int, str]]) -> Iterable[R]:
         for number, line in lines:
             if not line.strip():
                 continue

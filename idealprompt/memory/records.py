@@ -57,10 +57,13 @@ class BestPath(BaseModel):
 
 
 class Edit(BaseModel):
-    """A reflection that was kept (IDEAL Stage 2): what the reflector diagnosed, and the dev gain it brought."""
+    """A reflection that was kept (IDEAL Stage 2): what was wrong, the rule that fixed it, and its dev gain. Later
+    optimisations of similar tasks show these lessons to their reflector."""
 
     diagnosis: str
     gain: float
+    rule: str = ""  # the task description the reflection wrote (old records read as "")
+    definitions: dict[str, str] = Field(default_factory=dict)  # the label definitions that scored
 
 
 class Prior(BaseModel):

@@ -24,10 +24,18 @@ Current prompt:
 
 Mistakes of the model under this prompt (the most consequential first):
 {mistakes}
-
+{lessons}
 Diagnose the mistakes in two or three sentences, then give the new task description and the label definitions."""
 
 MISTAKE = """- Input: {input}
   Correct answer: {expected}
   Model's answer: {answer}
   Read as: {read_as}"""
+
+# Shown when priors of similar tasks hold kept reflections; {lessons} is a list of LESSON lines.
+LESSONS = """
+Lessons from similar tasks (what was wrong there, and the rule that raised the score; use what applies here):
+{lessons}
+"""
+
+LESSON = """- {diagnosis} The rule that helped: {rule}"""

@@ -192,3 +192,45 @@ def test_the_seed_is_scored_before_a_warmup_can_spend_a_small_budget(offline_set
     assert result.seed.dev == share_positive(task.dev) and result.seed.test == share_positive(task.test)
     assert "16 small-model calls" in result.stopped and result.usage["small"]["calls"] == 16
     memory.close()
+
+
+async def test_cancelling_aoptimize_stops_its_calls(offline_settings):
+    import asyncio
+    import time
+
+    from idealprompt import aoptimize
+
+    def slow(messages) -> str:
+        time.sleep(0.02)
+        return "positive"
+
+    examples = [{"input": f"review {i}", "target": "positive"} for i in range(40)]
+    task = Task.from_dict({"name": "long", "description": "d", "seed_prompt": "Classify.",
+                           "labels": ["positive", "negative"], "data": {"format": "inline", "examples": examples},
+                           "split": {"train": 5, "dev": 30, "test": 5}})
+    small = ScriptedChatModel(script=[slow] * 1000)
+    session = Session(offline_settings, models={"large": ScriptedChatModel(script=[]), "small": small})
+    run = asyncio.create_task(aoptimize(task, session=session, pool=POOL, options=IdealOptions(warmup_iterations=0)))
+    for _ in range(500):  # until the seed's evaluation on dev (30 calls in one node) is under way
+        if len(small.received) >= 5:
+            break
+        await asyncio.sleep(0.01)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    at_cancel = len(small.received)
+    await asyncio.sleep(0.5)  # the node's thread goes on, but every later call is refused before it is sent
+    assert 5 <= at_cancel < 30 and len(small.received) <= at_cancel + 1
+
+
+def test_a_reflection_only_gain_is_written_back_and_reaches_the_next_reflector(offline_settings, tmp_path):
+    memory = Memory.open(tmp_path / "memory")
+    first, _, _ = _optimize(offline_settings, [reflector("[RULE]")] * 5, memory=memory)
+    written = memory.priors.get(first.prior_id)
+    assert written.strategies == [] and written.edits[0].gain > 0  # all of the gain came from reflection
+    assert "[RULE]" in written.edits[0].rule and written.edits[0].definitions == {"positive": "praise"}
+    # The next optimisation of a similar task shows that lesson to its reflector before it proposes.
+    _, _, large = _optimize(offline_settings, [reflector("[RULE]")] * 5, memory=memory)
+    shown = large.received[0][-1].content
+    assert "Lessons from similar tasks" in shown and "needs [RULE] The rule that helped: Classify. [RULE]" in shown
+    memory.close()

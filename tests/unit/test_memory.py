@@ -57,8 +57,28 @@ def test_search_can_keep_to_one_model(memory):
     memory.priors.add(prior("sentiment", model="ollama:llama3.2:1b"), prior("trec", model="embedded:qwen2.5-coder-0.5b"))
     task = TaskDescriptor(description="sentiment of product reviews", labels=["negative", "positive"])
     assert [f.prior.task.name for f in memory.priors.search(task, k=2)] == ["sentiment", "trec"]
-    only = memory.priors.search(task, model="embedded:qwen2.5-coder-0.5b", k=2)
+    only = memory.priors.search(task, model="embedded:qwen2.5-coder-0.5b", k=2, only_model=True)
     assert [f.prior.task.name for f in only] == ["trec"]
+
+
+def test_retrieval_prefers_the_same_target_model_then_its_family(memory):
+    task = TaskDescriptor(description="sentiment of product reviews", labels=["negative", "positive"])
+    memory.priors.add(prior("sentiment", model="ollama:llama3.2:1b"),
+                      prior("sentiment", model="embedded:qwen2.5-coder-0.5b"),
+                      prior("sentiment", model="ollama:qwen2.5:1.5b"))
+    found = memory.priors.search(task, model="embedded:qwen2.5-coder-0.5b", k=3)
+    # The same task, learnt on three models: the same model's prior comes first, then its family's.
+    assert [f.prior.model for f in found] == ["embedded:qwen2.5-coder-0.5b", "ollama:qwen2.5:1.5b",
+                                              "ollama:llama3.2:1b"]
+    assert [f.affinity for f in found] == [1.0, 0.6, 0.3]
+
+
+def test_model_affinity_reads_family_and_size():
+    from idealprompt.memory import model_affinity
+
+    assert model_affinity("embedded:qwen2.5-coder-0.5b", "ollama:qwen2.5:0.5b") == 0.8
+    assert model_affinity("ollama:llama3.2:1b", "openai:gpt-4o-mini") == 0.3
+    assert model_affinity("ollama:smollm2:135m", "embedded:smollm2-135m") == 0.8
 
 
 def test_strategy_ranking_weights_gain_by_similarity_and_visits():
