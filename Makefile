@@ -20,7 +20,7 @@ $(VENV)/.ready: pyproject.toml
 
 # The main job: IDEAL on a shipped example task with the embedded models, printing seed vs optimised scores.
 demo: setup
-	$(BIN)/idealprompt optimize examples/sports_understanding.yaml --budget 120 --warmup-iterations 2 --out runs/quickstart
+	$(BIN)/idealprompt optimize examples/sports_understanding.yaml --budget 300 --out runs/quickstart
 
 test: setup
 	$(BIN)/python -m pytest
@@ -28,6 +28,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/models.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/warmup.py
 	$(BIN)/python bench/optimize.py
 	$(BIN)/python bench/style.py

@@ -1,4 +1,8 @@
-"""The `idealprompt` command."""
+"""The `idealprompt` command.
+
+Exit codes: 0 done; 1 done, but what was asked did not come out (a route that cannot serve, an optimisation that
+scored nothing); 2 an error that says what to fix (bad input, settings, a route); typer's own 2 for bad options.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from idealprompt.cli import models, notebench, optimize, priors, warmup, write
 from idealprompt.cli.common import err
@@ -26,9 +31,19 @@ app.command()(write.write)
 app.command("eval-style")(notebench.eval_style)
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        from idealprompt import __version__
+
+        print(f"idealprompt {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
     config: Annotated[Path | None, typer.Option(help="a settings file instead of ./idealprompt.toml")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
 ):
     if config is not None:
         os.environ[CONFIG_ENV] = str(config)
@@ -38,5 +53,5 @@ def main() -> None:
     try:
         app()
     except IdealpromptError as e:
-        err.print(f"[red]error[/]: {e}")
+        err.print("[red]error[/]:", escape(str(e)))
         sys.exit(2)

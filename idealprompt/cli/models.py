@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -13,6 +13,7 @@ from idealprompt.errors import IdealpromptError
 from idealprompt.routes import ROLES, catalog, check, resolve
 
 app = typer.Typer(help="The routes in force per role, and the embedded models.")
+Role = Literal["large", "small"]
 
 
 @app.callback(invoke_without_command=True)
@@ -53,7 +54,7 @@ def models_install(
 
 def chat(
     text: Annotated[str, typer.Argument(help="the message to send")],
-    role: Annotated[str, typer.Option(help="large or small")] = "small",
+    role: Annotated[Role, typer.Option(help="the role whose route answers")] = "small",
 ):
     """Send one message through a role's route and stream the answer: the quickest check of a route."""
     session = open_session()

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from langgraph.checkpoint.sqlite import SqliteSaver
+from rich.markup import escape
 from rich.table import Table
 
 from idealprompt.accounting import Budget
@@ -27,7 +27,8 @@ from idealprompt.tasks.output import Mode
 
 def optimize(
     task_file: Annotated[Path, typer.Argument(help="a task file (YAML or JSON)", metavar="TASK")],
-    budget: Annotated[int, typer.Option(help="small-model calls for the optimisation (test scoring is apart)")] = 300,
+    budget: Annotated[int, typer.Option(
+        min=1, help="small-model calls for the optimisation (test scoring is apart)")] = 300,
     large_tokens: Annotated[int | None, typer.Option(help="large-model tokens (default: no limit)")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="where prompt.txt, result.json and the trace go")] = Path(
         "runs/optimize"),
@@ -72,6 +73,9 @@ def optimize(
     if result.prior_id:
         out.print(f"prior {result.prior_id} written to memory")
     print_ledger(session)
+    if result.optimized.dev is None:
+        err.print("[red]nothing was scored[/]: the optimised prompt is the seed prompt, unscored")
+        raise typer.Exit(1)
 
 
 class _Progress:
@@ -93,7 +97,8 @@ class _Progress:
                     verdict = f"[dim]raced out after {c.dropped} dev examples[/]"
                 else:
                     verdict = "[green]kept[/]" if c.id in beam.kept else "[dim]not kept[/]"
-                err.print(f"  #{c.id} {escape(c.origin)}: dev {c.dev:.3f}  {verdict}  [dim]{calls} small-model calls[/]")
+                err.print(f"  #{c.id} {escape(c.origin)}: dev {c.dev:.3f}  {verdict}  "
+                          f"[dim]{calls} small-model calls[/]")
             if "initialisation" in values:
                 err.print(f"  starting from: {escape(values['initialisation'])}")
 

@@ -79,7 +79,6 @@ class Optimization:
         """The kept reflections of similar tasks that raised their dev score: shown to the reflector."""
         return lessons(self.priors)
 
-
     def mistake_pool(self) -> list[Example]:
         """The training examples whose answers show a prompt's mistakes: a prefix of train, as is the warm-up's
         minibatch, so their answers are shared."""

@@ -7,13 +7,14 @@ lands; the SAG graph grows from the same two steps.)
 from __future__ import annotations
 
 import operator
-from typing import Annotated, TypedDict
+from typing import Annotated
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict  # pydantic (LangGraph server schemas) needs it on Python < 3.12
 
 from idealprompt.errors import BudgetExhausted
 from idealprompt.prompts import demo as prompts

@@ -21,13 +21,14 @@ to memory.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, TypedDict
+from typing import Annotated
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict  # pydantic (LangGraph server schemas) needs it on Python < 3.12
 
 from idealprompt.agents.reflector import reflect as reflector
 from idealprompt.errors import BudgetExhausted
@@ -78,7 +79,7 @@ def initialise(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
                           "initialisation": "seed prompt", "notes": []}
     favoured = run.favoured()[: options.prior_strategies]
     if not favoured:
-        update["notes"].append("no prior in memory applies to this task" if run.memory is not None else "no memory given")
+        update["notes"].append("no memory given" if run.memory is None else "no prior in memory applies to this task")
     try:
         instruction, demos = seed.instruction, seed.demos
         for name in favoured:

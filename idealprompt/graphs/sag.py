@@ -16,12 +16,13 @@ unsupported fact goes back to the stylist with the list of what was wrong.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, TypedDict
+from typing import Annotated
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict  # pydantic (LangGraph server schemas) needs it on Python < 3.12
 
 from idealprompt.agents import planner, stylist
 from idealprompt.errors import BudgetExhausted

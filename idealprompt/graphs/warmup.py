@@ -6,8 +6,9 @@
 (strategies that priors from memory favour come first); `expand` applies it (the optimizer agent rewrites the
 prompt, or code sets its demonstrations); `evaluate` scores the new prompt on a fixed minibatch of training
 examples with the small model, raced against the best prompt so far (`tools.race`: one clearly behind after
-the first rung is not scored further, its reward is its score so far), and backs the reward up the tree. The search ends when the budget (small-model calls, large-model tokens), the iteration limit
-or the tree is exhausted; `remember` then writes the tree's statistics to memory as a prior. The tree is part of
+the first rung is not scored further, its reward is its score so far), and backs the reward up the tree. The
+search ends when the budget (small-model calls, large-model tokens), the iteration limit or the tree is
+exhausted; `remember` then writes the tree's statistics to memory as a prior. The tree is part of
 the state (as JSON: checkpoints stay readable by any tool, and no class of ours needs registering with a
 checkpointer's deserializer), so every step is checkpointed and a stopped run resumes where it was.
 """
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 import operator
 import random
-from typing import Annotated, TypedDict
+from typing import Annotated
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from typing_extensions import TypedDict  # pydantic (LangGraph server schemas) needs it on Python < 3.12
 
 from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization

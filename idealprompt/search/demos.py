@@ -18,9 +18,8 @@ from collections.abc import Iterable
 from pydantic import BaseModel
 
 from idealprompt.prompts.answers import DEMONSTRATION, DEMONSTRATIONS
+from idealprompt.strategies import SELECTIONS
 from idealprompt.tasks import Example
-
-SELECTIONS = ("cover", "bootstrap", "mistakes")
 
 
 class Demo(BaseModel):

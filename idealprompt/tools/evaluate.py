@@ -120,7 +120,7 @@ class Evaluator:
         key = _digest(prompt)
         with self._lock:
             held = [e for e in examples if (key, e.id) in self._answers]
-        return self._score(prompt, held, 0, {})
+        return self._score(prompt, held, 0, {}) if held else Evaluation(prompt, 0.0, [], 0)
 
     def _todo(self, prompt: str, examples: list[Example]) -> list[Example]:
         key = _digest(prompt)

@@ -37,3 +37,15 @@ def test_a_bad_task_file_is_named_before_any_model_runs(tmp_path):
     result = runner.invoke(app, ["warmup", str(bad), "--memory", str(tmp_path / "m")])
     assert result.exit_code != 0 and f"{bad}: field 'split': required" in str(result.exception)
     assert not (tmp_path / "m").exists()  # checked before anything was opened or written
+
+
+def test_version_and_options_that_are_checked_before_anything_runs(offline_settings):
+    from idealprompt import __version__
+
+    assert runner.invoke(app, ["--version"]).output.strip() == f"idealprompt {__version__}"
+    wide = {"COLUMNS": "200"}  # rich folds the error box to the terminal's width
+    chat = runner.invoke(app, ["chat", "--role", "medium", "hi"], env=wide)
+    assert chat.exit_code == 2 and "'medium' is not one of 'large', 'small'" in chat.output
+    for bad in (["--budget", "0"], ["--budget", "-1"], ["--answers", "loose"]):
+        ran = runner.invoke(app, ["optimize", "examples/none.yaml", *bad], env=wide)
+        assert ran.exit_code == 2 and "Invalid value" in ran.output  # refused before the task is even read

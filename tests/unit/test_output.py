@@ -48,9 +48,10 @@ def test_a_text_task_cannot_be_constrained():
                         "split": {"train": 3}})
 
 
-@pytest.mark.parametrize(("raw", "read"), [('{"answer": "bad"}', "bad"), (' {"answer": 12} ', "12"),
-                                           ('{"answer": {"x": 1}}', '{"answer": {"x": 1}}'), ("{not json}", "{not json}"),
-                                           ("bad", "bad")])
+@pytest.mark.parametrize(("raw", "read"), [
+    ('{"answer": "bad"}', "bad"), (' {"answer": 12} ', "12"), ('{"answer": {"x": 1}}', '{"answer": {"x": 1}}'),
+    ("{not json}", "{not json}"), ("bad", "bad"),
+])
 def test_json_answers_are_unwrapped(raw, read):
     assert unwrap(raw) == read
 
@@ -78,4 +79,5 @@ def test_the_evaluator_sends_the_constraint_and_reads_json_answers():
     task = _task()
     model = ScriptedChatModel(script=[json.dumps({"answer": e.target}) for e in task.train])
     result = Evaluator(task, model).evaluate("Rate it.", task.train)
-    assert result.score == 1.0 and model.received[0][0].content.endswith("Answer with exactly one of: good, bad, so-so.")
+    assert result.score == 1.0
+    assert model.received[0][0].content.endswith("Answer with exactly one of: good, bad, so-so.")

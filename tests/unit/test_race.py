@@ -53,3 +53,11 @@ def test_the_budget_ends_a_race_and_keeps_what_was_answered(offline_settings):
     raced = race(Evaluator.for_session(session, task), "leader", ["other"], task.dev)
     assert "15 small-model calls" in raced.stopped and session.ledger.usage["small"].calls == 15
     assert len(raced.results["other"].predictions) + len(raced.leader.predictions) == 15
+
+
+def test_a_budget_spent_before_a_challenger_got_an_answer_leaves_it_out(offline_settings):
+    task = _task()
+    small = model(_wrong_on(task, {"leader": 0, "other": 0}))
+    session = Session(offline_settings, budget=Budget(small_calls=0), models={"small": small})
+    raced = race(Evaluator.for_session(session, task), "leader", ["other"], task.dev)
+    assert raced.stopped and raced.results == {} and raced.leader is None

@@ -1,0 +1,63 @@
+"""A tiny OpenAI-compatible server for unit tests: it answers /v1/chat/completions from a script (a fixed text or a
+function of the request) with a `usage` block, lists one model, and records the bodies it was sent."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeOpenAIServer:
+    def __init__(self, answer: str | Callable[[dict], str] = "Yes", *, model: str = "fake", prompt_tokens: int = 11,
+                 completion_tokens: int = 3):
+        self.answer, self.model = answer, model
+        self.prompt_tokens, self.completion_tokens = prompt_tokens, completion_tokens
+        self.received: list[dict] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def complete(self, body: dict) -> dict:
+        with self._lock:
+            self.received.append(body)
+        text = self.answer(body) if callable(self.answer) else self.answer
+        return {
+            "id": f"fake-{len(self.received)}", "object": "chat.completion", "created": 0, "model": body.get("model"),
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                      "total_tokens": self.prompt_tokens + self.completion_tokens},
+        }
+
+
+def _handler(server: FakeOpenAIServer):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self._send(200, {"object": "list", "data": [{"id": server.model, "object": "model"}]})
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            self._send(200, server.complete(body))
+
+        def _send(self, status: int, answer: dict):
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
