@@ -41,3 +41,15 @@ def test_no_task_the_pack_was_made_from_is_evaluated_by_a_benchmark():
     assert evaluated and not set(pack_info()["tasks"]) & evaluated
     made_from = {yaml.safe_load(p.read_text())["name"] for p in (REPO / "bench" / "pack_tasks").glob("*.yaml")}
     assert set(pack_info()["tasks"]) == made_from
+
+
+def test_the_configured_memory_installs_the_pack_on_first_use_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("IDEALPROMPT_MEMORY", str(tmp_path / "default"))
+    memory = Memory.open()
+    assert len(memory.priors) == pack_info()["priors"]
+    memory.priors.delete(memory.priors.all()[0].id)
+    memory.close()
+    again = Memory.open()  # a user's deletion stands: the pack is not installed a second time
+    assert len(again.priors) == pack_info()["priors"] - 1
+    again.close()
+    assert len(Memory.open(tmp_path / "named").priors) == 0  # a store named by path gets it only when asked

@@ -60,3 +60,25 @@ def test_reading_commands_do_not_create_a_store(tmp_path):
     listed = runner.invoke(app, ["priors", "list", "--memory", str(tmp_path / "typo")])
     assert listed.exit_code != 0 and "no memory store at" in str(listed.exception)
     assert not (tmp_path / "typo").exists()
+
+
+def test_priors_explain_and_install(memory, tmp_path, offline_settings):
+    from idealprompt.memory import Edit, pack_info
+
+    lesson = prior("sentiment", define_labels=0.1)
+    lesson.edits = [Edit(diagnosis="Sarcasm was read as praise.", gain=0.15, rule="Read sarcasm as negative.")]
+    memory.priors.add(lesson)
+    task = tmp_path / "reviews.yaml"
+    task.write_text("name: reviews\ndescription: Classify film reviews by sentiment.\nseed_prompt: Classify.\n"
+                    "labels: [negative, positive]\ndata: {format: inline, examples: [{input: good, target: positive},"
+                    " {input: bad, target: negative}]}\nsplit: {train: 2}\n")
+    env = {"IDEALPROMPT_SMALL": "ollama:qwen2.5:0.5b", "COLUMNS": "200"}  # a route that needs no model file
+    explained = runner.invoke(app, ["priors", "explain", str(task), "--memory", str(memory.store.path)], env=env)
+    assert explained.exit_code == 0, explained.output
+    assert "for target model ollama:qwen2.5:0.5b" in explained.output and "define_labels" in explained.output
+    assert "Sarcasm was read as praise. Rule: Read sarcasm as negative." in explained.output
+    installed = runner.invoke(app, ["priors", "install", "builtin", "--memory", str(tmp_path / "fresh")])
+    assert installed.exit_code == 0 and f"{pack_info()['priors']} priors" in installed.output
+    assert len(Memory.open(tmp_path / "fresh").priors) == pack_info()["priors"]
+    refused = runner.invoke(app, ["priors", "delete", "", "--memory", str(memory.store.path)])
+    assert refused.exit_code != 0 and len(memory.priors) == 3  # an empty id matches nothing, deletes nothing
