@@ -118,8 +118,8 @@ patience 2, at most 6 rounds, a 4-expansion warm-up when no prior applies, the s
 raced at the start), then the seed and the optimised prompt scored on {args.test} test examples under the same
 answer mode. Seed prompts are deliberately plain (bench/tasks/*.yaml). Cold: an empty memory. Priors: a memory
 holding the priors written by the other tasks' cold runs (same budget and answer mode), never the task's own.
-Each pair of cells is cold / priors. "Compared": candidates scored on dev (in brackets: raced out before the
-whole split). "Reflections": run / kept. "Calls to reach": small-model calls until a candidate scored on the
+Each pair of cells is cold / priors. "Compared": candidate prompts scored, on dev and by the warm-up on its
+minibatch (in brackets: raced out before the whole dev split). "Reflections": run / kept. "Calls to reach": small-model calls until a candidate scored on the
 whole dev split first reached the cold run's final dev score.
 
 | task | answers | budget | seed test | cold test | priors test | started from | compared | reflections | calls to reach dev | small calls | minutes |

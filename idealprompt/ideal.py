@@ -66,7 +66,8 @@ class OptimizeResult(BaseModel):
     seed: Scores
     optimized: Scores
     rounds: int
-    candidates_scored: int = Field(description="candidate prompts scored on dev, raced out or not")
+    candidates_scored: int = Field(description="candidate prompts compared: scored on dev (raced out or not), and "
+                                               "the warm-up's on its training minibatch")
     reflections: list[Reflection]
     stopped: str | None
     usage: dict[str, dict[str, Any]] = Field(description="the ledger: calls, tokens, seconds per role")
@@ -101,7 +102,7 @@ class OptimizeResult(BaseModel):
             seed=Scores(train=seed.train, dev=seed.dev, test=test.get("seed")),
             optimized=Scores(train=best.train, dev=best.dev, test=test.get("optimized")),
             rounds=state.get("round", 0),
-            candidates_scored=sum(c.dev is not None for c in beam.candidates),
+            candidates_scored=sum(c.dev is not None for c in beam.candidates) + state.get("warmup_scored", 0),
             reflections=reflections,
             stopped=state.get("stopped"),
             usage=run.session.ledger.snapshot(),

@@ -63,6 +63,7 @@ class IdealState(TypedDict, total=False):
     applied: list[str]  # the prior strategies applied to the seed prompt
     pending: list[int]  # candidates `score` scores next
     warmed_up: bool  # the fallback warm-up has run
+    warmup_scored: int  # prompts the warm-up scored on its minibatch, the seed prompt aside
     round: int
     stopped: str  # why the optimisation ended
     test: dict  # {"seed": score, "optimized": score} on the test split
@@ -107,12 +108,15 @@ def warmup(state: IdealState, runtime: Runtime[Optimization], config: RunnableCo
     tree = StrategyTree.model_validate(found["tree"])
     beam = Beam.model_validate(state["beam"])
     best, notes = tree.best(), [f"warm-up: {note}" for note in found.get("notes", [])]
+    scored = max(0, len(tree.evaluated()) - 1)
     if best.parent is None:
-        return {"warmed_up": True, "notes": [*notes, "the short warm-up found nothing better"]}
+        return {"warmed_up": True, "warmup_scored": scored, "notes": [*notes, "the short warm-up found nothing better"]}
     path = " > ".join(tree.strategies_of(best))
     child = beam.add(beam.get(0), kind="warmup", instruction=best.prompt, demos=best.demos,
                      strategies=tree.strategies_of(best), origin=f"warm-up: {path}")
-    return {"beam": _json(beam), "pending": [child.id], "warmed_up": True, "notes": notes}
+    # Its best prompt is a candidate of the beam now, and counted there.
+    return {"beam": _json(beam), "pending": [child.id], "warmed_up": True, "warmup_scored": scored - 1,
+            "notes": notes}
 
 
 def score(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:

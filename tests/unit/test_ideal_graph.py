@@ -160,6 +160,8 @@ def test_with_an_empty_memory_a_short_warmup_initialises(offline_settings, tmp_p
     # [ROLE] alone does not help, so the warm-up found nothing better and reflection starts from the seed.
     assert result.initialisation == "seed prompt" and any("found nothing better" in n for n in result.notes)
     assert len(memory.priors) == 2  # the warm-up's prior and the optimisation's
+    # Compared: the seed and the reflection on dev, and the warm-up's one [ROLE] prompt on its minibatch.
+    assert result.candidates_scored == 3
     memory.close()
 
 
