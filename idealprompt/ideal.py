@@ -81,7 +81,7 @@ class OptimizeResult(BaseModel):
         beam = Beam.model_validate(state["beam"])
         seed, best = beam.get(0), beam.best() if beam.kept else beam.get(0)
         test, space = state.get("test") or {}, run.task.output
-        reflections = [Reflection(round=int(c.origin.rsplit(" ", 1)[-1]), candidate=c.id, parent=c.parent,
+        reflections = [Reflection(round=c.round, candidate=c.id, parent=c.parent,
                                   parent_dev=beam.get(c.parent).dev, dev=c.dev, dropped=c.dropped,
                                   kept=bool(c.accepted), diagnosis=c.diagnosis)
                        for c in beam.candidates if c.kind == "reflection"]

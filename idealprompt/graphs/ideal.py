@@ -181,7 +181,7 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
                 continue
             child = beam.add(candidate, kind="reflection", instruction=proposal.task_description,
                              definitions=definitions, origin=f"reflection, round {state['round'] + 1}",
-                             diagnosis=proposal.diagnosis)
+                             diagnosis=proposal.diagnosis, round=state["round"] + 1)
             pending.append(child.id)
     except BudgetExhausted as e:
         return {"beam": _json(beam), "stopped": str(e), "notes": notes}

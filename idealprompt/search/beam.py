@@ -44,6 +44,7 @@ class Candidate(BaseModel):
     accepted: bool | None = None  # for a reflection: whether it beat its parent on dev and entered the beam
     diagnosis: str = ""  # the reflector's reading of the mistakes that led to it
     strategies: list[str] = Field(default_factory=list)  # the pool strategies that made it from its parent
+    round: int = 0  # the reflection round that made it; 0 before reflection
 
     def render(self) -> str:
         """The prompt as the evaluator receives it (it adds the output space's line)."""
@@ -59,7 +60,7 @@ class Beam(BaseModel):
 
     def add(self, parent: Candidate | None, *, kind: Kind, origin: str, instruction: str | None = None,
             definitions: dict[str, str] | None = None, demos: list[Demo] | None = None, diagnosis: str = "",
-            strategies: list[str] = ()) -> Candidate:
+            strategies: list[str] = (), round: int = 0) -> Candidate:
         """A new candidate; what is not given is inherited from the parent (a reflection keeps the demos)."""
         inherit = parent or Candidate(id=-1, parent=None, instruction="", kind="seed", origin="")
         candidate = Candidate(
@@ -67,7 +68,7 @@ class Beam(BaseModel):
             instruction=inherit.instruction if instruction is None else instruction,
             definitions=inherit.definitions if definitions is None else definitions,
             demos=inherit.demos if demos is None else demos,
-            kind=kind, origin=origin, diagnosis=diagnosis, strategies=list(strategies),
+            kind=kind, origin=origin, diagnosis=diagnosis, strategies=list(strategies), round=round,
         )
         self.candidates.append(candidate)
         return candidate

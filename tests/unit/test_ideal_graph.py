@@ -103,6 +103,7 @@ def test_a_candidate_that_only_fits_train_is_not_kept(offline_settings):
     assert fitted and fitted[0]["dev"] == result.seed.dev and fitted[0]["dropped"] is None
     assert not fitted[0]["kept"] and result.prompt.startswith("Classify.\n\n")
     assert result.reflections[0].kept is False and result.reflections[0].dev == result.seed.dev
+    assert result.reflections[0].round == 1 and result.reflections[0].parent == 0
     assert result.stopped.startswith("patience: 2 rounds")
     # The same proposal again is not scored again: one reflection candidate, and a note for the repeat.
     assert len(fitted) == 1 and "round 2: no new proposal from candidate 0" in result.notes
