@@ -20,12 +20,13 @@ def test_images_travel_to_an_ollama_route(real_settings, ollama_server):
                                                 "small": f"ollama:{ollama_server.model_name}", "max_tokens": 8})
     examples = task.train[:2]
     before = len(ollama_server.requests)
-    result = Evaluator.for_session(Session(settings), task).evaluate(task.seed_prompt, examples)
+    evaluator = Evaluator.for_session(Session(settings), task)
+    result = evaluator.evaluate(task.seed_prompt, examples)
     assert len(result.predictions) == 2 and not any(p.error for p in result.predictions)
     chats = sorted((body for path, body in ollama_server.requests[before:] if path == "/api/chat"),
                    key=lambda body: body["messages"][-1]["content"])
     for body, example in zip(chats, sorted(examples, key=lambda e: e.text), strict=True):
         system, user = body["messages"]
-        assert system == {"role": "system", "content": task.seed_prompt}
+        assert system == {"role": "system", "content": evaluator.system(task.seed_prompt)}
         assert user["content"].strip() == example.text
         assert user["images"] == [base64.b64encode(example.images[0].read_bytes()).decode()]
