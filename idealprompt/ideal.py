@@ -93,7 +93,7 @@ class OptimizeResult(BaseModel):
             instruction=best.instruction,
             label_definitions=best.definitions,
             demonstrations=[d.model_dump() for d in best.demos],
-            answers=space.mode if space.constrained else "free",
+            answers=space.mode,  # Task.output already makes a text answer free
             answer_grammar=space.grammar(),
             answer_schema=space.schema(),
             answer_tokens=run.task.answer_tokens,
