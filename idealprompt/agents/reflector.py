@@ -37,7 +37,7 @@ class Reflection(BaseModel):
 
 
 def reflect_messages(candidate: Candidate, mistakes: list[Prediction], task: Task,
-                     lessons: list[Lesson] = ()) -> list:
+                     lessons: list[Lesson] = (), tried: list[Candidate] = ()) -> list:
     shown = []
     for m in mistakes:
         d = describe(m)
@@ -45,17 +45,30 @@ def reflect_messages(candidate: Candidate, mistakes: list[Prediction], task: Tas
                                             answer=d["answer"][:INPUT_CHARS] or "(nothing)", read_as=d["read_as"]))
     learnt = "\n".join(prompts.LESSON.format(diagnosis=x.edit.diagnosis.strip(), rule=x.edit.rule[:RULE_CHARS].strip())
                        for x in lessons)
+    attempts = "\n".join(prompts.TRIED_ONE.format(rule=c.instruction[:RULE_CHARS].strip(), outcome=_outcome(c))
+                         for c in tried)
     user = prompts.REFLECT.format(description=task.description, output_space=output_space(task),
                                   prompt=candidate.render(), mistakes="\n".join(shown),
-                                  lessons=prompts.LESSONS.format(lessons=learnt) if learnt else "")
+                                  lessons=prompts.LESSONS.format(lessons=learnt) if learnt else "",
+                                  tried=prompts.TRIED.format(tried=attempts) if attempts else "")
     return [SystemMessage(prompts.SYSTEM.format(words=PROMPT_WORDS)), HumanMessage(user)]
 
 
+def _outcome(attempt: Candidate) -> str:
+    """How a rewrite fared on dev, for the reflector (the current prompt's dev score is not shown: dev is held
+    aside from it, and so is any one score it could fit to)."""
+    if attempt.dev is None:
+        return "not scored"
+    return "behind after a few examples: dropped" if attempt.dropped is not None else "scored, no better"
+
+
 def reflect(model: BaseChatModel, *, candidate: Candidate, mistakes: list[Prediction], task: Task,
-            lessons: list[Lesson] = ()) -> Reflection | None:
+            lessons: list[Lesson] = (), tried: list[Candidate] = ()) -> Reflection | None:
     """A proposal: the diagnosis, a new task description and label definitions (only the task's labels, each
-    once); None when the model gave nothing usable or nothing new. `lessons`: kept reflections of similar tasks."""
-    messages = reflect_messages(candidate, mistakes, task, lessons)
+    once); None when the model gave nothing usable or nothing new. `lessons`: kept reflections of similar tasks;
+    `tried`: rewrites of this candidate already scored and not kept, shown with their scores so that the
+    reflector (greedy, as a rule) does not propose them again."""
+    messages = reflect_messages(candidate, mistakes, task, lessons, tried)
     answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Reflection)
     if not answer.ok:
         return None

@@ -45,8 +45,8 @@ class IdealOptions(BaseModel):
     """How Stage 2 runs; the defaults suit 10-50 training examples and a few hundred small-model calls."""
 
     beam_width: int = Field(2, ge=1, description="candidates kept between rounds")
-    rounds: int = Field(6, ge=0, description="reflection rounds at most")
-    patience: int = Field(2, ge=1, description="rounds without a better dev score before stopping")
+    rounds: int = Field(8, ge=0, description="reflection rounds at most")
+    patience: int = Field(3, ge=1, description="rounds without a better dev score before stopping")
     mistakes: int = Field(5, ge=1, description="mistakes shown to the reflector per candidate")
     prior_strategies: int = Field(2, ge=0, description="top-ranked prior strategies applied to the seed prompt")
     demos: list[str] = Field(["demos_cover_4", "demos_bootstrap_4"],
@@ -169,12 +169,14 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
         for candidate in kept:
             candidate.train = evaluations[candidate.id].score
             others = [e for i, e in evaluations.items() if i != candidate.id]
+            # A candidate looked at again (its last rewrites were not kept) shows the next mistakes, and those rewrites.
+            tried = [c for c in beam.candidates if c.parent == candidate.id and c.kind == "reflection"]
             mistakes = bad_cases(evaluations[candidate.id], others, labelled=run.task.answer == "label",
-                                 k=options.mistakes)
+                                 k=options.mistakes, offset=len(tried) * options.mistakes)
             if not mistakes:
                 continue
             proposal = reflector(run.session.model("large"), candidate=candidate, mistakes=mistakes, task=run.task,
-                                 lessons=run.lessons())
+                                 lessons=run.lessons(), tried=tried)
             definitions = {} if proposal is None else {d.label: d.definition for d in proposal.label_definitions}
             if proposal is None or beam.holds(render(proposal.task_description, definitions, candidate.demos)):
                 notes.append(f"round {state['round'] + 1}: no new proposal from candidate {candidate.id}")

@@ -24,7 +24,7 @@ Current prompt:
 
 Mistakes of the model under this prompt (the most consequential first):
 {mistakes}
-{lessons}
+{lessons}{tried}
 Diagnose the mistakes in two or three sentences, then give the new task description and the label definitions."""
 
 MISTAKE = """- Input: {input}
@@ -39,3 +39,11 @@ Lessons from similar tasks (what was wrong there, and the rule that raised the s
 """
 
 LESSON = """- {diagnosis} The rule that helped: {rule}"""
+
+# Shown when rewrites of this prompt were scored and not kept; {tried} is a list of TRIED_ONE lines.
+TRIED = """
+Rewrites of this prompt already tried, which did not score better on held-out examples (propose a different fix):
+{tried}
+"""
+
+TRIED_ONE = """- {rule} ({outcome})"""

@@ -165,9 +165,10 @@ def system_message(task: Task, prompt: str) -> str:
 
 
 def bad_cases(
-    evaluation: Evaluation, others: list[Evaluation] = (), *, labelled: bool, k: int = FAILURES_SHOWN
+    evaluation: Evaluation, others: list[Evaluation] = (), *, labelled: bool, k: int = FAILURES_SHOWN, offset: int = 0
 ) -> list[Prediction]:
-    """The k mistakes of `evaluation` most worth reflecting on, most consequential first.
+    """The k mistakes of `evaluation` most worth reflecting on, most consequential first; with an `offset`, the k
+    after the first `offset` of that order (wrapping around), so that a second look at one prompt sees other ones.
 
     Each mistake has a confusion: (expected answer, answer read), "(unreadable)" when none could be read; unless
     the task is `labelled`, every readable mistake shares one confusion. Mistakes are ranked by
@@ -193,7 +194,9 @@ def bad_cases(
         if taken[confusion(p)] < cap:
             chosen.append(p)
             taken[confusion(p)] += 1
-    return (chosen + [p for p in ranked if p not in chosen])[:k]
+    ordered = chosen + [p for p in ranked if p not in chosen]
+    start = offset % len(ordered) if ordered else 0
+    return (ordered[start:] + ordered[:start])[:k]
 
 
 def describe(prediction: Prediction) -> dict[str, str]:

@@ -162,3 +162,6 @@ def test_bad_cases_put_the_most_confused_pair_first_and_shared_mistakes_before_o
     assert bad_cases(mine, [other], labelled=True, k=4) == [a1, a2, b2, b1]
     assert bad_cases(mine, [other], labelled=True, k=6) == [a1, a2, a3, b2, b1, c]
     assert bad_cases(mine, labelled=False, k=3) == [a1, b1, c]  # one confusion for every readable mistake
+    # A second look skips the ones shown first, and wraps around the six mistakes.
+    assert bad_cases(mine, [other], labelled=True, k=4, offset=4) == [c, a3, a1, a2]
+    assert bad_cases(Evaluation("r", 1.0, [right], 0), labelled=True, offset=3) == []

@@ -109,6 +109,18 @@ def test_a_candidate_that_only_fits_train_is_not_kept(offline_settings):
     assert len(fitted) == 1 and "round 2: no new proposal from candidate 0" in result.notes
 
 
+def test_a_second_look_shows_the_next_mistakes_and_the_rewrite_that_failed(offline_settings):
+    train = {e.text for e in _task().train}
+    _, _, large = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2,
+                            mistakes=2)
+    first, second = (messages[-1].content for messages in large.received[:2])
+    assert "already tried" not in first
+    assert "already tried, which did not score better" in second and "- Classify. [FIT] (scored, no better)" in second
+    negatives = [e.text for e in _task().train if e.target == "negative"]
+    shown = [[t for t in negatives if f"Input: {t}\n" in text] for text in (first, second)]
+    assert len(shown[0]) == len(shown[1]) == 2 and shown[0] != shown[1]
+
+
 def test_the_round_limit(offline_settings):
     train = {e.text for e in _task().train}
     result, _, large = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(train),
