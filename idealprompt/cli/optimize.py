@@ -24,6 +24,8 @@ from idealprompt.strategies import StrategyPool
 from idealprompt.tasks import load_task
 from idealprompt.tasks.output import Mode
 
+DEFAULTS = IdealOptions()  # the options' defaults live there, once
+
 
 def optimize(
     task_file: Annotated[Path, typer.Argument(help="a task file (YAML or JSON)", metavar="TASK")],
@@ -32,10 +34,12 @@ def optimize(
     large_tokens: Annotated[int | None, typer.Option(help="large-model tokens (default: no limit)")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="where prompt.txt, result.json and the trace go")] = Path(
         "runs/optimize"),
-    rounds: Annotated[int, typer.Option(help="reflection rounds at most")] = 6,
-    beam: Annotated[int, typer.Option(help="candidates kept between rounds")] = 2,
-    patience: Annotated[int, typer.Option(help="rounds without a better dev score before stopping")] = 2,
-    warmup_iterations: Annotated[int, typer.Option(help="a short warm-up when no prior applies; 0: none")] = 4,
+    rounds: Annotated[int, typer.Option(help="reflection rounds at most")] = DEFAULTS.rounds,
+    beam: Annotated[int, typer.Option(help="candidates kept between rounds")] = DEFAULTS.beam_width,
+    patience: Annotated[int, typer.Option(
+        help="rounds without a better dev score before stopping")] = DEFAULTS.patience,
+    warmup_iterations: Annotated[int, typer.Option(
+        help="a short warm-up when no prior applies; 0: none")] = DEFAULTS.warmup_iterations,
     answers: Annotated[Mode | None, typer.Option(
         help="constrained: answers held to the labels or a number; free: the parser reads them (default: the "
              "task file's, else constrained for labels)")] = None,
