@@ -203,6 +203,9 @@ def _ideal_outcome(run: Run, result, *, priors_from: list[str]) -> Outcome:
         # A candidate raced out early has a dev score over a few examples only: not a point of the curve.
         curve=best_so_far((c.get("calls"), c.get("dev")) for c in result.candidates if c.get("dropped") is None),
         notes={"initialisation": result.initialisation, "stopped": result.stopped, "answers": answers,
+               "candidates_scored": result.candidates_scored, "reflection_rounds": result.rounds,
+               "reflections": len(result.reflections),
+               "kept_reflection_gains": [round(r.dev - r.parent_dev, 3) for r in result.reflections if r.kept],
                "answer_tokens": tokens, "grammar": grammar is not None, "priors_from": priors_from,
                "ledger_small_calls": result.usage.get("small", {}).get("calls")},
     )
