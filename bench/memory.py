@@ -20,9 +20,9 @@ from pathlib import Path
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import machine, write_section  # noqa: E402
-from idealprompt.memory import Memory, Prior, StrategyStats, TaskDescriptor  # noqa: E402
-from idealprompt.memory.embeddings import embedder  # noqa: E402
+from bench.results import machine, write_section
+from idealprompt.memory import Memory, Prior, StrategyStats, TaskDescriptor
+from idealprompt.memory.embeddings import embedder
 
 DOMAINS = ["retail banking", "e-commerce returns", "hospital triage notes", "insurance claims", "telecom support",
            "legal contracts", "pharmacy orders", "airline complaints", "energy bills", "HR tickets", "car repairs",

@@ -24,9 +24,9 @@ from pydantic import BaseModel
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import DATA, machine, write_section  # noqa: E402
-from idealprompt import Session, ask_structured, load_settings  # noqa: E402
-from idealprompt.routes import catalog  # noqa: E402
+from bench.results import DATA, machine, write_section
+from idealprompt import Session, ask_structured, load_settings
+from idealprompt.routes import catalog
 
 SPEED_PROMPTS = [
     "Explain in a short paragraph why the sky is blue.",

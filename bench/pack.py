@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import DATA  # noqa: E402
-from idealprompt import Budget, Session, load_settings, optimize  # noqa: E402
-from idealprompt.memory import Memory  # noqa: E402
-from idealprompt.tasks import load_task  # noqa: E402
+from bench.results import DATA
+from idealprompt import Budget, Session, load_settings, optimize
+from idealprompt.memory import Memory
+from idealprompt.tasks import load_task
 
 TASKS = Path(__file__).with_name("pack_tasks")
 PACK = Path(__file__).resolve().parents[1] / "idealprompt" / "memory" / "pack"

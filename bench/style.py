@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import DATA, machine, write_section  # noqa: E402
-from idealprompt import Session, load_settings  # noqa: E402
-from idealprompt.notebench.data import load_captions, load_e2e  # noqa: E402
-from idealprompt.notebench.evaluate import SYSTEMS, evaluate_writing, table, writing_for  # noqa: E402
+from bench.results import DATA, machine, write_section
+from idealprompt import Session, load_settings
+from idealprompt.notebench.data import load_captions, load_e2e
+from idealprompt.notebench.evaluate import SYSTEMS, evaluate_writing, table, writing_for
 
 
 def run(name: str, examples, writing, systems, judge: bool) -> tuple[list, float]:

@@ -23,14 +23,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import DATA, machine, write_section  # noqa: E402
-from idealprompt import Budget, Session, load_settings  # noqa: E402
-from idealprompt.graphs.context import Optimization  # noqa: E402
-from idealprompt.graphs.warmup import build_warmup_graph  # noqa: E402
-from idealprompt.memory import Memory  # noqa: E402
-from idealprompt.search.tree import StrategyTree  # noqa: E402
-from idealprompt.tasks import load_task  # noqa: E402
-from idealprompt.tools.evaluate import Evaluator  # noqa: E402
+from bench.results import DATA, machine, write_section
+from idealprompt import Budget, Session, load_settings
+from idealprompt.graphs.context import Optimization
+from idealprompt.graphs.warmup import build_warmup_graph
+from idealprompt.memory import Memory
+from idealprompt.search.tree import StrategyTree
+from idealprompt.tasks import load_task
+from idealprompt.tools.evaluate import Evaluator
 
 TASKS = Path(__file__).with_name("tasks")
 PREFIX_EXAMPLES = 10

@@ -5,11 +5,11 @@ import os
 # onnxruntime (under Chroma's embeddings) reports telemetry unless told not to before it is imported.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-from idealprompt.accounting import Budget, Ledger  # noqa: E402
-from idealprompt.config import Settings, load_settings  # noqa: E402
-from idealprompt.errors import BudgetExhausted, IdealpromptError  # noqa: E402
-from idealprompt.session import Session  # noqa: E402
-from idealprompt.structured import aask_structured, ask_structured  # noqa: E402
+from idealprompt.accounting import Budget, Ledger
+from idealprompt.config import Settings, load_settings
+from idealprompt.errors import BudgetExhausted, IdealpromptError
+from idealprompt.session import Session
+from idealprompt.structured import aask_structured, ask_structured
 
 
 def __getattr__(name: str):

@@ -16,11 +16,11 @@ import os
 # litellm (under DSPy) fetches a price list from the internet at first use unless told to read its own copy.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-import dspy  # noqa: E402
-from dspy.teleprompt.mipro_optimizer_v2 import AUTO_RUN_SETTINGS  # noqa: E402
+import dspy
+from dspy.teleprompt.mipro_optimizer_v2 import AUTO_RUN_SETTINGS
 
-from bench.peers.systems import Outcome, Run, best_so_far  # noqa: E402
-from idealprompt.tasks import Example, Task  # noqa: E402
+from bench.peers.systems import Outcome, Run, best_so_far
+from idealprompt.tasks import Example, Task
 
 ADAPTER_TOKENS = 32  # room for the ChatAdapter's markers: [[ ## answer ## ]] ... [[ ## completed ## ]]
 LARGE_TOKENS = 1024  # proposals and reflections; the servers' context is 4096 tokens

@@ -2,14 +2,13 @@
 
 Chroma's PersistentClient keeps each collection's vector index in memory and is meant for one process. Several
 processes (a warm-up in one terminal, an optimisation in another) may share a memory folder, so every operation
-takes a file lock, and a process reloads its client when another has written since (a generation counter beside
+takes a file lock (filelock's reader/writer lock: shared to read, exclusive to write, on every OS), and a process reloads its client when another has written since (a generation counter beside
 the data): no process writes over records it has not seen, and each reads what the others wrote. Every write of a
 record is one Chroma (SQLite) transaction, so a crash mid-write leaves the store readable.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from filelock import ReadWriteLock
 
 from idealprompt.errors import MemoryStoreError
 
@@ -75,7 +75,7 @@ class ChromaStore:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise MemoryStoreError(f"cannot create memory store {self.path}: {e.strerror}") from None
-        self._lock_file = self.path / ".idealprompt.lock"
+        self._lock = ReadWriteLock(self.path / ".idealprompt.rwlock", is_singleton=False)
         self._generation_file = self.path / ".idealprompt.generation"
         self._thread_lock = threading.RLock()
         self._client = None
@@ -88,19 +88,15 @@ class ChromaStore:
     @contextmanager
     def locked(self, *, write: bool) -> Iterator[None]:
         """Hold the store for one operation: shared to read, exclusive to write; reload if another process wrote."""
-        with self._thread_lock, self._lock_file.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
-            try:
-                if self._generation() != self._seen:
-                    self._reopen()
-                yield
-                if write:
-                    self._seen = self._generation() + 1
-                    tmp = self._generation_file.with_suffix(".tmp")
-                    tmp.write_text(str(self._seen))
-                    os.replace(tmp, self._generation_file)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with self._thread_lock, (self._lock.write_lock() if write else self._lock.read_lock()):
+            if self._generation() != self._seen:
+                self._reopen()
+            yield
+            if write:
+                self._seen = self._generation() + 1
+                tmp = self._generation_file.with_suffix(".tmp")
+                tmp.write_text(str(self._seen))
+                os.replace(tmp, self._generation_file)
 
     def chroma(self, name: str):
         """The Chroma collection `name`; call inside `locked`."""

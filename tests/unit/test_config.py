@@ -66,8 +66,10 @@ def test_a_bad_secret_is_never_echoed(offline_settings):
     assert "sk-secret" not in str(caught.value)
 
 
-def test_unknown_provider_and_role():
+def test_malformed_route_and_unknown_role():
     with pytest.raises(RouteError, match="openai, ollama, embedded"):
-        Route("anthropic:claude")
+        Route("claude")
+    with pytest.raises(RouteError, match="write provider:model"):
+        Route("my provider:x")
     with pytest.raises(RouteError, match="unknown role"):
         resolve("medium", None)

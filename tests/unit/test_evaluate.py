@@ -34,7 +34,7 @@ def _task(tmp_path=None, images: bool = False) -> Task:
 
 
 def calculator(messages) -> str:
-    return f"The answer is {eval(messages[-1].text)}."  # noqa: S307  our own fixed inputs
+    return f"The answer is {eval(messages[-1].text)}."
 
 
 def test_answers_are_scored_and_each_pair_is_asked_once(offline_settings):
