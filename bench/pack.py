@@ -39,10 +39,14 @@ def main() -> None:
         memory = Memory.open(Path(folder) / "memory")
         for file in files:
             started = time.perf_counter()
-            result = optimize(load_task(file), session=Session(settings, budget=Budget(small_calls=args.budget)),
-                              memory=memory)
-            print(f"{result.task}: dev {result.seed.dev:.2f} -> {result.optimized.dev:.2f} "
-                  f"({result.initialisation}; {time.perf_counter() - started:.0f} s)", flush=True)
+            result = optimize(
+                load_task(file), session=Session(settings, budget=Budget(small_calls=args.budget)), memory=memory
+            )
+            print(
+                f"{result.task}: dev {result.seed.dev:.2f} -> {result.optimized.dev:.2f} "
+                f"({result.initialisation}; {time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
         priors = memory.priors.all()
         memory.close()
     PACK.mkdir(parents=True, exist_ok=True)

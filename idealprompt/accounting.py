@@ -156,7 +156,11 @@ class _QuietRefusals(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
-        return not (args and args[0] == _Meter.__name__ and str(args[-1]).startswith((BudgetExhausted.__name__, RunCancelled.__name__)))
+        return not (
+            args
+            and args[0] == _Meter.__name__
+            and str(args[-1]).startswith((BudgetExhausted.__name__, RunCancelled.__name__))
+        )
 
 
 logging.getLogger("langchain_core.callbacks.manager").addFilter(_QuietRefusals())

@@ -35,8 +35,14 @@ def output_space(task: Task) -> str:
 
 def rewrite_messages(prompt: str, strategy: Strategy, task: Task, examples: list[Example]) -> list:
     shown = "\n".join(prompts.EXAMPLE.format(input=e.text[:EXAMPLE_CHARS], target=e.target) for e in examples)
-    user = prompts.APPLY.format(description=task.description, output_space=output_space(task), examples=shown,
-                                prompt=prompt, summary=strategy.summary, instruction=strategy.instruction)
+    user = prompts.APPLY.format(
+        description=task.description,
+        output_space=output_space(task),
+        examples=shown,
+        prompt=prompt,
+        summary=strategy.summary,
+        instruction=strategy.instruction,
+    )
     return [SystemMessage(prompts.SYSTEM.format(words=PROMPT_WORDS)), HumanMessage(user)]
 
 

@@ -31,8 +31,11 @@ def stylist_messages(style: Style, plan: list[str], exemplars: list[dict[str, st
     """`exemplars`: {"text", "neutral"} each, "neutral" empty when the exemplar's facts are not known."""
     facts = prompts.FACTS.format(facts=bullets(plan))
     if exemplars and all(e["neutral"] for e in exemplars):
-        turns = [m for e in exemplars for m in (HumanMessage(prompts.FACTS.format(facts=bullets([e["neutral"]]))),
-                                                AIMessage(e["text"]))]
+        turns = [
+            m
+            for e in exemplars
+            for m in (HumanMessage(prompts.FACTS.format(facts=bullets([e["neutral"]]))), AIMessage(e["text"]))
+        ]
         return [system_message(style), *turns, HumanMessage(facts)]
     system = system_message(style).content
     if exemplars:
@@ -53,8 +56,9 @@ def revision_messages(messages: list[BaseMessage], problems: list[str]) -> list[
 
 def direct_messages(style: Style, facts: Facts, instruction: str) -> list[BaseMessage]:
     """One model does the whole job: the baselines 'small alone' and 'large alone'."""
-    user = prompts.DIRECT_USER.format(instruction=instruction, name=style.name, description=style.description,
-                                      facts=facts.render())
+    user = prompts.DIRECT_USER.format(
+        instruction=instruction, name=style.name, description=style.description, facts=facts.render()
+    )
     return [HumanMessage(user)]
 
 

@@ -84,14 +84,20 @@ class Optimization:
         minibatch, so their answers are shared."""
         return self.task.train[:MISTAKE_POOL]
 
-    def apply(self, name: str, instruction: str, demos: list[Demo],
-              definitions: dict[str, str] | None = None) -> tuple[str, list[Demo]] | None:
+    def apply(
+        self, name: str, instruction: str, demos: list[Demo], definitions: dict[str, str] | None = None
+    ) -> tuple[str, list[Demo]] | None:
         """Strategy `name` applied to a prompt: a rewrite of its instruction by the optimizer agent, or new
         demonstrations chosen by code; None when nothing new came of it. Raises BudgetExhausted."""
         strategy = self.pool[name]
         if not strategy.by_code:
-            new = apply_strategy(self.session.model("large"), prompt=instruction, strategy=strategy, task=self.task,
-                                 examples=showcase(self.task.train, SHOWN_TO_OPTIMIZER))
+            new = apply_strategy(
+                self.session.model("large"),
+                prompt=instruction,
+                strategy=strategy,
+                task=self.task,
+                examples=showcase(self.task.train, SHOWN_TO_OPTIMIZER),
+            )
             return None if new is None else (new, demos)
         right, mistakes = [], []
         if strategy.selection != "cover":  # read from the prompt's answers on train: memoised, or paid once
@@ -133,8 +139,10 @@ class Writing:
             elif style in builtin_styles():
                 style = builtin_styles()[style]
             else:
-                raise StyleError(f"no built-in style {style!r} (built in: {', '.join(builtin_styles())}); "
-                                 "pass a memory that holds it")
+                raise StyleError(
+                    f"no built-in style {style!r} (built in: {', '.join(builtin_styles())}); "
+                    "pass a memory that holds it"
+                )
         return cls(session, style, memory=memory, **more)
 
     def exemplars(self, text: str, k: int) -> list[dict[str, str]]:

@@ -110,8 +110,13 @@ def remember(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
     stats = tree.strategy_stats()
     if run.memory is None or not stats:
         return {"notes": [] if run.memory is None else ["no strategy was evaluated: no prior written"]}
-    prior = Prior(task=run.descriptor(), model=run.target, strategies=stats, best_paths=tree.best_paths(),
-                  dataset_size=len(run.task.train))
+    prior = Prior(
+        task=run.descriptor(),
+        model=run.target,
+        strategies=stats,
+        best_paths=tree.best_paths(),
+        dataset_size=len(run.task.train),
+    )
     run.memory.priors.add(prior)
     return {"prior_id": prior.id}
 

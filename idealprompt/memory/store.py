@@ -2,8 +2,9 @@
 
 Chroma's PersistentClient keeps each collection's vector index in memory and is meant for one process. Several
 processes (a warm-up in one terminal, an optimisation in another) may share a memory folder, so every operation
-takes a file lock (filelock's reader/writer lock: shared to read, exclusive to write, on every OS), and a process reloads its client when another has written since (a generation counter beside
-the data): no process writes over records it has not seen, and each reads what the others wrote. Every write of a
+takes a file lock (filelock's reader/writer lock: shared to read, exclusive to write, on every OS), and a process
+reloads its client when another has written since (a generation counter beside the data): no process writes over
+records it has not seen, and each reads what the others wrote. Every write of a
 record is one Chroma (SQLite) transaction, so a crash mid-write leaves the store readable.
 """
 
@@ -88,7 +89,7 @@ class ChromaStore:
     @contextmanager
     def locked(self, *, write: bool) -> Iterator[None]:
         """Hold the store for one operation: shared to read, exclusive to write; reload if another process wrote."""
-        with self._thread_lock, (self._lock.write_lock() if write else self._lock.read_lock()):
+        with self._thread_lock, self._lock.write_lock() if write else self._lock.read_lock():
             if self._generation() != self._seen:
                 self._reopen()
             yield
@@ -173,7 +174,9 @@ class ChromaCollection:
             n = min(k, collection.count())
             if n == 0:
                 return []
-            found = collection.query(query_embeddings=[vector], n_results=n, where=where, include=["metadatas", "distances"])
+            found = collection.query(
+                query_embeddings=[vector], n_results=n, where=where, include=["metadatas", "distances"]
+            )
         return [
             Hit(id=i, similarity=1.0 - d, record=m["record"])
             for i, d, m in zip(found["ids"][0], found["distances"][0], found["metadatas"][0], strict=True)

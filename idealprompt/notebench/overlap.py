@@ -50,6 +50,8 @@ def rouge_l(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> 
     """Mean over examples of the best ROUGE-L F-measure against that example's references (0-100)."""
     _check(predictions, references)
     scorer = _rouge_scorer()
-    best = [scorer.score_multi(list(refs), pred)["rougeL"].fmeasure  # the reference with the best F-measure
-            for pred, refs in zip(predictions, references, strict=True)]
+    best = [
+        scorer.score_multi(list(refs), pred)["rougeL"].fmeasure  # the reference with the best F-measure
+        for pred, refs in zip(predictions, references, strict=True)
+    ]
     return 100 * sum(best) / len(best)

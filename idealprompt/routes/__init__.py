@@ -83,11 +83,18 @@ def _embedded(role: str, model: str, why: str) -> Route:
     """The embedded default for a role, if its extra is installed; else what to set instead."""
     if embedded_available():
         return Route(f"embedded:{model}", why)
-    other = "OPENAI_BASE_URL (an OpenAI-compatible server) or OPENAI_API_KEY" if role == "large" else (
-        "OLLAMA_HOST and IDEALPROMPT_OLLAMA_MODEL (an Ollama server), or IDEALPROMPT_SMALL=openai:<model> with "
-        "OPENAI_BASE_URL")
-    raise RouteError(f"no route for the {role} model: {why}, and the embedded default is not installed. Set "
-                     f"{other}, or IDEALPROMPT_{role.upper()}=provider:model; or install it: {EMBEDDED_EXTRA}")
+    other = (
+        "OPENAI_BASE_URL (an OpenAI-compatible server) or OPENAI_API_KEY"
+        if role == "large"
+        else (
+            "OLLAMA_HOST and IDEALPROMPT_OLLAMA_MODEL (an Ollama server), or IDEALPROMPT_SMALL=openai:<model> with "
+            "OPENAI_BASE_URL"
+        )
+    )
+    raise RouteError(
+        f"no route for the {role} model: {why}, and the embedded default is not installed. Set "
+        f"{other}, or IDEALPROMPT_{role.upper()}=provider:model; or install it: {EMBEDDED_EXTRA}"
+    )
 
 
 def make_chat_model(
@@ -130,8 +137,7 @@ def make_chat_model(
     if route.provider != "embedded":
         return _langchain_model(route, settings)
     if not embedded_available():
-        raise RouteError(f"route {route.spec} runs llama.cpp in this process, which is not installed: "
-                         f"{EMBEDDED_EXTRA}")
+        raise RouteError(f"route {route.spec} runs llama.cpp in this process, which is not installed: {EMBEDDED_EXTRA}")
     from idealprompt.routes.embedded import EmbeddedChatModel
 
     name, path, sha256 = _gguf(route, settings, progress)
@@ -162,8 +168,9 @@ def _langchain_model(route: Route, settings: Settings) -> BaseChatModel:
     from langchain.chat_models import init_chat_model
 
     try:
-        return init_chat_model(route.model, model_provider=route.provider, temperature=settings.temperature,
-                               max_tokens=settings.max_tokens)
+        return init_chat_model(
+            route.model, model_provider=route.provider, temperature=settings.temperature, max_tokens=settings.max_tokens
+        )
     except ImportError as e:  # its message names the package to install
         raise RouteError(f"route {route.spec}: {e}") from None
     except ValueError as e:
@@ -185,16 +192,22 @@ def check(route: Route, settings: Settings) -> str:
         try:
             served = [m.id for m in client.models.list()]
         except openai.APIError as e:
-            raise RouteError(f"{route.spec}: {where} did not answer ({e}); check OPENAI_BASE_URL / OPENAI_API_KEY")
+            raise RouteError(
+                f"{route.spec}: {where} did not answer ({e}); check OPENAI_BASE_URL / OPENAI_API_KEY"
+            ) from None
         if served and route.model not in served and settings.openai_base_url is None:
             raise RouteError(f"{route.spec}: the OpenAI API does not list model {route.model!r}")
         return f"{where} answers; serves {', '.join(served[:3]) or 'its model'}"
     if route.provider == "ollama":
         served = ollama_models(settings.ollama_host, timeout=5)
         if served is None:
-            raise RouteError(f"{route.spec}: no Ollama server answers at {settings.ollama_host}; start it or set OLLAMA_HOST")
+            raise RouteError(
+                f"{route.spec}: no Ollama server answers at {settings.ollama_host}; start it or set OLLAMA_HOST"
+            )
         if not _ollama_serves(served, route.model):
-            raise RouteError(f"{route.spec}: Ollama at {settings.ollama_host} lacks it; run `ollama pull {route.model}`")
+            raise RouteError(
+                f"{route.spec}: Ollama at {settings.ollama_host} lacks it; run `ollama pull {route.model}`"
+            )
         return f"Ollama at {settings.ollama_host} serves it"
     if route.provider != "embedded":
         return f"LangChain's init_chat_model makes it: {type(_langchain_model(route, settings)).__name__}"
@@ -274,8 +287,14 @@ def constrain(model: BaseChatModel, grammar: str | None, schema: dict | None) ->
         if model.openai_api_base:
             return model.model_copy(update={"extra_body": {**(model.extra_body or {}), "grammar": grammar}})
         strict = {"name": "answer", "schema": schema, "strict": True}
-        return model.model_copy(update={"model_kwargs": {**model.model_kwargs, "response_format": {
-            "type": "json_schema", "json_schema": strict}}})
+        return model.model_copy(
+            update={
+                "model_kwargs": {
+                    **model.model_kwargs,
+                    "response_format": {"type": "json_schema", "json_schema": strict},
+                }
+            }
+        )
     return model
 
 
@@ -294,7 +313,5 @@ def json_mode(model: BaseChatModel, schema: dict) -> BaseChatModel:
     if isinstance(model, ChatOpenAI):
         if model.openai_api_base:  # compatible servers (llama.cpp, vLLM) take the schema inside json_object
             return model.bind(response_format={"type": "json_object", "schema": schema})
-        return model.bind(
-            response_format={"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
-        )
+        return model.bind(response_format={"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}})
     return model  # an unknown model: the prompt asks for JSON, and validation with repair does the rest

@@ -58,17 +58,32 @@ class Beam(BaseModel):
     best_dev: float | None = None
     stale_rounds: int = 0  # rounds in a row that did not raise the best dev score
 
-    def add(self, parent: Candidate | None, *, kind: Kind, origin: str, instruction: str | None = None,
-            definitions: dict[str, str] | None = None, demos: list[Demo] | None = None, diagnosis: str = "",
-            strategies: list[str] = (), round: int = 0) -> Candidate:
+    def add(
+        self,
+        parent: Candidate | None,
+        *,
+        kind: Kind,
+        origin: str,
+        instruction: str | None = None,
+        definitions: dict[str, str] | None = None,
+        demos: list[Demo] | None = None,
+        diagnosis: str = "",
+        strategies: list[str] = (),
+        round: int = 0,
+    ) -> Candidate:
         """A new candidate; what is not given is inherited from the parent (a reflection keeps the demos)."""
         inherit = parent or Candidate(id=-1, parent=None, instruction="", kind="seed", origin="")
         candidate = Candidate(
-            id=len(self.candidates), parent=None if parent is None else parent.id,
+            id=len(self.candidates),
+            parent=None if parent is None else parent.id,
             instruction=inherit.instruction if instruction is None else instruction,
             definitions=inherit.definitions if definitions is None else definitions,
             demos=inherit.demos if demos is None else demos,
-            kind=kind, origin=origin, diagnosis=diagnosis, strategies=list(strategies), round=round,
+            kind=kind,
+            origin=origin,
+            diagnosis=diagnosis,
+            strategies=list(strategies),
+            round=round,
         )
         self.candidates.append(candidate)
         return candidate

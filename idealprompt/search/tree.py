@@ -58,8 +58,10 @@ class StrategyTree(BaseModel):
 
     @classmethod
     def start(cls, seed_prompt: str, options: SearchOptions | None = None) -> StrategyTree:
-        return cls(nodes=[Node(id=0, parent=None, strategy=None, prompt=seed_prompt, depth=0)],
-                   options=options or SearchOptions())
+        return cls(
+            nodes=[Node(id=0, parent=None, strategy=None, prompt=seed_prompt, depth=0)],
+            options=options or SearchOptions(),
+        )
 
     @property
     def root(self) -> Node:
@@ -114,8 +116,14 @@ class StrategyTree(BaseModel):
 
     def add_child(self, parent: Node, strategy: str, prompt: str, demos: list[Demo] | None = None) -> Node:
         parent.tried.append(strategy)
-        child = Node(id=len(self.nodes), parent=parent.id, strategy=strategy, prompt=prompt,
-                     demos=parent.demos if demos is None else demos, depth=parent.depth + 1)
+        child = Node(
+            id=len(self.nodes),
+            parent=parent.id,
+            strategy=strategy,
+            prompt=prompt,
+            demos=parent.demos if demos is None else demos,
+            depth=parent.depth + 1,
+        )
         self.nodes.append(child)
         parent.children.append(child.id)
         return child

@@ -156,8 +156,9 @@ def _locate(source: Source, *, base: Path, task: str, field: str) -> tuple[str, 
         return "inline", None
     if source.path is None:
         what = "a list of examples" if source.format == "inline" else "a path (or examples, inline)"
-        raise TaskError(f"{task}: field '{field}.{'examples' if source.format == 'inline' else 'path'}': "
-                        f"required: {what}")
+        raise TaskError(
+            f"{task}: field '{field}.{'examples' if source.format == 'inline' else 'path'}': required: {what}"
+        )
     raw = os.path.expandvars(os.path.expanduser(source.path))
     path = base / raw
     if not path.exists():
@@ -165,8 +166,10 @@ def _locate(source: Source, *, base: Path, task: str, field: str) -> tuple[str, 
         raise TaskError(f"{task}: field '{field}.path': no such file {path.absolute()}{unset}")
     fmt = source.format or _BY_SUFFIX.get(path.suffix.lower())
     if fmt is None:
-        raise TaskError(f"{task}: field '{field}.format': cannot tell the format of {path.name} from its suffix; "
-                        f"give one of: {', '.join(FORMATS)}")
+        raise TaskError(
+            f"{task}: field '{field}.format': cannot tell the format of {path.name} from its suffix; "
+            f"give one of: {', '.join(FORMATS)}"
+        )
     return fmt, path
 
 
@@ -247,8 +250,9 @@ def _evoprompt(path: Path, text: str) -> list[tuple[str, Any]]:
 def _easy_vqa(folder: Path, *, task: str, field: str) -> list[Row]:
     questions, images = folder / "questions.json", folder / "images"
     if not questions.is_file() or not images.is_dir():
-        raise TaskError(f"{task}: field '{field}.path': {folder} is not an easy-VQA folder "
-                        "(questions.json and images/)")
+        raise TaskError(
+            f"{task}: field '{field}.path': {folder} is not an easy-VQA folder (questions.json and images/)"
+        )
     try:
         data = json.loads(_read(questions))
     except json.JSONDecodeError as e:
@@ -317,11 +321,14 @@ def _label_name(value: str, names: list[str], where: str, field: str) -> str:
     try:
         index = int(value.strip())
     except ValueError:
-        raise TaskError(f"{where}: field {field!r}: {value!r} is not a label id (0..{len(names) - 1}) "
-                        "for label_names") from None
+        raise TaskError(
+            f"{where}: field {field!r}: {value!r} is not a label id (0..{len(names) - 1}) for label_names"
+        ) from None
     if not 0 <= index < len(names):
-        raise TaskError(f"{where}: field {field!r}: label id {index} is out of range; label_names has "
-                        f"{len(names)} (0..{len(names) - 1})")
+        raise TaskError(
+            f"{where}: field {field!r}: label id {index} is out of range; label_names has "
+            f"{len(names)} (0..{len(names) - 1})"
+        )
     return names[index]
 
 

@@ -202,8 +202,12 @@ def bad_cases(
 def describe(prediction: Prediction) -> dict[str, str]:
     """A mistake as an agent reads it."""
     read = UNREADABLE if prediction.parsed is None else prediction.parsed
-    return {"input": prediction.example.text, "expected": prediction.example.target,
-            "answer": prediction.answer, "read_as": read}
+    return {
+        "input": prediction.example.text,
+        "expected": prediction.example.target,
+        "answer": prediction.answer,
+        "read_as": read,
+    }
 
 
 def evaluation_tools(evaluator: Evaluator, examples: list[Example]) -> list[BaseTool]:

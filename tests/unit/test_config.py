@@ -34,7 +34,7 @@ def test_an_explicit_config_path_is_used(offline_settings, tmp_path, monkeypatch
     monkeypatch.setenv("IDEALPROMPT_CONFIG", str(path))
     assert load_settings().large == "openai:gpt-4.1"
     monkeypatch.setenv("IDEALPROMPT_CONFIG", str(tmp_path / "missing.toml"))
-    with pytest.raises(ConfigError, match="missing.toml: no such file"):
+    with pytest.raises(ConfigError, match=r"missing.toml: no such file"):
         load_settings()
 
 

@@ -65,7 +65,7 @@ def test_every_catalog_model_is_fully_pinned():
 
 
 def test_unknown_embedded_model_lists_the_known_ones(offline_settings):
-    with pytest.raises(RouteError, match="qwen2.5-coder-0.5b"):
+    with pytest.raises(RouteError, match=r"qwen2.5-coder-0.5b"):
         make_chat_model("embedded:gpt-5", offline_settings)
 
 
@@ -75,10 +75,10 @@ def test_openai_route_without_key_or_server_says_what_to_set(offline_settings):
 
 
 def test_unreachable_servers_are_named(offline_settings):
-    with pytest.raises(RouteError, match="no Ollama server answers at http://127.0.0.1:9"):
+    with pytest.raises(RouteError, match=r"no Ollama server answers at http://127.0.0.1:9"):
         check(Route("ollama:qwen2.5:0.5b"), offline_settings)
     settings = offline_settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1"})
-    with pytest.raises(RouteError, match="http://127.0.0.1:9/v1 did not answer"):
+    with pytest.raises(RouteError, match=r"http://127.0.0.1:9/v1 did not answer"):
         check(Route("openai:any"), settings)
 
 
@@ -97,7 +97,7 @@ def test_models_of_your_own_join_the_session(offline_settings):
 
 
 def test_other_providers_go_through_langchains_init_chat_model(offline_settings, monkeypatch):
-    with pytest.raises(RouteError, match="anthropic:claude-x: .*langchain-anthropic"):  # its own install hint
+    with pytest.raises(RouteError, match=r"anthropic:claude-x: .*langchain-anthropic"):  # its own install hint
         make_chat_model("anthropic:claude-x", offline_settings)
     with pytest.raises(RouteError, match=r"(?s)nosuch:model: Unsupported .*openai, ollama, embedded"):
         make_chat_model("nosuch:model", offline_settings)
