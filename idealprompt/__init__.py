@@ -16,13 +16,13 @@ def __getattr__(name: str):
     # The optimiser and the writer pull in LangGraph, Chroma and the rest: loaded when first asked for, not on
     # `import idealprompt`.
     if name in ("optimize", "aoptimize", "OptimizeResult"):
-        from idealprompt import ideal as module
+        from idealprompt import ideal
 
-        return getattr(module, name)
+        return getattr(ideal, name)
     if name in ("write", "awrite", "stream_write", "WriteResult"):
-        from idealprompt import sag as module
+        from idealprompt import sag
 
-        return getattr(module, name)
+        return getattr(sag, name)
     raise AttributeError(f"module 'idealprompt' has no attribute {name!r}")
 
 

@@ -95,7 +95,7 @@ class OptimizeResult(BaseModel):
                 diagnosis=c.diagnosis,
             )
             for c in beam.candidates
-            if c.kind == "reflection"
+            if c.kind == "reflection" and c.parent is not None  # a reflection always has a parent
         ]
         return cls(
             run_id=run_id,

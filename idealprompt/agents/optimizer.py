@@ -52,7 +52,7 @@ def apply_strategy(
     """The prompt rewritten by `strategy`, or None when the model gave no usable, different prompt."""
     messages = rewrite_messages(prompt, strategy, task, examples)
     answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Rewrite)
-    new = unwrapped(answer.value.prompt) if answer.ok else ""
+    new = unwrapped(answer.value.prompt) if answer.value is not None else ""
     return new if new and new != prompt.strip() else None
 
 

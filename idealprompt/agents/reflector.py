@@ -8,6 +8,8 @@ unusable one is no proposal, not a crash.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
@@ -40,8 +42,8 @@ def reflect_messages(
     candidate: Candidate,
     mistakes: list[Prediction],
     task: Task,
-    lessons: list[Lesson] = (),
-    tried: list[Candidate] = (),
+    lessons: Sequence[Lesson] = (),
+    tried: Sequence[Candidate] = (),
 ) -> list:
     shown = []
     for m in mistakes:
@@ -86,8 +88,8 @@ def reflect(
     candidate: Candidate,
     mistakes: list[Prediction],
     task: Task,
-    lessons: list[Lesson] = (),
-    tried: list[Candidate] = (),
+    lessons: Sequence[Lesson] = (),
+    tried: Sequence[Candidate] = (),
 ) -> Reflection | None:
     """A proposal: the diagnosis, a new task description and label definitions (only the task's labels, each
     once); None when the model gave nothing usable or nothing new. `lessons`: kept reflections of similar tasks;
@@ -95,9 +97,9 @@ def reflect(
     reflector (greedy, as a rule) does not propose them again."""
     messages = reflect_messages(candidate, mistakes, task, lessons, tried)
     answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Reflection)
-    if not answer.ok:
-        return None
     proposal = answer.value
+    if proposal is None:
+        return None
     proposal.task_description = unwrapped(proposal.task_description)
     known = {label.casefold(): label for label in task.labels}
     definitions: dict[str, str] = {}

@@ -37,7 +37,7 @@ def stylist_messages(style: Style, plan: list[str], exemplars: list[dict[str, st
             for m in (HumanMessage(prompts.FACTS.format(facts=bullets([e["neutral"]]))), AIMessage(e["text"]))
         ]
         return [system_message(style), *turns, HumanMessage(facts)]
-    system = system_message(style).content
+    system: str = system_message(style).text
     if exemplars:
         listed = "\n".join(f"Example {i}: {e['text']}" for i, e in enumerate(exemplars, 1))
         system += prompts.EXEMPLARS.format(exemplars=listed)
@@ -51,7 +51,7 @@ def bullets(lines: list[str]) -> str:
 def revision_messages(messages: list[BaseMessage], problems: list[str]) -> list[BaseMessage]:
     """The same request, told what the last draft got wrong. Not as a turn after the draft: a small model asked
     that way repeats its draft word for word."""
-    return [*messages[:-1], HumanMessage(messages[-1].content + prompts.REVISE.format(problems=bullets(problems)))]
+    return [*messages[:-1], HumanMessage(messages[-1].text + prompts.REVISE.format(problems=bullets(problems)))]
 
 
 def direct_messages(style: Style, facts: Facts, instruction: str) -> list[BaseMessage]:

@@ -23,7 +23,7 @@ err = Console(stderr=True, soft_wrap=True)
 class AssemblyProgress:
     """A progress bar for joining an embedded model from its packages (seconds to a minute, once)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._bar: Progress | None = None
 
     def __call__(self, done: int, total: int) -> None:

@@ -101,7 +101,8 @@ class _Progress:
     """One line per step worth seeing: how the prompt started, each scored candidate, and notes."""
 
     def __init__(self, run: Optimization):
-        self.run, self.pending = run, []
+        self.run = run
+        self.pending: list[int] = []
 
     def __call__(self, node: str, values: dict) -> None:
         for note in values.get("notes", []):

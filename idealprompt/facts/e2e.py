@@ -43,7 +43,7 @@ _TO = r"(?:for|to|towards?|bring|welcomes?|welcoming|allows?|accepts?|permits?)"
 _FRIENDLY = r"(?:friendly|oriented|orientated)"
 _THE = r"(?:(?:the|your|young|whole|all) )*"
 
-PATTERNS = {
+PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
     "eatType": {
         "coffee shop": (r"coffee[\s-]*(?:shop|house)s?", r"caf[eé]s?"),
         "pub": (r"pubs?",),
@@ -132,7 +132,7 @@ PATTERNS = {
 }
 
 # Values that state the same thing.
-COMPATIBLE = {
+COMPATIBLE: dict[str, tuple[frozenset[str], ...]] = {
     "priceRange": (
         frozenset({"cheap", "less than £20"}),
         frozenset({"moderate", "£20-25"}),
@@ -149,13 +149,13 @@ COMPATIBLE = {
 # restaurant"), so the word is no claim about eatType: it supports eatType[restaurant] and is otherwise ignored. The
 # values in brackets are phrasings that contain a value's words but claim nothing ("north of the city centre", "an
 # average price of £25"); as longer matches they hide the shorter value inside them.
-GENERIC = {
+GENERIC: dict[str, frozenset[str]] = {
     "eatType": frozenset({"restaurant"}),
     "area": frozenset({"(near the city centre)"}),
     "priceRange": frozenset({"(mean price)"}),
 }
 
-SHARED = {"name": ("name", "near")}  # one set of restaurant names serves both slots
+SHARED: dict[str, tuple[str, ...]] = {"name": ("name", "near")}  # one set of restaurant names serves both slots
 
 # The name and near values of the E2E dev and test sets.
 NAMES = (

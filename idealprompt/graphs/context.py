@@ -90,7 +90,7 @@ class Optimization:
         """Strategy `name` applied to a prompt: a rewrite of its instruction by the optimizer agent, or new
         demonstrations chosen by code; None when nothing new came of it. Raises BudgetExhausted."""
         strategy = self.pool[name]
-        if not strategy.by_code:
+        if strategy.selection is None:  # not by code: a rewrite
             new = apply_strategy(
                 self.session.model("large"),
                 prompt=instruction,
@@ -110,7 +110,8 @@ class Optimization:
 
 def showcase(examples: list[Example], k: int) -> list[Example]:
     """k examples with as many different answers as possible, in their order."""
-    chosen, answers = [], set()
+    chosen: list[Example] = []
+    answers: set[str] = set()
     for e in examples:
         if e.target not in answers and len(chosen) < k:
             chosen.append(e)
@@ -150,7 +151,7 @@ class Writing:
         stated plainly, or empty): from the memory when it holds the style, else ranked here by its embedder."""
         if k == 0:
             return []
-        if self._stored:
+        if self.memory is not None and self._stored:
             found = self.memory.exemplars.search(text, style=self.style.name, k=k)
             return [{"text": e.text, "neutral": e.neutral} for e, _ in found]
         similarity = self._vectors @ _embed([text])[0]

@@ -21,6 +21,7 @@ to memory.
 from __future__ import annotations
 
 import operator
+from itertools import pairwise
 from typing import Annotated
 
 from langchain_core.runnables import RunnableConfig
@@ -67,7 +68,7 @@ class IdealState(TypedDict, total=False):
     warmed_up: bool  # the fallback warm-up has run
     warmup_scored: int  # prompts the warm-up scored on its minibatch, the seed prompt aside
     round: int
-    stopped: str  # why the optimisation ended
+    stopped: str | None  # why the optimisation ended; None: it goes on
     test: dict  # {"seed": score, "optimized": score} on the test split
     prior_id: str
     notes: Annotated[list[str], operator.add]
@@ -105,9 +106,9 @@ def initialise(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
             update |= {"initialisation": made.origin, "applied": favoured}
             update["pending"].append(made.id)
         for name in (n for n in options.demos if n in run.pool):
-            if made := run.apply(name, seed.instruction, seed.demos):
+            if new := run.apply(name, seed.instruction, seed.demos):
                 update["pending"].append(
-                    beam.add(seed, kind="demos", demos=made[1], strategies=[name], origin=f"demonstrations: {name}").id
+                    beam.add(seed, kind="demos", demos=new[1], strategies=[name], origin=f"demonstrations: {name}").id
                 )
     except BudgetExhausted as e:
         update["stopped"] = str(e)
@@ -250,22 +251,24 @@ def remember(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     """What worked goes back to memory: the initial strategies' dev gain over the seed, each accepted
     reflection's dev gain over its parent, and the path to the best prompt."""
     run, beam = runtime.context, Beam.model_validate(state["beam"])
-    if run.memory is None or not beam.kept or beam.get(0).dev is None:
+    if run.memory is None or not beam.kept:
         return {}
     seed, best = beam.get(0), beam.best()
+    if seed.dev is None or best.dev is None:  # the best is kept, so scored; the seed may not be
+        return {}
     strategies = [
         StrategyStats(strategy=s, visits=1, mean_reward=c.dev, mean_gain=c.dev - seed.dev)
         for c in beam.candidates
         if c.kind != "reflection" and c.parent == 0 and c.dev is not None and c.dropped is None
         for s in c.strategies
     ]
-    lineage = _lineage(beam, best)[1:]
+    lineage = _lineage(beam, best)
     edits = [
-        Edit(diagnosis=c.diagnosis, gain=c.dev - beam.get(c.parent).dev, rule=c.instruction, definitions=c.definitions)
-        for c in lineage
-        if c.kind == "reflection"
+        Edit(diagnosis=c.diagnosis, gain=c.dev - parent.dev, rule=c.instruction, definitions=c.definitions)
+        for parent, c in pairwise(lineage)
+        if c.kind == "reflection" and c.dev is not None and parent.dev is not None  # kept, so scored
     ]
-    path = [step for c in lineage for step in (["reflection"] if c.kind == "reflection" else c.strategies)]
+    path = [step for c in lineage[1:] for step in (["reflection"] if c.kind == "reflection" else c.strategies)]
     prior = Prior(
         task=run.descriptor(),
         model=run.target,
@@ -328,7 +331,9 @@ def after_reflect(state: IdealState) -> str:
 def build_ideal_graph(checkpointer: BaseCheckpointSaver | None = None):
     graph = StateGraph(IdealState, context_schema=Optimization)
     graph.add_node("initialise", initialise)
-    graph.add_node("warmup", warmup)
+    # LangGraph passes a node both config and runtime when it asks for both; its node types lack that pair. mypy
+    # calls the mismatch arg-type on a full run and call-overload on an incremental one, hence both codes.
+    graph.add_node("warmup", warmup)  # type: ignore[arg-type, call-overload, unused-ignore]
     graph.add_node("score", score)
     graph.add_node("reflect", reflect)
     graph.add_node("test", score_test)

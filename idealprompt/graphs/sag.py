@@ -63,7 +63,7 @@ def plan(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
         answer = planner.plan(runtime.context.session.model("large"), facts=facts, instruction=instruction)
     except BudgetExhausted as e:
         return update | {"stopped": str(e)}
-    if answer.ok:
+    if answer.value is not None:
         return update | _vetted(answer.value.facts, facts, runtime.context)
     # The facts themselves are a faithful (if plain) plan: the run goes on and says what happened.
     note = f"the planner gave no usable plan ({'; '.join(answer.errors)}): writing from the facts"
@@ -104,6 +104,7 @@ def write(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
 
 def check(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
     run, text = runtime.context, state["drafts"][-1]
+    assert run.scorer is not None  # Writing.__post_init__ sets it
     score = run.scorer.probabilities([text], run.style.name)[0]
     try:
         found = check_facts(

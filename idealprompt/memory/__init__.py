@@ -59,7 +59,7 @@ class Memory:
         is a new, empty store unless `create` is false. The configured store installs the built-in priors on first
         use (a store named by `path` only when asked: `install_builtin_priors`)."""
         default = path is None
-        if default:
+        if path is None:
             from idealprompt.config import load_settings
 
             path = load_settings().memory

@@ -16,12 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 from filelock import ReadWriteLock
 
 from idealprompt.errors import MemoryStoreError
+
+if TYPE_CHECKING:
+    from chromadb.api.client import Client
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -79,7 +82,7 @@ class ChromaStore:
         self._lock = ReadWriteLock(self.path / ".idealprompt.rwlock", is_singleton=False)
         self._generation_file = self.path / ".idealprompt.generation"
         self._thread_lock = threading.RLock()
-        self._client = None
+        self._client: Client | None = None
         self._seen = -1
         self._collections: dict[str, Any] = {}
 
@@ -103,7 +106,7 @@ class ChromaStore:
         """The Chroma collection `name`; call inside `locked`."""
         if name not in self._collections:
             try:
-                collection = self._client.get_or_create_collection(
+                collection = self._opened().get_or_create_collection(
                     name, embedding_function=None, metadata={"hnsw:space": "cosine", SCHEMA_KEY: self.schema}
                 )
             except Exception as e:
@@ -120,7 +123,12 @@ class ChromaStore:
         return self._collections[name]
 
     def max_batch(self) -> int:
-        return self._client.get_max_batch_size()
+        return self._opened().get_max_batch_size()
+
+    def _opened(self) -> Client:
+        if self._client is None:
+            raise RuntimeError(f"memory store {self.path}: use it inside `locked`, which opens it")
+        return self._client
 
     def _generation(self) -> int:
         try:
@@ -136,8 +144,12 @@ class ChromaStore:
             self._client.close()  # the last reference in this process: Chroma drops its stale in-memory index
         self._collections.clear()
         try:
-            self._client = chromadb.PersistentClient(
-                path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=False)
+            # Annotated as the ClientAPI interface, but a Client, the class that has `close`.
+            self._client = cast(
+                "Client",
+                chromadb.PersistentClient(
+                    path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=False)
+                ),
             )
             self._client.heartbeat()
         except Exception as e:

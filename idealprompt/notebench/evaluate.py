@@ -121,6 +121,7 @@ def _score(system, examples, outputs, checks, run: Writing, seconds: float) -> S
     slots = sum(len(e.facts.slots) for e, c in zip(examples, checks, strict=True) if c.method == "slots")
     omitted = sum(len(c.omitted) for c in checks if c.method == "slots")
     references = [e.references for e in examples]
+    assert run.scorer is not None  # Writing.__post_init__ sets it
     return SystemScores(
         system=system,
         examples=len(examples),

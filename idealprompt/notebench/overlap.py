@@ -36,7 +36,8 @@ def bleu_4(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> f
     _check(predictions, references)
     most = max(len(refs) for refs in references)
     streams = [[refs[k] if k < len(refs) else None for refs in references] for k in range(most)]
-    return BLEU().corpus_score(list(predictions), streams).score
+    # sacrebleu documents None for a missing reference, but annotates the streams as strings only.
+    return BLEU().corpus_score(list(predictions), streams).score  # type: ignore[arg-type]
 
 
 @cache

@@ -20,7 +20,9 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import Runnable
 
 from idealprompt.config import Settings
 from idealprompt.errors import RouteError
@@ -136,6 +138,8 @@ def make_chat_model(
         )
     if route.provider != "embedded":
         return _langchain_model(route, settings)
+    if not catalog.is_path(route.model):
+        catalog.lookup(route.model)  # an unknown name is the first thing to mend
     if not embedded_available():
         raise RouteError(f"route {route.spec} runs llama.cpp in this process, which is not installed: {EMBEDDED_EXTRA}")
     from idealprompt.routes.embedded import EmbeddedChatModel
@@ -199,12 +203,12 @@ def check(route: Route, settings: Settings) -> str:
             raise RouteError(f"{route.spec}: the OpenAI API does not list model {route.model!r}")
         return f"{where} answers; serves {', '.join(served[:3]) or 'its model'}"
     if route.provider == "ollama":
-        served = ollama_models(settings.ollama_host, timeout=5)
-        if served is None:
+        listed = ollama_models(settings.ollama_host, timeout=5)
+        if listed is None:
             raise RouteError(
                 f"{route.spec}: no Ollama server answers at {settings.ollama_host}; start it or set OLLAMA_HOST"
             )
-        if not _ollama_serves(served, route.model):
+        if not _ollama_serves(listed, route.model):
             raise RouteError(
                 f"{route.spec}: Ollama at {settings.ollama_host} lacks it; run `ollama pull {route.model}`"
             )
@@ -226,7 +230,7 @@ def ollama_models(host: str, timeout: float = PROBE_SECONDS) -> list[str] | None
     import ollama
 
     try:
-        return [m.model for m in ollama.Client(host=host, timeout=timeout).list().models]
+        return [m.model for m in ollama.Client(host=host, timeout=timeout).list().models if m.model is not None]
     except Exception:  # refused, timed out, or not Ollama: all mean "no Ollama here"
         return None
 
@@ -298,7 +302,7 @@ def constrain(model: BaseChatModel, grammar: str | None, schema: dict | None) ->
     return model
 
 
-def json_mode(model: BaseChatModel, schema: dict) -> BaseChatModel:
+def json_mode(model: BaseChatModel, schema: dict) -> Runnable[LanguageModelInput, AIMessage]:
     """`model` bound to answer in JSON, as strictly as its provider allows; validation happens on our side anyway."""
     from langchain_ollama import ChatOllama
     from langchain_openai import ChatOpenAI

@@ -78,7 +78,7 @@ class StrategyTree(BaseModel):
         return out[::-1]
 
     def strategies_of(self, node: Node) -> list[str]:
-        return [n.strategy for n in self.path(node)[1:]]
+        return [n.strategy for n in self.path(node)[1:] if n.strategy is not None]  # only the root has none
 
     # --- the search --------------------------------------------------------------------------------------------
     def select(self, order: list[str]) -> tuple[Node, str] | None:
@@ -145,7 +145,9 @@ class StrategyTree(BaseModel):
 
     def gain(self, node: Node) -> float:
         """The node's reward over its parent's."""
-        return node.reward - self.nodes[node.parent].reward
+        if node.parent is None:
+            raise ValueError("the root has no parent to gain over")
+        return _reward(node) - _reward(self.nodes[node.parent])
 
     def best(self) -> Node:
         """The best-scoring prompt scored on the whole minibatch; on a tie, the shallower (fewer rewrites), then the
@@ -162,7 +164,7 @@ class StrategyTree(BaseModel):
             StrategyStats(
                 strategy=name,
                 visits=sum(n.visits for n in nodes),
-                mean_reward=statistics.fmean(n.reward for n in nodes),
+                mean_reward=statistics.fmean(_reward(n) for n in nodes),
                 mean_gain=statistics.fmean(self.gain(n) for n in nodes),
             )
             for name, nodes in made.items()
@@ -171,8 +173,17 @@ class StrategyTree(BaseModel):
 
     def best_paths(self, k: int = 3) -> list[BestPath]:
         """The k best prompts' strategy sequences, with their reward and gain over the seed prompt."""
-        ranked = sorted((n for n in self.evaluated() if n.parent is not None), key=lambda n: (-n.reward, n.depth, n.id))
+        ranked = sorted(
+            (n for n in self.evaluated() if n.parent is not None), key=lambda n: (-_reward(n), n.depth, n.id)
+        )
         return [
-            BestPath(strategies=self.strategies_of(n), reward=n.reward, gain=n.reward - self.root.reward)
+            BestPath(strategies=self.strategies_of(n), reward=_reward(n), gain=_reward(n) - _reward(self.root))
             for n in ranked[:k]
         ]
+
+
+def _reward(node: Node) -> float:
+    """The reward of an evaluated node; a node grows children only once evaluated, so its parent has one too."""
+    if node.reward is None:
+        raise ValueError(f"node {node.id} is not evaluated")
+    return node.reward

@@ -90,8 +90,8 @@ def _letters(labels: list[str]) -> dict[str, str]:
 def _label_pattern(labels: list[str], letters: dict[str, str]) -> tuple[re.Pattern | None, list[str]]:
     """One pattern for the word labels, longest first so that at any position the longest label matches
     ("not_entailment" before "entailment"), and the labels in the order of its groups."""
-    words = {label for label in labels if label.strip() and label not in letters.values()}
-    words = sorted(words, key=lambda w: (-len(w), w))
+    distinct = {label for label in labels if label.strip() and label not in letters.values()}
+    words = sorted(distinct, key=lambda w: (-len(w), w))
     if not words:
         return None, []
     alternatives = (r"[\s_-]+".join(map(re.escape, re.split(r"[\s_-]+", label.strip()))) for label in words)
@@ -104,6 +104,7 @@ def _mentions(text: str, labels: list[str], letters: dict[str, str]) -> list[tup
     found = []
     if pattern is not None:
         for m in pattern.finditer(text):
+            assert m.lastindex is not None  # every alternative is a group, so a match has one
             found.append((m.start(), words[m.lastindex - 1]))
     if letters:
         for m in _LETTER_MENTION.finditer(text):

@@ -130,8 +130,11 @@ def read_rows(source: Source, *, base: Path, task: str, field: str) -> list[Row]
             if getattr(source, name) is not None:
                 raise TaskError(f"{task}: field '{field}.{name}': format {fmt} has fixed fields")
     if fmt == "inline":
+        if source.examples is None:  # format inline given with a path instead
+            raise TaskError(f"{task}: field '{field}.examples': required: a list of examples")
         records = [(f"{task}: {field}.examples[{i}]", r) for i, r in enumerate(source.examples)]
         return _rows(records, source, base=base, fmt=fmt)
+    assert path is not None  # `_locate` gives a path for every format but inline
     if fmt == "easy_vqa":
         return _easy_vqa(path, task=task, field=field)
     if path.is_dir():

@@ -55,7 +55,7 @@ SPLITS = ("train", "dev", "test")
 DEFAULT_METRIC = {"label": "accuracy", "number": "numeric_match"}
 # Labels: one constrained token decides, several times faster and no less accurate on the bench tasks (bench/
 # RESULTS.md, engine). Numbers: arithmetic wants its reasoning written first, so they default to free.
-DEFAULT_ANSWERS = {"label": "constrained", "number": "free", "text": "free"}
+DEFAULT_ANSWERS: dict[str, Mode] = {"label": "constrained", "number": "free", "text": "free"}
 METRIC_NEEDS = {"macro_f1": "label", "numeric_match": "number"}  # metrics that make sense for one answer kind
 
 
@@ -208,9 +208,10 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     for part in loc:
         info = model.model_fields.get(part) if isinstance(part, str) else None
         nested = [t for t in (info.annotation, *get_args(info.annotation)) if isinstance(t, type)] if info else []
-        model = next((t for t in nested if issubclass(t, BaseModel)), None)
-        if model is None:
+        found = next((t for t in nested if issubclass(t, BaseModel)), None)
+        if found is None:
             return []
+        model = found
     return list(model.model_fields)
 
 
@@ -295,7 +296,12 @@ def _example(row: Row, answer: str, labels: list[str]) -> Example:
 def _unique(examples: list[Example]) -> list[Example]:
     """Exact duplicates dropped, the first kept: a duplicate could land in two splits and leak the answer."""
     seen: set[str] = set()
-    return [e for e in examples if not (e.id in seen or seen.add(e.id))]
+    unique = []
+    for e in examples:
+        if e.id not in seen:
+            seen.add(e.id)
+            unique.append(e)
+    return unique
 
 
 # --- splitting --------------------------------------------------------------------------------------------------
@@ -308,7 +314,7 @@ def _cut(examples: list[Example], split: Split | None, where: str) -> dict[str, 
     if split.train is None:
         raise TaskError(f"{where}: field 'split.train': required")
     dev = split.dev or 0
-    test = len(examples) - split.train - dev if split.test in (None, "rest") else split.test
+    test = split.test if isinstance(split.test, int) else len(examples) - split.train - dev  # None or "rest"
     if split.train + dev + max(test, 0) > len(examples) or test < 0:
         rest = split.test in (None, "rest")
         asked = f"{'at least ' if rest else ''}{split.train + dev + max(test, 0)}"

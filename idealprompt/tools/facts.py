@@ -71,9 +71,9 @@ def check_facts(
         HumanMessage(prompts.CHECK_USER.format(facts=facts.render(), text=text)),
     ]
     answer = ask_structured(limit_tokens(model, CHECK_TOKENS), messages, Claims)
-    if not answer.ok:
+    if answer.value is None:
         return FactCheck(method="none")
-    verdicts = {"supported": [], "contradicted": [], "unsupported": []}
+    verdicts: dict[str, list[str]] = {"supported": [], "contradicted": [], "unsupported": []}
     for claim in answer.value.claims:
         verdicts[claim.verdict].append(claim.claim.strip())
     return FactCheck(method="model", **verdicts)

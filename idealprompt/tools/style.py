@@ -31,7 +31,8 @@ class StyleScorer:
         corpora = {name: list(texts) for name, texts in corpora.items() if texts}
         if len(corpora) < 2:
             raise StyleError("the style scorer needs the texts of at least two styles to tell apart")
-        texts, labels = [], []
+        texts: list[str] = []
+        labels: list[str] = []
         for name, corpus in corpora.items():
             sample = random.Random(0).sample(corpus, MAX_TEXTS) if len(corpus) > MAX_TEXTS else corpus
             texts += sample
