@@ -5,6 +5,7 @@ from idealprompt.errors import ConfigError, RouteError
 from idealprompt.routes import Route, resolve
 
 
+@pytest.mark.embedded
 def test_with_nothing_configured_both_roles_run_embedded(offline_settings):
     large, small = resolve("large", offline_settings), resolve("small", offline_settings)
     assert large.spec == "embedded:qwen2.5-coder-1.5b" and "OPENAI_API_KEY" in large.reason

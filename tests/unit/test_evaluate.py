@@ -141,6 +141,7 @@ def test_the_tool_shows_the_score_and_the_wrong_answers(offline_settings):
     assert json.loads(show_bad_cases.invoke({"prompt": "Compute."})) == [mistake]  # remembered: no new call
 
 
+@pytest.mark.embedded
 def test_concurrency_follows_the_route(offline_settings):
     settings = offline_settings.model_copy(update={"concurrency": 8})
     assert Session(settings).concurrency("small") == 1  # the embedded model: one request at a time

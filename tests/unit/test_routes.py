@@ -88,6 +88,7 @@ def test_compatible_servers_get_max_tokens_their_way(offline_settings):
     assert model.max_tokens == 7 and model.extra_body == {"max_tokens": 7}
 
 
+@pytest.mark.embedded
 def test_models_of_your_own_join_the_session(offline_settings):
     session = Session(offline_settings, models={"large": ScriptedChatModel(script=["ok"])})
     assert session.describe("large") == "custom:ScriptedChatModel"
