@@ -305,6 +305,9 @@ NLI = ["entailment", "not_entailment"]
         ("This is not entailment.", NLI, "not_entailment"),  # the longer label wins, and "_" matches a space
         ("entailment", NLI, "entailment"),
         ("Answer: not_entailment. The entailment would need more.", NLI, "not_entailment"),
+        ("No, the answer is not Yes.", YES_NO, "No"),  # a negated mention names no label
+        ("It isn't (B); the answer is not (A) either, so (C).", CHOICES, "(C)"),
+        ("The answer is not entailment.", NLI, "not_entailment"),  # a label that begins with "not" stays one
     ],
 )
 def test_label_answers(raw, labels, expected):
@@ -322,6 +325,9 @@ def test_label_answers(raw, labels, expected):
         ("It drops to -5 degrees.", "-5"),
         ("Answer: 0.50", "0.5"),
         ("18.", "18"),
+        ("She ate 3/4 of it.", "0.75"),  # a fraction is its value, not its denominator
+        ("It costs 1,23 euros.", "1.23"),  # a decimal comma
+        ("Divide by zero: 1/0", None),
         ("I cannot tell.", None),
     ],
 )
