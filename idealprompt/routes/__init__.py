@@ -17,6 +17,7 @@ the `embedded` extra is installed.
 from __future__ import annotations
 
 import importlib.util
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -192,7 +193,7 @@ def check(route: Route, settings: Settings) -> str:
             timeout=5,
             max_retries=0,
         )
-        where = settings.openai_base_url or "the OpenAI API"
+        where = shown_url(settings.openai_base_url) if settings.openai_base_url else "the OpenAI API"
         try:
             served = [m.id for m in client.models.list()]
         except openai.APIError as e:
@@ -223,6 +224,14 @@ def check(route: Route, settings: Settings) -> str:
     model = catalog.lookup(route.model)
     path = catalog.gguf_path(model, settings.models_dir)
     return f"{model.upstream}, verified at {path}"
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be printed: a user name and password in it become ***."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
 
 
 def ollama_models(host: str, timeout: float = PROBE_SECONDS) -> list[str] | None:

@@ -165,8 +165,13 @@ def _locate(source: Source, *, base: Path, task: str, field: str) -> tuple[str, 
     raw = os.path.expandvars(os.path.expanduser(source.path))
     path = base / raw
     if not path.exists():
-        unset = " (an environment variable in it is not set)" if "$" in raw else ""
-        raise TaskError(f"{task}: field '{field}.path': no such file {path.absolute()}{unset}")
+        # A path with variables is shown as written: their values may be secrets.
+        if "$" in source.path:
+            raise TaskError(
+                f"{task}: field '{field}.path': no such file: {source.path} (relative to {base.absolute()}"
+                f"; with its environment variables set as they are, it names no file)"
+            )
+        raise TaskError(f"{task}: field '{field}.path': no such file {path.absolute()}")
     fmt = source.format or _BY_SUFFIX.get(path.suffix.lower())
     if fmt is None:
         raise TaskError(

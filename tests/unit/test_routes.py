@@ -137,3 +137,12 @@ def test_without_the_embedded_extra_the_defaults_say_what_to_set(offline_setting
         make_chat_model("embedded:qwen2.5-coder-0.5b", offline_settings)
     settings = offline_settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1"})
     assert resolve("large", settings).spec.startswith("openai:")  # nothing embedded is needed there
+
+
+def test_a_password_in_the_base_url_is_never_printed(offline_settings):
+    assert routes.shown_url("http://user:hunter2@127.0.0.1:9/v1") == "http://***@127.0.0.1:9/v1"
+    assert routes.shown_url("http://127.0.0.1:9/v1") == "http://127.0.0.1:9/v1"
+    settings = offline_settings.model_copy(update={"openai_base_url": "http://user:hunter2@127.0.0.1:9/v1"})
+    with pytest.raises(RouteError, match=r"http://\*\*\*@127.0.0.1:9/v1 did not answer") as caught:
+        check(Route("openai:any"), settings)
+    assert "hunter2" not in str(caught.value)

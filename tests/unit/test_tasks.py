@@ -544,3 +544,18 @@ def test_unquoted_yaml_yes_no_is_explained(tmp_path):
     )
     with pytest.raises(TaskError, match=r"t.yaml: field 'labels': YAML reads unquoted yes/no/true/false as booleans"):
         load_task(tmp_path / "t.yaml")
+
+
+def test_a_missing_file_with_variables_in_its_path_never_shows_their_values(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_DIR", "sk-live-do-not-print")
+    task = {
+        "name": "t",
+        "description": "d",
+        "seed_prompt": "s",
+        "labels": ["a", "b"],
+        "data": {"path": "${SECRET_DIR}/data.jsonl"},
+    }
+    (tmp_path / "task.json").write_text(json.dumps(task))
+    with pytest.raises(TaskError, match=r"no such file: \$\{SECRET_DIR\}/data.jsonl") as caught:
+        load_task(tmp_path / "task.json")
+    assert "sk-live" not in str(caught.value)
