@@ -6,15 +6,19 @@ BIN := $(VENV)/bin
 # times with 2 threads, this portable AVX2 build did not (other CPUs: override LLAMA_CMAKE_ARGS, or set it empty).
 LLAMA_CMAKE_ARGS ?= -DGGML_OPENMP=OFF -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: setup demo test bench clean
+LOCK_OPTIONS := --quiet --strip-extras --no-emit-index-url --no-emit-find-links
+
+.PHONY: setup demo test lint lock bench clean
 
 setup: $(VENV)/.ready
 
-$(VENV)/.ready: pyproject.toml
+# Everything a contributor and CI need, at the versions tested (requirements/dev.lock), then the package itself.
+$(VENV)/.ready: pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	@echo "installing (llama-cpp-python compiles llama.cpp: about 5 minutes the first time)"
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	$(BIN)/idealprompt models install
 	touch $@
 
@@ -24,6 +28,17 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The lock files, after a change of pyproject's dependencies: everything (dev.lock), and without the embedded
+# extra (test.lock, what CI's library install uses).
+lock: setup
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra embedded --extra test --extra dev -o requirements/dev.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra test -o requirements/test.lock pyproject.toml
 
 bench: setup
 	$(BIN)/python bench/models.py

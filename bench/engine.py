@@ -58,8 +58,9 @@ def worker(mode: str, task_file: str) -> dict:
     from idealprompt.routes.embedded import _load
 
     task = dataclasses.replace(task, answers="constrained")
-    llm = _load(str(catalog.gguf_path(catalog.lookup(settings.embedded_small), settings.models_dir)),
-                settings.context_size, 2).llm
+    llm = _load(
+        str(catalog.gguf_path(catalog.lookup(settings.embedded_small), settings.models_dir)), settings.context_size, 2
+    ).llm
     grammar = LlamaGrammar.from_string(task.output.grammar(), verbose=False)
     system = evaluator.system(task.seed_prompt)
 
@@ -69,8 +70,14 @@ def worker(mode: str, task_file: str) -> dict:
             tokens = len(llm.tokenize(example.target.encode(), add_bos=False))
             out = llm.create_chat_completion(messages=messages, max_tokens=tokens, temperature=0.0, seed=0)
         else:
-            out = llm.create_chat_completion(messages=messages, max_tokens=task.answer_tokens, temperature=0.0,
-                                             seed=0, repeat_penalty=1.1, grammar=grammar)
+            out = llm.create_chat_completion(
+                messages=messages,
+                max_tokens=task.answer_tokens,
+                temperature=0.0,
+                seed=0,
+                repeat_penalty=1.1,
+                grammar=grammar,
+            )
         return out["choices"][0]["message"]["content"]
 
     ask(examples[0])
@@ -90,8 +97,14 @@ def _tokens(answers: list[str]) -> float:
 def measure(mode: str, task_file: Path, before: Path | None) -> dict:
     source = before if mode == "before" else REPO
     env = os.environ | {"PYTHONPATH": str(source)}
-    ran = subprocess.run([sys.executable, __file__, "--worker", mode, str(task_file)], env=env, cwd=source,
-                         capture_output=True, text=True, check=False)
+    ran = subprocess.run(
+        [sys.executable, __file__, "--worker", mode, str(task_file)],
+        env=env,
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if ran.returncode != 0:
         raise RuntimeError(f"{mode} on {task_file.name} failed:\n{ran.stderr[-2000:]}")
     return json.loads(ran.stdout.strip().splitlines()[-1])
@@ -103,8 +116,12 @@ def median_run(runs: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", nargs="*", default=["examples/sports_understanding.yaml", "trec", "sst2", "liar",
-                                                       "navigate"], help="bench task names, or task file paths")
+    parser.add_argument(
+        "--tasks",
+        nargs="*",
+        default=["examples/sports_understanding.yaml", "trec", "sst2", "liar", "navigate"],
+        help="bench task names, or task file paths",
+    )
     parser.add_argument("--before", default="380719a", help="the commit whose engine is 'before'")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -118,8 +135,11 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         before = Path(folder) / "before"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before],
+            check=True,
+            capture_output=True,
+        )
         try:
             for name in args.tasks:
                 task_file = REPO / name if name.endswith(".yaml") else BENCH / "tasks" / f"{name}.yaml"
@@ -138,9 +158,13 @@ def main() -> None:
         speedup = f["before"]["seconds"] / f["constrained"]["seconds"]
         vs_limit = f["constrained"]["seconds"] / f["limit"]["seconds"]
         overhead = f["constrained"]["seconds"] / f["raw constrained"]["seconds"] - 1
-        lines.append(f"| {name} | {' | '.join(cells)} | {speedup:.1f}x | {vs_limit:.2f}x | {overhead:+.1%} | "
-                     f"{' / '.join(tokens)} | {' / '.join(accuracy)} |")
-    write_section("engine", f"""
+        lines.append(
+            f"| {name} | {' | '.join(cells)} | {speedup:.1f}x | {vs_limit:.2f}x | {overhead:+.1%} | "
+            f"{' / '.join(tokens)} | {' / '.join(accuracy)} |"
+        )
+    write_section(
+        "engine",
+        f"""
 ## The evaluator's cost per call (`bench/engine.py`)
 
 Machine: {machine()}. Small model embedded:qwen2.5-coder-0.5b, 2 threads, greedy. Per task the seed prompt
@@ -156,7 +180,8 @@ prompt; information only).
 | task | before s | constrained s | free s | limit s | raw constrained s | speed-up | vs limit | overhead | tokens (before / constrained / free) | accuracy (before / constrained / free) |
 |---|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(lines)}
-""")
+""",
+    )
 
 
 if __name__ == "__main__":

@@ -20,37 +20,85 @@ from pathlib import Path
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import machine, write_section  # noqa: E402
-from idealprompt.memory import Memory, Prior, StrategyStats, TaskDescriptor  # noqa: E402
-from idealprompt.memory.embeddings import embedder  # noqa: E402
+from bench.results import machine, write_section
+from idealprompt.memory import Memory, Prior, StrategyStats, TaskDescriptor
+from idealprompt.memory.embeddings import embedder
 
-DOMAINS = ["retail banking", "e-commerce returns", "hospital triage notes", "insurance claims", "telecom support",
-           "legal contracts", "pharmacy orders", "airline complaints", "energy bills", "HR tickets", "car repairs",
-           "school admissions", "real-estate listings", "food delivery", "cloud outages", "tax questions"]
-KINDS = ["Classify {d} messages by {x}", "Decide whether {d} texts mention {x}", "Extract the {x} from {d} records",
-         "Route {d} requests by {x}", "Detect {x} in {d} reviews", "Summarise {d} documents focusing on {x}"]
-ASPECTS = ["urgency", "sentiment", "topic", "fraud risk", "product category", "customer intent", "language",
-           "the amount", "the deadline", "the responsible team", "compliance issues", "missing information"]
-STRATEGIES = ["define_labels", "add_role", "output_format", "demonstrations", "decompose", "glossary",
-              "decision_rules", "simplify"]
+DOMAINS = [
+    "retail banking",
+    "e-commerce returns",
+    "hospital triage notes",
+    "insurance claims",
+    "telecom support",
+    "legal contracts",
+    "pharmacy orders",
+    "airline complaints",
+    "energy bills",
+    "HR tickets",
+    "car repairs",
+    "school admissions",
+    "real-estate listings",
+    "food delivery",
+    "cloud outages",
+    "tax questions",
+]
+KINDS = [
+    "Classify {d} messages by {x}",
+    "Decide whether {d} texts mention {x}",
+    "Extract the {x} from {d} records",
+    "Route {d} requests by {x}",
+    "Detect {x} in {d} reviews",
+    "Summarise {d} documents focusing on {x}",
+]
+ASPECTS = [
+    "urgency",
+    "sentiment",
+    "topic",
+    "fraud risk",
+    "product category",
+    "customer intent",
+    "language",
+    "the amount",
+    "the deadline",
+    "the responsible team",
+    "compliance issues",
+    "missing information",
+]
+STRATEGIES = [
+    "define_labels",
+    "add_role",
+    "output_format",
+    "demonstrations",
+    "decompose",
+    "glossary",
+    "decision_rules",
+    "simplify",
+]
 
 
 def synthetic_prior(rng: random.Random, i: int) -> Prior:
     domain, kind, aspect = rng.choice(DOMAINS), rng.choice(KINDS), rng.choice(ASPECTS)
     labels = rng.sample(["low", "medium", "high", "yes", "no", "other", "billing", "tech", "sales"], 3)
     return Prior(
-        task=TaskDescriptor(name=f"task-{i}", description=kind.format(d=domain, x=aspect) + f" (variant {i}).",
-                            labels=labels),
+        task=TaskDescriptor(
+            name=f"task-{i}", description=kind.format(d=domain, x=aspect) + f" (variant {i}).", labels=labels
+        ),
         model=rng.choice(["embedded:qwen2.5-coder-0.5b", "ollama:llama3.2:1b"]),
-        strategies=[StrategyStats(strategy=s, visits=rng.randint(1, 9), mean_reward=rng.random(),
-                                  mean_gain=rng.uniform(-0.1, 0.2)) for s in rng.sample(STRATEGIES, 4)],
+        strategies=[
+            StrategyStats(
+                strategy=s, visits=rng.randint(1, 9), mean_reward=rng.random(), mean_gain=rng.uniform(-0.1, 0.2)
+            )
+            for s in rng.sample(STRATEGIES, 4)
+        ],
         dataset_size=rng.randint(10, 50),
     )
 
 
 def throughput() -> tuple[float, float]:
-    texts = [f"Classify {d} messages by {a}, case {i}." for i, (d, a) in
-             enumerate((d, a) for d in DOMAINS for a in ASPECTS for _ in range(6))]
+    texts = [
+        f"Classify {d} messages by {a}, case {i}."
+        for i, (d, a) in enumerate((d, a) for d in DOMAINS for a in ASPECTS for _ in range(6))
+    ]
     model = embedder()
     model.embed(texts[:64])
     start = time.perf_counter()
@@ -75,8 +123,10 @@ def main() -> None:
     per_second, single_ms = throughput()
     print(f"embedding: {per_second:.0f} texts/s in batches, {single_ms:.1f} ms for one")
     rng = random.Random(0)
-    queries = [TaskDescriptor(description=f"{rng.choice(KINDS).format(d=rng.choice(DOMAINS), x=rng.choice(ASPECTS))}")
-               for _ in range(50)]
+    queries = [
+        TaskDescriptor(description=f"{rng.choice(KINDS).format(d=rng.choice(DOMAINS), x=rng.choice(ASPECTS))}")
+        for _ in range(50)
+    ]
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         memory = Memory.open(folder)
@@ -98,11 +148,15 @@ def main() -> None:
                 began = time.perf_counter()
                 collection.query(query_vector, 5)
                 vector.append(time.perf_counter() - began)
-            rows.append(f"| {size:,} | {statistics.median(search) * 1000:.1f} | {statistics.median(vector) * 1000:.1f} "
-                        f"| {folder_size(Path(folder)) / 2**20:.1f} | {stored / write_seconds:.0f} |")
+            rows.append(
+                f"| {size:,} | {statistics.median(search) * 1000:.1f} | {statistics.median(vector) * 1000:.1f} "
+                f"| {folder_size(Path(folder)) / 2**20:.1f} | {stored / write_seconds:.0f} |"
+            )
             print(rows[-1])
         memory.close()
-    write_section("memory", f"""
+    write_section(
+        "memory",
+        f"""
 ## Vector memory (`bench/memory.py`)
 
 Machine: {machine()}. Embedder: all-MiniLM-L6-v2 int8 ONNX on onnxruntime (offline), {per_second:.0f} texts/s in
@@ -114,7 +168,8 @@ priors stored per second through `PriorMemory.add` in batches of 1,000 (embeddin
 | priors | search ms | vector query ms | store on disk MiB | write rate priors/s |
 |---|---|---|---|---|
 {chr(10).join(rows)}
-""")
+""",
+    )
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ from pydantic import BaseModel
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import DATA, machine, write_section  # noqa: E402
-from idealprompt import Session, ask_structured, load_settings  # noqa: E402
-from idealprompt.routes import catalog  # noqa: E402
+from bench.results import DATA, machine, write_section
+from idealprompt import Session, ask_structured, load_settings
+from idealprompt.routes import catalog
 
 SPEED_PROMPTS = [
     "Explain in a short paragraph why the sky is blue.",
@@ -46,8 +46,13 @@ def speed(name: str, settings, rounds: int, max_tokens: int) -> dict:
     from llama_cpp import Llama
 
     path = str(catalog.gguf_path(catalog.lookup(name), settings.models_dir))
-    raw = Llama(model_path=path, n_ctx=settings.context_size, n_threads=settings.threads,
-                n_threads_batch=settings.threads, verbose=False)
+    raw = Llama(
+        model_path=path,
+        n_ctx=settings.context_size,
+        n_threads=settings.threads,
+        n_threads_batch=settings.threads,
+        verbose=False,
+    )
     session = Session(settings.model_copy(update={"small": f"embedded:{name}", "max_tokens": max_tokens}))
     framework = session.model("small")
     framework.invoke("warm up")  # load outside the timings, as `raw` was
@@ -56,8 +61,13 @@ def speed(name: str, settings, rounds: int, max_tokens: int) -> dict:
     same = 0
 
     def run_raw(prompt):
-        r = raw.create_chat_completion([{"role": "user", "content": prompt}], max_tokens=max_tokens,
-                                       temperature=0.0, seed=settings.seed, repeat_penalty=1.1)
+        r = raw.create_chat_completion(
+            [{"role": "user", "content": prompt}],
+            max_tokens=max_tokens,
+            temperature=0.0,
+            seed=settings.seed,
+            repeat_penalty=1.1,
+        )
         return r["choices"][0]["message"]["content"], r["usage"]["completion_tokens"]
 
     def run_framework(prompt):
@@ -154,7 +164,9 @@ def main() -> None:
             f"| {s['overhead']:+.1%} ({s['overhead_total']:+.1%}) | {s['same']} | {q['sst2']:.0%} | {q['json']:.0%} | {q['coverage']:.0%} |"
         )
         print(rows[-1])
-    write_section("models", f"""
+    write_section(
+        "models",
+        f"""
 ## Embedded models (`bench/models.py`)
 
 Machine: {machine()}; {settings.threads} threads, n_ctx {settings.context_size}, greedy, {args.max_tokens} new
@@ -170,7 +182,8 @@ values (yes/no slots left out) that the plan keeps.
 | model | raw tok/s | framework tok/s | raw latency s | framework latency s | overhead (total) | same text | SST-2 acc | plan JSON first try | plan slot coverage |
 |---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
-""")
+""",
+    )
 
 
 if __name__ == "__main__":

@@ -23,25 +23,27 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import DATA, machine, write_section  # noqa: E402
-from idealprompt import Budget, Session, load_settings, optimize  # noqa: E402
-from idealprompt.memory import Memory  # noqa: E402
-from idealprompt.tasks import load_task  # noqa: E402
+from bench.results import DATA, machine, write_section
+from idealprompt import Budget, Session, load_settings, optimize
+from idealprompt.memory import Memory
+from idealprompt.tasks import load_task
 
 TASKS = Path(__file__).with_name("tasks")
 
 
 def run(task, settings, budget: int, answers: str, memory: Memory) -> dict:
     started = time.perf_counter()
-    result = optimize(task, session=Session(settings, budget=Budget(small_calls=budget)), memory=memory,
-                      answers=answers)
+    result = optimize(
+        task, session=Session(settings, budget=Budget(small_calls=budget)), memory=memory, answers=answers
+    )
     return {"result": result, "minutes": (time.perf_counter() - started) / 60}
 
 
 def calls_to_reach(result, dev: float) -> int | None:
     """Small-model calls until a candidate scored on the whole dev split first reached `dev`."""
-    reached = [c["calls"] for c in result.candidates
-               if c["dev"] is not None and c["dropped"] is None and c["dev"] >= dev]
+    reached = [
+        c["calls"] for c in result.candidates if c["dev"] is not None and c["dropped"] is None and c["dev"] >= dev
+    ]
     return min(reached) if reached else None
 
 
@@ -50,10 +52,14 @@ def describe(found: dict | None) -> dict[str, str]:
         return dict.fromkeys(("test", "start", "compared", "reflections", "calls", "minutes"), "-")
     r = found["result"]
     raced_out = sum(c["dropped"] is not None for c in r.candidates)
-    return {"test": f"{r.optimized.test:.0%} ({r.optimized.test - r.seed.test:+.0%})", "start": r.initialisation,
-            "compared": f"{r.candidates_scored} ({raced_out})",
-            "reflections": f"{len(r.reflections)} / {sum(x.kept for x in r.reflections)}",
-            "calls": str(r.usage["small"]["calls"]), "minutes": f"{found['minutes']:.1f}"}
+    return {
+        "test": f"{r.optimized.test:.0%} ({r.optimized.test - r.seed.test:+.0%})",
+        "start": r.initialisation,
+        "compared": f"{r.candidates_scored} ({raced_out})",
+        "reflections": f"{len(r.reflections)} / {sum(x.kept for x in r.reflections)}",
+        "calls": str(r.usage["small"]["calls"]),
+        "minutes": f"{found['minutes']:.1f}",
+    }
 
 
 def main() -> None:
@@ -97,23 +103,30 @@ def main() -> None:
                     reach = [calls_to_reach(x["result"], target) if x else None for x in (a, b)]
                     da, db = describe(a), describe(b)
                     gains.setdefault((answers, budget, "cold"), []).append(
-                        a["result"].optimized.test - a["result"].seed.test)
+                        a["result"].optimized.test - a["result"].seed.test
+                    )
                     if b is not None:
                         gains.setdefault((answers, budget, "priors"), []).append(
-                            b["result"].optimized.test - b["result"].seed.test)
+                            b["result"].optimized.test - b["result"].seed.test
+                        )
                     rows.append(
                         f"| {a['result'].task} | {answers} | {budget} | {a['result'].seed.test:.0%} | {da['test']} | "
                         f"{db['test']} | {da['start']} / {db['start']} | {da['compared']} / {db['compared']} | "
                         f"{da['reflections']} / {db['reflections']} | {target:.2f}: {reach[0]} / "
                         f"{'-' if b is None else reach[1] or 'not reached'} | {da['calls']} / {db['calls']} | "
-                        f"{da['minutes']} / {db['minutes']} |")
-    means = "; ".join(f"{answers}, {budget} calls, {kind}: {statistics.fmean(g) * 100:+.1f} points"
-                      for (answers, budget, kind), g in gains.items())
-    write_section(args.section, f"""
+                        f"{da['minutes']} / {db['minutes']} |"
+                    )
+    means = "; ".join(
+        f"{answers}, {budget} calls, {kind}: {statistics.fmean(g) * 100:+.1f} points"
+        for (answers, budget, kind), g in gains.items()
+    )
+    write_section(
+        args.section,
+        f"""
 ## IDEAL end to end (`bench/optimize.py`)
 
-Machine: {machine()}. Small (target) model {Session(settings).describe('small')}, large (optimizer and reflector)
-{Session(settings).describe('large')}, greedy. Per task: 30 training and 20 dev examples, default options (beam 2,
+Machine: {machine()}. Small (target) model {Session(settings).describe("small")}, large (optimizer and reflector)
+{Session(settings).describe("large")}, greedy. Per task: 30 training and 20 dev examples, default options (beam 2,
 patience 2, at most 6 rounds, a 4-expansion warm-up when no prior applies, the seed prompt's demonstrations
 raced at the start), then the seed and the optimised prompt scored on {args.test} test examples under the same
 answer mode. Seed prompts are deliberately plain (bench/tasks/*.yaml). Cold: an empty memory. Priors: a memory
@@ -127,7 +140,8 @@ whole dev split first reached the cold run's final dev score.
 {chr(10).join(rows)}
 
 Mean test gain over the seed prompt: {means}.
-""")
+""",
+    )
 
 
 if __name__ == "__main__":

@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import DATA  # noqa: E402
-from idealprompt import Budget, Session, load_settings, optimize  # noqa: E402
-from idealprompt.memory import Memory  # noqa: E402
-from idealprompt.tasks import load_task  # noqa: E402
+from bench.results import DATA
+from idealprompt import Budget, Session, load_settings, optimize
+from idealprompt.memory import Memory
+from idealprompt.tasks import load_task
 
 TASKS = Path(__file__).with_name("pack_tasks")
 PACK = Path(__file__).resolve().parents[1] / "idealprompt" / "memory" / "pack"
@@ -39,10 +39,14 @@ def main() -> None:
         memory = Memory.open(Path(folder) / "memory")
         for file in files:
             started = time.perf_counter()
-            result = optimize(load_task(file), session=Session(settings, budget=Budget(small_calls=args.budget)),
-                              memory=memory)
-            print(f"{result.task}: dev {result.seed.dev:.2f} -> {result.optimized.dev:.2f} "
-                  f"({result.initialisation}; {time.perf_counter() - started:.0f} s)", flush=True)
+            result = optimize(
+                load_task(file), session=Session(settings, budget=Budget(small_calls=args.budget)), memory=memory
+            )
+            print(
+                f"{result.task}: dev {result.seed.dev:.2f} -> {result.optimized.dev:.2f} "
+                f"({result.initialisation}; {time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
         priors = memory.priors.all()
         memory.close()
     PACK.mkdir(parents=True, exist_ok=True)

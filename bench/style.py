@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import DATA, machine, write_section  # noqa: E402
-from idealprompt import Session, load_settings  # noqa: E402
-from idealprompt.notebench.data import load_captions, load_e2e  # noqa: E402
-from idealprompt.notebench.evaluate import SYSTEMS, evaluate_writing, table, writing_for  # noqa: E402
+from bench.results import DATA, machine, write_section
+from idealprompt import Session, load_settings
+from idealprompt.notebench.data import load_captions, load_e2e
+from idealprompt.notebench.evaluate import SYSTEMS, evaluate_writing, table, writing_for
 
 
 def run(name: str, examples, writing, systems, judge: bool) -> tuple[list, float]:
@@ -47,19 +47,31 @@ def main() -> None:
     settings = load_settings()
     e2e_file, captions = DATA / "e2e_nlg" / "testset_w_refs.csv", DATA / "style_transfer_lijuncen" / "imagecaption"
     session = Session(settings)
-    e2e_scores, e2e_minutes = run("e2e", load_e2e(e2e_file, limit=args.e2e),
-                                  writing_for(e2e_file, "neutral", session), args.systems, judge=False)
+    e2e_scores, e2e_minutes = run(
+        "e2e", load_e2e(e2e_file, limit=args.e2e), writing_for(e2e_file, "neutral", session), args.systems, judge=False
+    )
     style = args.caption_style
-    caption_scores, caption_minutes = run("captions", load_captions(captions, style=style, limit=args.captions),
-                                          writing_for(captions, style, session), args.systems, judge=True)
+    caption_scores, caption_minutes = run(
+        "captions",
+        load_captions(captions, style=style, limit=args.captions),
+        writing_for(captions, style, session),
+        args.systems,
+        judge=True,
+    )
     if args.outputs:
-        args.outputs.write_text(json.dumps({"e2e": [s.model_dump() for s in e2e_scores],
-                                            "captions": [s.model_dump() for s in caption_scores]}, indent=1))
-    write_section("style", f"""
+        args.outputs.write_text(
+            json.dumps(
+                {"e2e": [s.model_dump() for s in e2e_scores], "captions": [s.model_dump() for s in caption_scores]},
+                indent=1,
+            )
+        )
+    write_section(
+        "style",
+        f"""
 ## SAG writing against single-model baselines (`bench/style.py`)
 
-Machine: {machine()}. Small model (the stylist, and "small" alone) {session.describe('small')}, large model (the
-planner, "large" alone, and the judge of free-text facts) {session.describe('large')}, greedy. Every system gets
+Machine: {machine()}. Small model (the stylist, and "small" alone) {session.describe("small")}, large model (the
+planner, "large" alone, and the judge of free-text facts) {session.describe("large")}, greedy. Every system gets
 the same instruction and the style's name and description; plan+write also gets one exemplar of the style (a
 worked example when its neutral version is known), and runs without its fact-check loop. ROUGE-L: rouge-score, F-measure with stemming, the best reference
 per text, mean over texts (0-100). BLEU-4: sacrebleu {importlib.metadata.version("sacrebleu")} corpus BLEU over all
@@ -77,7 +89,8 @@ rewrites as references; exemplars and the style classifier from the train corpor
 style; facts checked by the large model, which is also a system under test; {caption_minutes:.0f} min):
 
 {table(caption_scores)}
-""")
+""",
+    )
 
 
 if __name__ == "__main__":

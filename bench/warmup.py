@@ -23,14 +23,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.results import DATA, machine, write_section  # noqa: E402
-from idealprompt import Budget, Session, load_settings  # noqa: E402
-from idealprompt.graphs.context import Optimization  # noqa: E402
-from idealprompt.graphs.warmup import build_warmup_graph  # noqa: E402
-from idealprompt.memory import Memory  # noqa: E402
-from idealprompt.search.tree import StrategyTree  # noqa: E402
-from idealprompt.tasks import load_task  # noqa: E402
-from idealprompt.tools.evaluate import Evaluator  # noqa: E402
+from bench.results import DATA, machine, write_section
+from idealprompt import Budget, Session, load_settings
+from idealprompt.graphs.context import Optimization
+from idealprompt.graphs.warmup import build_warmup_graph
+from idealprompt.memory import Memory
+from idealprompt.search.tree import StrategyTree
+from idealprompt.tasks import load_task
+from idealprompt.tools.evaluate import Evaluator
 
 TASKS = Path(__file__).with_name("tasks")
 PREFIX_EXAMPLES = 10
@@ -42,20 +42,30 @@ def search(task, settings, budget: int, minibatch: int) -> dict:
         memory = Memory.open(Path(folder) / "memory")
         run = Optimization(session, task, memory=memory)
         started, final = time.perf_counter(), {}
-        for final in build_warmup_graph().stream({"options": {"minibatch": minibatch}}, context=run,
-                                                 stream_mode="values"):
+        for final in build_warmup_graph().stream(
+            {"options": {"minibatch": minibatch}}, context=run, stream_mode="values"
+        ):
             if final.get("tree") and final["tree"]["nodes"][0]["reward"] is not None:  # progress, per state
                 tree = StrategyTree.model_validate(final["tree"])
-                print(f"  {task.name}: {len(tree.evaluated())} prompts scored, best {tree.best().reward}, "
-                      f"{run.evaluator.calls} calls, {time.perf_counter() - started:.0f} s", end="\r", flush=True)
+                print(
+                    f"  {task.name}: {len(tree.evaluated())} prompts scored, best {tree.best().reward}, "
+                    f"{run.evaluator.calls} calls, {time.perf_counter() - started:.0f} s",
+                    end="\r",
+                    flush=True,
+                )
         seconds = time.perf_counter() - started
         memory.close()
     tree = StrategyTree.model_validate(final["tree"])
     evaluated = tree.evaluated()
     asked = len(evaluated) * min(minibatch, len(task.train))
     usage = session.ledger.snapshot()
-    return {"tree": tree, "seconds": seconds, "usage": usage, "saved": asked - run.evaluator.calls,
-            "stopped": final.get("stopped", "")}
+    return {
+        "tree": tree,
+        "seconds": seconds,
+        "usage": usage,
+        "saved": asked - run.evaluator.calls,
+        "stopped": final.get("stopped", ""),
+    }
 
 
 def test_scores(task, settings, tree: StrategyTree) -> tuple[float, float]:
@@ -107,11 +117,13 @@ def main() -> None:
         prefix_rows.append(f"| {task.name} | {grouped:.2f} | {alternating:.2f} | {alternating / grouped - 1:+.0%} |")
         print(rows[-1], prefix_rows[-1], f"stopped: {found['stopped']}", sep="\n", flush=True)
     mean_gain = sum(gains) / len(gains)
-    write_section("warmup", f"""
+    write_section(
+        "warmup",
+        f"""
 ## IDEAL warm-up (`bench/warmup.py`)
 
-Machine: {machine()}. Small (target) model {Session(settings).describe('small')}, large (optimizer)
-{Session(settings).describe('large')}, greedy. Per task: 30 training examples, a {args.minibatch}-example minibatch
+Machine: {machine()}. Small (target) model {Session(settings).describe("small")}, large (optimizer)
+{Session(settings).describe("large")}, greedy. Per task: 30 training examples, a {args.minibatch}-example minibatch
 for the search's rewards, a budget of {args.budget} small-model calls for the search, then the seed prompt and
 the best prompt of the tree scored on 100 held-out test examples. Empty memory (no priors). Seed prompts are
 deliberately plain (bench/tasks/*.yaml). "Calls saved" = minibatch answers the evaluator's memo gave without a
@@ -130,7 +142,8 @@ its KV cache) or alternating between the prompts (each request re-evaluates its 
 | task | grouped s/call | alternating s/call | cost of losing the prefix |
 |---|---|---|---|
 {chr(10).join(prefix_rows)}
-""")
+""",
+    )
 
 
 if __name__ == "__main__":

@@ -5,24 +5,24 @@ import os
 # onnxruntime (under Chroma's embeddings) reports telemetry unless told not to before it is imported.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-from idealprompt.accounting import Budget, Ledger  # noqa: E402
-from idealprompt.config import Settings, load_settings  # noqa: E402
-from idealprompt.errors import BudgetExhausted, IdealpromptError  # noqa: E402
-from idealprompt.session import Session  # noqa: E402
-from idealprompt.structured import aask_structured, ask_structured  # noqa: E402
+from idealprompt.accounting import Budget, Ledger
+from idealprompt.config import Settings, load_settings
+from idealprompt.errors import BudgetExhausted, IdealpromptError
+from idealprompt.session import Session
+from idealprompt.structured import aask_structured, ask_structured
 
 
 def __getattr__(name: str):
     # The optimiser and the writer pull in LangGraph, Chroma and the rest: loaded when first asked for, not on
     # `import idealprompt`.
     if name in ("optimize", "aoptimize", "OptimizeResult"):
-        from idealprompt import ideal as module
+        from idealprompt import ideal
 
-        return getattr(module, name)
+        return getattr(ideal, name)
     if name in ("write", "awrite", "stream_write", "WriteResult"):
-        from idealprompt import sag as module
+        from idealprompt import sag
 
-        return getattr(module, name)
+        return getattr(sag, name)
     raise AttributeError(f"module 'idealprompt' has no attribute {name!r}")
 
 

@@ -24,7 +24,7 @@ from uuid import UUID
 import tiktoken
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import LLMResult
+from langchain_core.outputs import ChatGeneration, LLMResult
 
 from idealprompt.errors import BudgetExhausted, RunCancelled
 
@@ -156,7 +156,11 @@ class _QuietRefusals(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
-        return not (args and args[0] == _Meter.__name__ and str(args[-1]).startswith((BudgetExhausted.__name__, RunCancelled.__name__)))
+        return not (
+            args
+            and args[0] == _Meter.__name__
+            and str(args[-1]).startswith((BudgetExhausted.__name__, RunCancelled.__name__))
+        )
 
 
 logging.getLogger("langchain_core.callbacks.manager").addFilter(_QuietRefusals())
@@ -173,9 +177,9 @@ class _Meter(BaseCallbackHandler):
         self.ledger.begin(self.role, run_id, sum(count_prompt(m) for m in messages))
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs) -> None:
-        generations = [g for batch in response.generations for g in batch]
-        completion = sum(_message_tokens(g.message) - MESSAGE_OVERHEAD for g in generations if hasattr(g, "message"))
-        cached = any(getattr(g, "message", None) is not None and _was_cached(g.message) for g in generations)
+        messages = [g.message for batch in response.generations for g in batch if isinstance(g, ChatGeneration)]
+        completion = sum(_message_tokens(m) - MESSAGE_OVERHEAD for m in messages)
+        cached = any(_was_cached(m) for m in messages)
         self.ledger.end(run_id, completion, cached=cached)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs) -> None:

@@ -47,7 +47,9 @@ class ReplayCache(BaseCache):
 
     def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
         with self._lock:
-            row = self._db.execute("SELECT answer FROM calls WHERE key = ?", (self._key(prompt, llm_string),)).fetchone()
+            row = self._db.execute(
+                "SELECT answer FROM calls WHERE key = ?", (self._key(prompt, llm_string),)
+            ).fetchone()
         return None if row is None else _loads(row[0])
 
     def update(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:

@@ -1,9 +1,9 @@
 """`optimize(task)`: IDEAL end to end, and its result, exported as plain text and JSON usable without the framework.
 
-    result = optimize("examples/navigate.yaml", budget=Budget(small_calls=300), memory=Memory.open())
-    print(result.optimized, result.prompt)
-    result.write("out/")   # prompt.txt, result.json; for a constrained task answer.gbnf and answer.schema.json;
-                           # and a Modelfile for `ollama create`
+result = optimize("examples/navigate.yaml", budget=Budget(small_calls=300), memory=Memory.open())
+print(result.optimized, result.prompt)
+result.write("out/")   # prompt.txt, result.json; for a constrained task answer.gbnf and answer.schema.json;
+                       # and a Modelfile for `ollama create`
 """
 
 from __future__ import annotations
@@ -66,8 +66,10 @@ class OptimizeResult(BaseModel):
     seed: Scores
     optimized: Scores
     rounds: int
-    candidates_scored: int = Field(description="candidate prompts compared: scored on dev (raced out or not), and "
-                                               "the warm-up's on its training minibatch")
+    candidates_scored: int = Field(
+        description="candidate prompts compared: scored on dev (raced out or not), and "
+        "the warm-up's on its training minibatch"
+    )
     reflections: list[Reflection]
     stopped: str | None
     usage: dict[str, dict[str, Any]] = Field(description="the ledger: calls, tokens, seconds per role")
@@ -81,10 +83,20 @@ class OptimizeResult(BaseModel):
         beam = Beam.model_validate(state["beam"])
         seed, best = beam.get(0), beam.best() if beam.kept else beam.get(0)
         test, space = state.get("test") or {}, run.task.output
-        reflections = [Reflection(round=c.round, candidate=c.id, parent=c.parent,
-                                  parent_dev=beam.get(c.parent).dev, dev=c.dev, dropped=c.dropped,
-                                  kept=bool(c.accepted), diagnosis=c.diagnosis)
-                       for c in beam.candidates if c.kind == "reflection"]
+        reflections = [
+            Reflection(
+                round=c.round,
+                candidate=c.id,
+                parent=c.parent,
+                parent_dev=beam.get(c.parent).dev,
+                dev=c.dev,
+                dropped=c.dropped,
+                kept=bool(c.accepted),
+                diagnosis=c.diagnosis,
+            )
+            for c in beam.candidates
+            if c.kind == "reflection" and c.parent is not None  # a reflection always has a parent
+        ]
         return cls(
             run_id=run_id,
             task=run.task.name,
@@ -106,12 +118,16 @@ class OptimizeResult(BaseModel):
             reflections=reflections,
             stopped=state.get("stopped"),
             usage=run.session.ledger.snapshot(),
-            budget={"small_calls": run.session.ledger.budget.small_calls,
-                    "large_tokens": run.session.ledger.budget.large_tokens},
+            budget={
+                "small_calls": run.session.ledger.budget.small_calls,
+                "large_tokens": run.session.ledger.budget.large_tokens,
+            },
             prior_id=state.get("prior_id"),
             notes=state.get("notes", []),
-            candidates=[c.model_dump(exclude={"instruction", "definitions", "demos"}) | {"kept": c.id in beam.kept}
-                        for c in beam.candidates],
+            candidates=[
+                c.model_dump(exclude={"instruction", "definitions", "demos"}) | {"kept": c.id in beam.kept}
+                for c in beam.candidates
+            ],
         )
 
     def write(self, folder: Path | str) -> tuple[Path, Path]:
@@ -139,8 +155,12 @@ class OptimizeResult(BaseModel):
         if self.answer_schema is not None:
             lines.append("# Ollama takes the answer constraint per request: send answer.schema.json as `format`.")
         system = self.prompt.replace('"""', "'''")  # a triple quote would end Ollama's SYSTEM block
-        lines += [f"FROM {base}", f'SYSTEM """{system}"""', "PARAMETER temperature 0",
-                  f"PARAMETER num_predict {self.answer_tokens}"]
+        lines += [
+            f"FROM {base}",
+            f'SYSTEM """{system}"""',
+            "PARAMETER temperature 0",
+            f"PARAMETER num_predict {self.answer_tokens}",
+        ]
         return "\n".join(lines) + "\n"
 
 

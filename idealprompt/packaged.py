@@ -30,13 +30,17 @@ def locate(file: PackagedFile, *, needed_by: str, fix: str) -> Path:
     try:
         installed = importlib.metadata.version(file.distribution)
     except importlib.metadata.PackageNotFoundError:
-        raise ModelPackageError(f"{needed_by} needs package {file.requirement}, which is not installed: {fix}") from None
+        raise ModelPackageError(
+            f"{needed_by} needs package {file.requirement}, which is not installed: {fix}"
+        ) from None
     if installed != file.version:
         raise ModelPackageError(f"{needed_by} needs {file.requirement}, but {installed} is installed: {fix}")
     # find_spec of a top-level name does not import it: none of these packages' code ever runs.
     spec = importlib.util.find_spec(file.module)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelPackageError(f"package {file.requirement} is installed but its folder {file.module}/ is missing: {fix}")
+        raise ModelPackageError(
+            f"package {file.requirement} is installed but its folder {file.module}/ is missing: {fix}"
+        )
     path = Path(spec.submodule_search_locations[0]) / file.path
     if not path.is_file():
         raise ModelPackageError(f"package {file.requirement} lacks {path}: {fix}")

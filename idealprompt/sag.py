@@ -1,9 +1,9 @@
 """`write(facts, style=...)`: style-aligned writing end to end, the large model planning and the small one writing.
 
-    result = write({"name": "The Eagle", "food": "Italian"}, style="tablenotes")
-    print(result.plan, result.text, result.check)
-    for kind, value in stream_write(facts, style="tablenotes"):   # ("plan", [...]), ("token", "..."), ...
-        ...
+result = write({"name": "The Eagle", "food": "Italian"}, style="tablenotes")
+print(result.plan, result.text, result.check)
+for kind, value in stream_write(facts, style="tablenotes"):   # ("plan", [...]), ("token", "..."), ...
+    ...
 """
 
 from __future__ import annotations
@@ -41,10 +41,19 @@ class WriteResult(BaseModel):
     @classmethod
     def from_state(cls, state: dict, run: Writing, run_id: str) -> WriteResult:
         drafts = state.get("drafts", [])
-        return cls(run_id=run_id, style=run.style.name, plan=state.get("plan", []), text=drafts[-1] if drafts else "",
-                   drafts=drafts, exemplars=state.get("exemplars", []), check=state.get("check"),
-                   style_score=state.get("style_score"), usage=run.session.ledger.snapshot(),
-                   notes=state.get("notes", []), stopped=state.get("stopped"))
+        return cls(
+            run_id=run_id,
+            style=run.style.name,
+            plan=state.get("plan", []),
+            text=drafts[-1] if drafts else "",
+            drafts=drafts,
+            exemplars=state.get("exemplars", []),
+            check=state.get("check"),
+            style_score=state.get("style_score"),
+            usage=run.session.ledger.snapshot(),
+            notes=state.get("notes", []),
+            stopped=state.get("stopped"),
+        )
 
 
 def as_facts(facts: Facts | dict | str | Path) -> Facts:
@@ -54,8 +63,11 @@ def as_facts(facts: Facts | dict | str | Path) -> Facts:
 
 def _prepare(facts, style, instruction, session, memory, options, lexicon, run_id):
     run = Writing.of(session or Session(), style, memory, lexicon=lexicon)
-    inputs = {"facts": as_facts(facts).model_dump(), "instruction": instruction or "",
-              "options": (options or WriteOptions()).model_dump()}
+    inputs = {
+        "facts": as_facts(facts).model_dump(),
+        "instruction": instruction or "",
+        "options": (options or WriteOptions()).model_dump(),
+    }
     run_id = run_id or f"sag-{run.style.name}-{uuid.uuid4().hex[:8]}"
     return run, inputs, {"configurable": {"thread_id": run_id}}, run_id
 

@@ -7,6 +7,7 @@ or in a server, with whichever models the caller chose.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
@@ -64,7 +65,7 @@ class Session:
     def _metered(self, role: str, model: BaseChatModel, name: str) -> BaseChatModel:
         if model.callbacks is not None and not isinstance(model.callbacks, list):
             raise TypeError("a model passed to Session must carry its callbacks as a list")
-        update = {"callbacks": [*(model.callbacks or []), self.ledger.callback(role)], "name": name}
+        update: dict[str, Any] = {"callbacks": [*(model.callbacks or []), self.ledger.callback(role)], "name": name}
         if self.settings.replay_cache:
             update["cache"] = ReplayCache(self.settings.replay_cache, route=name)
         return model.model_copy(update=update)

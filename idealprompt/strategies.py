@@ -56,8 +56,7 @@ class Strategy:
         if unknown := set(self.needs) - set(NEEDS):
             raise StrategyError(f"strategy {self.name!r}: unknown needs {sorted(unknown)}; known: {', '.join(NEEDS)}")
         if self.selection is not None and (self.selection not in SELECTIONS or self.k < 1):
-            raise StrategyError(f"strategy {self.name!r}: selection must be one of {', '.join(SELECTIONS)} "
-                                "with k >= 1")
+            raise StrategyError(f"strategy {self.name!r}: selection must be one of {', '.join(SELECTIONS)} with k >= 1")
 
     def applies(self, *, labels: bool, images: bool) -> bool:
         """Whether the strategy makes sense for a task with (or without) labels and images."""
@@ -74,10 +73,13 @@ class StrategyPool:
 
     @classmethod
     def builtin(cls) -> StrategyPool:
-        rewrites = [Strategy(name, summary, instruction, tuple(needs))
-                    for name, summary, instruction, needs in texts.BUILTIN]
-        demos = [Strategy(f"demos_{selection}_{k}", summary, summary, selection=selection, k=k)
-                 for selection, k, summary in DEMONSTRATIONS]
+        rewrites = [
+            Strategy(name, summary, instruction, tuple(needs)) for name, summary, instruction, needs in texts.BUILTIN
+        ]
+        demos = [
+            Strategy(f"demos_{selection}_{k}", summary, summary, selection=selection, k=k)
+            for selection, k, summary in DEMONSTRATIONS
+        ]
         return cls(rewrites + demos)
 
     def register(self, strategy: Strategy) -> None:

@@ -3,6 +3,7 @@ import os
 import pytest
 
 from idealprompt.config import Settings
+from idealprompt.routes import embedded_available
 
 UNUSED_PORT = "127.0.0.1:9"  # discard port: nothing listens, so a probe is refused at once
 
@@ -15,3 +16,14 @@ def offline_settings(tmp_path, monkeypatch) -> Settings:
         if name.startswith("IDEALPROMPT_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OLLAMA_HOST"):
             monkeypatch.delenv(name)
     return Settings(ollama_host=UNUSED_PORT, models_dir=tmp_path / "models")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests of the embedded route's defaults need its extra; a library install without it skips them, and only
+    them (`.ci/library`)."""
+    if embedded_available():
+        return
+    skip = pytest.mark.skip(reason="needs the embedded extra (llama-cpp-python), not installed here")
+    for item in items:
+        if "embedded" in item.keywords or "integration" in item.keywords:
+            item.add_marker(skip)

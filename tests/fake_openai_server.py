@@ -10,8 +10,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeOpenAIServer:
-    def __init__(self, answer: str | Callable[[dict], str] = "Yes", *, model: str = "fake", prompt_tokens: int = 11,
-                 completion_tokens: int = 3):
+    def __init__(
+        self,
+        answer: str | Callable[[dict], str] = "Yes",
+        *,
+        model: str = "fake",
+        prompt_tokens: int = 11,
+        completion_tokens: int = 3,
+    ):
         self.answer, self.model = answer, model
         self.prompt_tokens, self.completion_tokens = prompt_tokens, completion_tokens
         self.received: list[dict] = []
@@ -33,10 +39,16 @@ class FakeOpenAIServer:
             self.received.append(body)
         text = self.answer(body) if callable(self.answer) else self.answer
         return {
-            "id": f"fake-{len(self.received)}", "object": "chat.completion", "created": 0, "model": body.get("model"),
+            "id": f"fake-{len(self.received)}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model"),
             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                      "total_tokens": self.prompt_tokens + self.completion_tokens},
+            "usage": {
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "total_tokens": self.prompt_tokens + self.completion_tokens,
+            },
         }
 
 

@@ -29,8 +29,9 @@ def prior(task: str, model: str = "embedded:qwen2.5-coder-0.5b", **gains: float)
 def run_child(code: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run `code` in a new interpreter that refuses the network; its last stdout line is parsed as JSON."""
     program = "import tests.no_network\n" + code
-    return subprocess.run([sys.executable, "-c", program, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout, check=True)
+    return subprocess.run(
+        [sys.executable, "-c", program, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=True
+    )
 
 
 def child_json(code: str, *args: str):

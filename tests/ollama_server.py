@@ -43,8 +43,14 @@ class OllamaProtocolServer:
         return {"models": [self._describe()]}
 
     def show(self, body: dict) -> dict:
-        return {"modelfile": "", "parameters": "", "template": "", "details": self._describe()["details"],
-                "model_info": {}, "capabilities": ["completion", "tools"]}
+        return {
+            "modelfile": "",
+            "parameters": "",
+            "template": "",
+            "details": self._describe()["details"],
+            "model_info": {},
+            "capabilities": ["completion", "tools"],
+        }
 
     def chat(self, body: dict):
         """Yields Ollama chat messages: content pieces, then a final `done` record with the counts."""
@@ -81,17 +87,26 @@ class OllamaProtocolServer:
                 if text:
                     count += 1
                     yield self._record(wrap(text), done=False)
-        final = wrap("") | {"done_reason": reason, "total_duration": time.perf_counter_ns() - started,
-                            "eval_count": count, "prompt_eval_count": 0}
+        final = wrap("") | {
+            "done_reason": reason,
+            "total_duration": time.perf_counter_ns() - started,
+            "eval_count": count,
+            "prompt_eval_count": 0,
+        }
         yield self._record(final, done=True)
 
     def _record(self, payload: dict, done: bool) -> dict:
         return {"model": self.model_name, "created_at": datetime.now(UTC).isoformat(), "done": done} | payload
 
     def _describe(self) -> dict:
-        return {"name": self.model_name, "model": self.model_name, "modified_at": datetime.now(UTC).isoformat(),
-                "size": 0, "digest": "0" * 64,
-                "details": {"format": "gguf", "family": "embedded", "parameter_size": "", "quantization_level": ""}}
+        return {
+            "name": self.model_name,
+            "model": self.model_name,
+            "modified_at": datetime.now(UTC).isoformat(),
+            "size": 0,
+            "digest": "0" * 64,
+            "details": {"format": "gguf", "family": "embedded", "parameter_size": "", "quantization_level": ""},
+        }
 
 
 def _from_ollama(message: dict) -> dict:

@@ -50,8 +50,10 @@ def names(values: list[str] | None, known: tuple[str, ...], what: str) -> list[s
 
 def command(args, task: str, system: str) -> str:
     out = "" if args.out == RESULTS else f" --out {args.out}"
-    return (f"python -m bench.peers --task {task} --system {system} --budget {args.budget} --small {args.small} "
-            f"--large {args.large} --sizes {' '.join(map(str, args.sizes))}{out}")
+    return (
+        f"python -m bench.peers --task {task} --system {system} --budget {args.budget} --small {args.small} "
+        f"--large {args.large} --sizes {' '.join(map(str, args.sizes))}{out}"
+    )
 
 
 @contextlib.contextmanager
@@ -68,23 +70,28 @@ def serving(small: str, large: str):
                 print(f"starting llama_cpp.server for {model} ({role})", flush=True)
                 served[model] = stack.enter_context(LlamaServer(gguf, model, log=LOGS / f"{model}.log"))
         public = {role: f"{role}-{model}" for role, model in roles.items()}
-        proxy = stack.enter_context(CountingProxy(
-            {public[role]: Backend(role, served[model].url, model) for role, model in roles.items()}))
+        proxy = stack.enter_context(
+            CountingProxy({public[role]: Backend(role, served[model].url, model) for role, model in roles.items()})
+        )
         yield proxy, public["small"], public["large"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__.splitlines()[0])
     parser.add_argument("--task", action="append", help=f"repeatable or comma-separated; default all: {TASKS}")
-    parser.add_argument("--system", action="append", help=f"repeatable or comma-separated; default all: "
-                                                          f"{tuple(SYSTEMS)}")
+    parser.add_argument(
+        "--system", action="append", help=f"repeatable or comma-separated; default all: {tuple(SYSTEMS)}"
+    )
     parser.add_argument("--budget", type=int, default=300, help="small-model calls for each optimisation")
     parser.add_argument("--small", default="qwen2.5-coder-0.5b", help="the target model (idealprompt models)")
     parser.add_argument("--large", default="qwen2.5-coder-1.5b", help="the proposal and reflection model")
     parser.add_argument("--sizes", type=int, nargs=3, default=list(SIZES), metavar=("TRAIN", "DEV", "TEST"))
     parser.add_argument("--out", type=Path, default=RESULTS, help="the results file (JSON Lines)")
-    parser.add_argument("--report", action="store_true",
-                        help="only rebuild the report from the results file (its rows of the options given)")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="only rebuild the report from the results file (its rows of the options given)",
+    )
     args = parser.parse_args()
     args.out = args.out.resolve()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that a terminated batch stops its servers too
@@ -100,18 +107,30 @@ def main() -> None:
         pairs = [(t, s) for s in systems for t in tasks]
         if runs.pending(pairs, args.out, config):
             with serving(args.small, args.large) as (proxy, small, large):
+
                 def run_one(task: str, name: str) -> dict:
-                    run = Run(task, load(task, tuple(args.sizes)), name, args.budget, proxy, small, large,
-                              args.out.with_suffix(".priors"))
+                    run = Run(
+                        task,
+                        load(task, tuple(args.sizes)),
+                        name,
+                        args.budget,
+                        proxy,
+                        small,
+                        large,
+                        args.out.with_suffix(".priors"),
+                    )
                     # What the frameworks print (COPRO prints whole prompts) goes to a log, apart from progress.
                     with (LOGS / f"{task}-{name}.log").open("w") as log, contextlib.redirect_stdout(log):
                         return {"machine": machine(), **measure(run, system(name))}
 
-                runs.run_pending(pairs, run_one, args.out, config=config,
-                                 command=lambda t, s: command(args, t, s), after=rebuild)
+                runs.run_pending(
+                    pairs, run_one, args.out, config=config, command=lambda t, s: command(args, t, s), after=rebuild
+                )
     rebuild()
-    print(f"report: {'bench/RESULTS.md' if args.out == RESULTS else args.out.with_suffix('.md')}, "
-          f"{args.out.with_suffix('.png')}")
+    print(
+        f"report: {'bench/RESULTS.md' if args.out == RESULTS else args.out.with_suffix('.md')}, "
+        f"{args.out.with_suffix('.png')}"
+    )
 
 
 if __name__ == "__main__":

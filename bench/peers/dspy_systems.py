@@ -16,11 +16,11 @@ import os
 # litellm (under DSPy) fetches a price list from the internet at first use unless told to read its own copy.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-import dspy  # noqa: E402
-from dspy.teleprompt.mipro_optimizer_v2 import AUTO_RUN_SETTINGS  # noqa: E402
+import dspy
+from dspy.teleprompt.mipro_optimizer_v2 import AUTO_RUN_SETTINGS
 
-from bench.peers.systems import Outcome, Run, best_so_far  # noqa: E402
-from idealprompt.tasks import Example, Task  # noqa: E402
+from bench.peers.systems import Outcome, Run, best_so_far
+from idealprompt.tasks import Example, Task
 
 ADAPTER_TOKENS = 32  # room for the ChatAdapter's markers: [[ ## answer ## ]] ... [[ ## completed ## ]]
 LARGE_TOKENS = 1024  # proposals and reflections; the servers' context is 4096 tokens
@@ -62,15 +62,28 @@ def read(task: Task, gold: dspy.Example, prediction) -> tuple[str | None, float]
 def small_lm(run: Run, phase: str) -> dspy.LM:
     """The small model, greedy. Not retried: past the cap the proxy's refusal is final, and DSPy's backoff would
     spend 7 s on each (a server on 127.0.0.1 has no other failure worth retrying)."""
-    return dspy.LM(f"openai/{run.small}", api_base=run.url(phase), api_key="none", temperature=0,
-                   max_tokens=run.task.answer_tokens + ADAPTER_TOKENS, cache=False, num_retries=0)
+    return dspy.LM(
+        f"openai/{run.small}",
+        api_base=run.url(phase),
+        api_key="none",
+        temperature=0,
+        max_tokens=run.task.answer_tokens + ADAPTER_TOKENS,
+        cache=False,
+        num_retries=0,
+    )
 
 
 def large_lm(run: Run) -> dspy.LM:
     """The large model at temperature 1.0, as GEPA's documentation recommends for reflection (COPRO and MIPROv2
     set their own temperature on each proposal)."""
-    return dspy.LM(f"openai/{run.large}", api_base=run.url("optimize"), api_key="none", temperature=1.0,
-                   max_tokens=LARGE_TOKENS, cache=False)
+    return dspy.LM(
+        f"openai/{run.large}",
+        api_base=run.url("optimize"),
+        api_key="none",
+        temperature=1.0,
+        max_tokens=LARGE_TOKENS,
+        cache=False,
+    )
 
 
 def outcome(run: Run, program, settings: dict, curve=(), **notes) -> Outcome:
@@ -83,8 +96,14 @@ def outcome(run: Run, program, settings: dict, curve=(), **notes) -> Outcome:
 
     predictor = program.predict
     demos = [{"text": d.get("text"), "answer": d.get("answer")} for d in predictor.demos]
-    return Outcome(answer, predictor.signature.instructions, capped_exactly=False, settings=settings,
-                   curve=list(curve), notes={"demos": demos, **notes})
+    return Outcome(
+        answer,
+        predictor.signature.instructions,
+        capped_exactly=False,
+        settings=settings,
+        curve=list(curve),
+        notes={"demos": demos, **notes},
+    )
 
 
 def copro(run: Run) -> Outcome:
@@ -102,10 +121,17 @@ def copro(run: Run) -> Outcome:
 
     optimizer = dspy.COPRO(prompt_model=large, metric=metric, breadth=breadth, depth=depth)
     with dspy.context(lm=small, max_errors=MAX_ERRORS):
-        compiled = optimizer.compile(TaskProgram(signature(run.task)), trainset=train,
-                                     eval_kwargs={"num_threads": THREADS, "display_progress": False})
-    return outcome(run, compiled, {"breadth": breadth, "depth": depth, "trainset": len(train)},
-                   planned_calls=breadth * depth * len(train))
+        compiled = optimizer.compile(
+            TaskProgram(signature(run.task)),
+            trainset=train,
+            eval_kwargs={"num_threads": THREADS, "display_progress": False},
+        )
+    return outcome(
+        run,
+        compiled,
+        {"breadth": breadth, "depth": depth, "trainset": len(train)},
+        planned_calls=breadth * depth * len(train),
+    )
 
 
 def mipro_zero_shot(run: Run) -> Outcome:
@@ -133,17 +159,34 @@ def _mipro(run: Run, *, demos: int) -> Outcome:
     def metric(gold, prediction, trace=None):
         return read(run.task, gold, prediction)[1]
 
-    optimizer = dspy.MIPROv2(metric=metric, prompt_model=large, task_model=small, max_bootstrapped_demos=demos,
-                             max_labeled_demos=demos, auto=None, num_candidates=candidates, num_threads=THREADS,
-                             max_errors=MAX_ERRORS)
+    optimizer = dspy.MIPROv2(
+        metric=metric,
+        prompt_model=large,
+        task_model=small,
+        max_bootstrapped_demos=demos,
+        max_labeled_demos=demos,
+        auto=None,
+        num_candidates=candidates,
+        num_threads=THREADS,
+        max_errors=MAX_ERRORS,
+    )
     with dspy.context(lm=small, max_errors=MAX_ERRORS):
-        compiled = optimizer.compile(TaskProgram(signature(run.task)), trainset=train, valset=dev, num_trials=trials,
-                                     minibatch=False)
+        compiled = optimizer.compile(
+            TaskProgram(signature(run.task)), trainset=train, valset=dev, num_trials=trials, minibatch=False
+        )
     logs = getattr(compiled, "trial_logs", {}) or {}
-    curve = best_so_far((t.get("total_eval_calls_so_far"), t["full_eval_score"] / 100)  # Evaluate's percentages
-                        for t in logs.values() if t.get("full_eval_score") is not None)
-    settings = {"num_candidates": candidates, "num_trials": trials, "minibatch": False,
-                "max_bootstrapped_demos": demos, "max_labeled_demos": demos}
+    curve = best_so_far(
+        (t.get("total_eval_calls_so_far"), t["full_eval_score"] / 100)  # Evaluate's percentages
+        for t in logs.values()
+        if t.get("full_eval_score") is not None
+    )
+    settings = {
+        "num_candidates": candidates,
+        "num_trials": trials,
+        "minibatch": False,
+        "max_bootstrapped_demos": demos,
+        "max_labeled_demos": demos,
+    }
     return outcome(run, compiled, settings, curve, planned_calls=bootstrap + (trials + 1) * len(dev))
 
 
@@ -160,16 +203,24 @@ def gepa(run: Run) -> Outcome:
         if score >= 1:
             return dspy.Prediction(score=score, feedback=f"Correct: the answer is {gold.answer}.")
         shown = "nothing readable" if parsed is None else repr(parsed)
-        return dspy.Prediction(score=score, feedback=f"Incorrect: the expected answer is {gold.answer}, but the "
-                                                     f"answer given reads as {shown}.")
+        return dspy.Prediction(
+            score=score,
+            feedback=f"Incorrect: the expected answer is {gold.answer}, but the answer given reads as {shown}.",
+        )
 
-    optimizer = dspy.GEPA(metric=metric, max_metric_calls=run.budget, reflection_lm=large, num_threads=THREADS,
-                          track_stats=True)
+    optimizer = dspy.GEPA(
+        metric=metric, max_metric_calls=run.budget, reflection_lm=large, num_threads=THREADS, track_stats=True
+    )
     with dspy.context(lm=small, max_errors=MAX_ERRORS):
         compiled = optimizer.compile(TaskProgram(signature(run.task)), trainset=train, valset=dev)
     found = compiled.detailed_results
     curve = best_so_far(zip(found.discovery_eval_counts, found.val_aggregate_scores, strict=True))
-    settings = {"max_metric_calls": run.budget, "reflection_lm_temperature": 1.0, "feedback_metric": True,
-                "defaults": "reflection_minibatch_size 3, candidate_selection pareto, use_merge, round_robin"}
-    return outcome(run, compiled, settings, curve, candidates=len(found.candidates),
-                   metric_calls=found.total_metric_calls)
+    settings = {
+        "max_metric_calls": run.budget,
+        "reflection_lm_temperature": 1.0,
+        "feedback_metric": True,
+        "defaults": "reflection_minibatch_size 3, candidate_selection pareto, use_merge, round_robin",
+    }
+    return outcome(
+        run, compiled, settings, curve, candidates=len(found.candidates), metric_calls=found.total_metric_calls
+    )

@@ -139,8 +139,9 @@ class CountingProxy:
     def _forward(self, client: str, path: str, body: dict) -> tuple[int, dict]:
         backend = self.models.get(body.get("model"))
         if backend is None:
-            return 404, _error(f"model {body.get('model')!r} is not served here; served: {', '.join(self.models)}",
-                               "model_not_found")
+            return 404, _error(
+                f"model {body.get('model')!r} is not served here; served: {', '.join(self.models)}", "model_not_found"
+            )
         if body.get("stream"):
             return 400, _error("the counting proxy does not stream: ask without stream", "stream_unsupported")
         n = body.get("n") or 1
@@ -157,8 +158,9 @@ class CountingProxy:
     def _one(self, client: str, backend: Backend, path: str, body: dict) -> tuple[int, dict]:
         if not self._admit(client, backend):
             cap = self._caps[client]
-            return 429, _error(f"budget exhausted: client {client!r} has made its {cap} small-model calls",
-                               "budget_exhausted")
+            return 429, _error(
+                f"budget exhausted: client {client!r} has made its {cap} small-model calls", "budget_exhausted"
+            )
         started = time.monotonic()
         try:
             reply = self._http.post(f"{backend.url}{path}", json=body)
@@ -167,8 +169,17 @@ class CountingProxy:
             status, answer = 502, _error(f"the {backend.role} model server failed: {e}", "backend_error")
         usage = answer.get("usage") or {}
         with self._lock:
-            self.requests.append(Request(client, backend.role, status, usage.get("prompt_tokens") or 0,
-                                         usage.get("completion_tokens") or 0, started, time.monotonic() - started))
+            self.requests.append(
+                Request(
+                    client,
+                    backend.role,
+                    status,
+                    usage.get("prompt_tokens") or 0,
+                    usage.get("completion_tokens") or 0,
+                    started,
+                    time.monotonic() - started,
+                )
+            )
         return status, answer
 
 
@@ -185,10 +196,15 @@ def _split(path: str) -> tuple[str, str]:
 def _handler(proxy: CountingProxy):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            client, path = _split(self.path)
+            _client, path = _split(self.path)
             if path == "/v1/models":
-                self._send(200, {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "bench"}
-                                                            for name in proxy.models]})
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [{"id": name, "object": "model", "owned_by": "bench"} for name in proxy.models],
+                    },
+                )
             else:
                 self._send(404, _error(f"no such endpoint: {path}", "not_found"))
 

@@ -14,25 +14,27 @@ REFERENCE = "large-as-target"  # a row to compare with, not a contender: it chan
 SETUP = {  # how each system was run and held to the budget
     "seed": "the seed prompt as the system message; no optimisation",
     "ideal": "idealprompt's `optimize` from an empty memory, through its `openai:` route; exact: its session "
-             "refuses a small-model call past `Budget(small_calls)`",
+    "refuses a small-model call past `Budget(small_calls)`",
     "ideal-priors": "as `ideal`, from a memory holding the priors the other tasks' `ideal` runs wrote",
     "copro": "COPRO, breadth x depth candidates each scored on the whole training split (it has no validation "
-             "set), chosen to fit the budget; not exact",
+    "set), chosen to fit the budget; not exact",
     "mipro-0shot": "MIPROv2 instructions only (no demos), `auto` off: its light preset's 6 candidates, no "
-                   "minibatches (its presets' choice for a dev split of 50), as many whole-dev trials as fit after "
-                   "an estimated demo bootstrap; not exact",
+    "minibatches (its presets' choice for a dev split of 50), as many whole-dev trials as fit after "
+    "an estimated demo bootstrap; not exact",
     "mipro-demos": "as mipro-0shot, with MIPROv2's default 4 bootstrapped and 4 labelled demos",
     "gepa": "dspy.GEPA as its documentation recommends: a metric that returns feedback (`dspy.Prediction(score, "
-            "feedback)`), the large model reflecting at temperature 1.0, `max_metric_calls` = the budget, the rest "
-            "at its defaults (reflection minibatch 3, Pareto selection, merge on); not exact: it checks the budget "
-            "between iterations",
+    "feedback)`), the large model reflecting at temperature 1.0, `max_metric_calls` = the budget, the rest "
+    "at its defaults (reflection minibatch 3, Pareto selection, merge on); not exact: it checks the budget "
+    "between iterations",
     REFERENCE: "the seed prompt on the large model: a reference, not a contender",
 }
-DSPY_PROGRAM = ("DSPy's program: one `dspy.Predict`, text -> answer, the seed prompt as its instructions, a `str` "
-                "answer whose description lists the labels (so that an answer outside them is read by the task's "
-                "parser, as IDEAL's is), run through DSPy's default ChatAdapter. That adapter asks again in JSON when "
-                "it cannot parse an answer: no DSPy row is exact, and `planned_calls` in the results file is what "
-                "its knobs alone would spend.")
+DSPY_PROGRAM = (
+    "DSPy's program: one `dspy.Predict`, text -> answer, the seed prompt as its instructions, a `str` "
+    "answer whose description lists the labels (so that an answer outside them is read by the task's "
+    "parser, as IDEAL's is), run through DSPy's default ChatAdapter. That adapter asks again in JSON when "
+    "it cannot parse an answer: no DSPy row is exact, and `planned_calls` in the results file is what "
+    "its knobs alone would spend."
+)
 
 
 def by_task(rows: dict[tuple[str, str], dict]) -> dict[str, dict[str, dict]]:
@@ -40,8 +42,10 @@ def by_task(rows: dict[tuple[str, str], dict]) -> dict[str, dict[str, dict]]:
     for (task, system), row in rows.items():
         tasks.setdefault(task, {})[system] = row
     order = list(SYSTEMS)
-    return {t: dict(sorted(s.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
-            for t, s in tasks.items()}
+    return {
+        t: dict(sorted(s.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+        for t, s in tasks.items()
+    }
 
 
 def markdown(rows: dict[tuple[str, str], dict], config: dict, png: str) -> str:
@@ -58,7 +62,8 @@ def markdown(rows: dict[tuple[str, str], dict], config: dict, png: str) -> str:
         "run it (IDEAL's prompt by a plain chat call; DSPy's program through its adapter), counted apart. Large "
         "tokens: prompt and completion tokens of the optimisation, as the server counted them; minutes: the whole run, "
         "optimisation and test. No multimodal task: "
-        "no vision route exists offline (no embedded model sees images).")
+        "no vision route exists offline (no embedded model sees images)."
+    )
     lines = [
         "## Side by side with DSPy and GEPA (`bench/peers`)",
         "",
@@ -73,8 +78,12 @@ def markdown(rows: dict[tuple[str, str], dict], config: dict, png: str) -> str:
     ]
     seeds = {t: s["seed"]["test_accuracy"] for t, s in tasks.items() if "test_accuracy" in s.get("seed", {})}
     for task, systems in tasks.items():
-        lines += [f"### {task}", "", "| system | test accuracy | vs seed | small calls | large tokens | minutes | "
-                  "capped exactly |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"### {task}",
+            "",
+            "| system | test accuracy | vs seed | small calls | large tokens | minutes | capped exactly |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for system, row in systems.items():
             if "error" in row:
                 error = row["error"].splitlines()[0][:120].replace("|", "\\|")
@@ -83,21 +92,32 @@ def markdown(rows: dict[tuple[str, str], dict], config: dict, png: str) -> str:
             gain = row["test_accuracy"] - seeds[task] if task in seeds else None
             refused = row.get("small_refused")
             calls = f"{row['small_calls']}" + (f" (+{refused} refused)" if refused else "")
-            lines.append(f"| {system} | {row['test_accuracy']:.1%} | {'' if gain is None else f'{gain * 100:+.1f}'} | "
-                         f"{calls} | {row['large_tokens']:,} | {row['seconds'] / 60:.1f} | "
-                         f"{'yes' if row['capped_exactly'] else 'no'} |")
+            lines.append(
+                f"| {system} | {row['test_accuracy']:.1%} | {'' if gain is None else f'{gain * 100:+.1f}'} | "
+                f"{calls} | {row['large_tokens']:,} | {row['seconds'] / 60:.1f} | "
+                f"{'yes' if row['capped_exactly'] else 'no'} |"
+            )
         lines.append("")
     lines += summary(tasks, seeds)
-    overheads = [r["framework_overhead"] for (_, s), r in done.items()
-                 if s.startswith("ideal") and r.get("framework_overhead") is not None]
+    overheads = [
+        r["framework_overhead"]
+        for (_, s), r in done.items()
+        if s.startswith("ideal") and r.get("framework_overhead") is not None
+    ]
     if overheads:
-        lines += [f"IDEAL's framework overhead (share of its optimisation's wall time with no model request in "
-                  f"flight, from the proxy's timings): mean {statistics.fmean(overheads):.1%}, range "
-                  f"{min(overheads):.1%} to {max(overheads):.1%} over {len(overheads)} runs.", ""]
+        lines += [
+            f"IDEAL's framework overhead (share of its optimisation's wall time with no model request in "
+            f"flight, from the proxy's timings): mean {statistics.fmean(overheads):.1%}, range "
+            f"{min(overheads):.1%} to {max(overheads):.1%} over {len(overheads)} runs.",
+            "",
+        ]
     example = next(iter(rows.values()), {}).get("command")
-    lines += [f"![test and dev score against small-model calls]({png})", "",
-              "Every row's command, prompt and knobs are in the results file" +
-              (f"; for instance `{example}`." if example else ".")]
+    lines += [
+        f"![test and dev score against small-model calls]({png})",
+        "",
+        "Every row's command, prompt and knobs are in the results file"
+        + (f"; for instance `{example}`." if example else "."),
+    ]
     return "\n".join(lines)
 
 
@@ -110,16 +130,22 @@ def summary(tasks: dict[str, dict[str, dict]], seeds: dict[str, float]) -> list[
         best = max(scored.values(), default=None)
         for s, accuracy in scored.items():
             wins[s] = wins.get(s, 0) + (accuracy == best)
-    lines = ["### Summary", "", "| system | tasks | mean test accuracy | mean gain over seed | wins |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "### Summary",
+        "",
+        "| system | tasks | mean test accuracy | mean gain over seed | wins |",
+        "|---|---|---|---|---|",
+    ]
     for system in SYSTEMS:
         rows = {t: s[system] for t, s in tasks.items() if "test_accuracy" in s.get(system, {})}
         if not rows:
             continue
         gains = [r["test_accuracy"] - seeds[t] for t, r in rows.items() if t in seeds]
         mean_gain = f"{statistics.fmean(gains) * 100:+.1f} points" if gains else ""
-        lines.append(f"| {system} | {len(rows)} | {statistics.fmean(r['test_accuracy'] for r in rows.values()):.1%} "
-                     f"| {mean_gain} | {'reference' if system == REFERENCE else wins.get(system, 0)} |")
+        lines.append(
+            f"| {system} | {len(rows)} | {statistics.fmean(r['test_accuracy'] for r in rows.values()):.1%} "
+            f"| {mean_gain} | {'reference' if system == REFERENCE else wins.get(system, 0)} |"
+        )
     return [*lines, ""]
 
 
@@ -152,7 +178,7 @@ def plot(rows: dict[tuple[str, str], dict], path: Path) -> None:
         ax.set_ylabel("score")
         ax.set_ylim(0, 1)
         ax.set_xlim(left=0)
-    for ax in list(axes.flat)[len(tasks):]:
+    for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
     handles = {h.get_label(): h for ax in axes.flat for h in ax.get_legend_handles_labels()[0]}
     figure.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(8, len(handles)) or 1)

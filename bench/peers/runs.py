@@ -56,9 +56,15 @@ def run_pending(
             row = run_one(task, system)
         except Exception as e:  # one failing system must not end a batch of hours: its row says what happened
             row = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(limit=8)}
-        row = {"task": task, "system": system, "config": config, **row,
-               "seconds": round(time.perf_counter() - started, 1), "command": command(task, system),
-               "finished": datetime.now(UTC).isoformat(timespec="seconds")}
+        row = {
+            "task": task,
+            "system": system,
+            "config": config,
+            **row,
+            "seconds": round(time.perf_counter() - started, 1),
+            "command": command(task, system),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         append_row(path, row)
         written.append(row)
         say(f"[{i}/{len(todo)}] {task} / {system}: " + _summary(row))
@@ -70,5 +76,7 @@ def run_pending(
 def _summary(row: dict) -> str:
     if "error" in row:
         return f"FAILED after {row['seconds'] / 60:.1f} min: {row['error'].splitlines()[0][:300]}"
-    return (f"test {row['test_accuracy']:.1%}, {row['small_calls']} small calls, {row['large_tokens']} large tokens, "
-            f"{row['seconds'] / 60:.1f} min" + (" (cap hit)" if row.get("cap_hit") else ""))
+    return (
+        f"test {row['test_accuracy']:.1%}, {row['small_calls']} small calls, {row['large_tokens']} large tokens, "
+        f"{row['seconds'] / 60:.1f} min" + (" (cap hit)" if row.get("cap_hit") else "")
+    )

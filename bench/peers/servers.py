@@ -25,9 +25,23 @@ class LlamaServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        self.command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", alias,
-                        "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(context),
-                        "--n_threads", str(threads)]
+        self.command = [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--model_alias",
+            alias,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(context),
+            "--n_threads",
+            str(threads),
+        ]
         self._process: subprocess.Popen | None = None
 
     def __enter__(self) -> LlamaServer:
@@ -38,8 +52,9 @@ class LlamaServer:
         while not self._answers():
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.__exit__()
-                raise RuntimeError(f"llama_cpp.server did not start ({' '.join(self.command)}):\n"
-                                   f"{self.log.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"llama_cpp.server did not start ({' '.join(self.command)}):\n{self.log.read_text()[-2000:]}"
+                )
             time.sleep(0.3)
         return self
 

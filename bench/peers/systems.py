@@ -117,8 +117,11 @@ def chat(url: str, model: str, system: str, *, max_tokens: int, grammar: str | N
 
     def answer(example: Example) -> str | None:
         reply = client.chat.completions.create(
-            model=model, temperature=0, extra_body=extra,
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": example.text}])
+            model=model,
+            temperature=0,
+            extra_body=extra,
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": example.text}],
+        )
         return reply.choices[0].message.content
 
     return answer
@@ -182,9 +185,14 @@ def ideal_priors(run: Run) -> Outcome:
 def _optimize(run: Run, memory):
     from idealprompt import Budget, Session, load_settings, optimize
 
-    settings = load_settings(large=f"openai:{run.large}", small=f"openai:{run.small}",
-                             openai_base_url=run.url("optimize"), openai_api_key=None, replay_cache=None,
-                             timeout=SERVER_TIMEOUT)
+    settings = load_settings(
+        large=f"openai:{run.large}",
+        small=f"openai:{run.small}",
+        openai_base_url=run.url("optimize"),
+        openai_api_key=None,
+        replay_cache=None,
+        timeout=SERVER_TIMEOUT,
+    )
     session = Session(settings, budget=Budget(small_calls=run.budget))
     # The test split is emptied: the optimiser never sees it, and its own test scores are not used.
     return optimize(dataclasses.replace(run.task, test=[]), session=session, memory=memory)
@@ -202,12 +210,19 @@ def _ideal_outcome(run: Run, result, *, priors_from: list[str]) -> Outcome:
         settings={"budget": result.budget, "memory": f"priors of {', '.join(priors_from)}" if priors_from else "empty"},
         # A candidate raced out early has a dev score over a few examples only: not a point of the curve.
         curve=best_so_far((c.get("calls"), c.get("dev")) for c in result.candidates if c.get("dropped") is None),
-        notes={"initialisation": result.initialisation, "stopped": result.stopped, "answers": answers,
-               "candidates_scored": result.candidates_scored, "reflection_rounds": result.rounds,
-               "reflections": len(result.reflections),
-               "kept_reflection_gains": [round(r.dev - r.parent_dev, 3) for r in result.reflections if r.kept],
-               "answer_tokens": tokens, "grammar": grammar is not None, "priors_from": priors_from,
-               "ledger_small_calls": result.usage.get("small", {}).get("calls")},
+        notes={
+            "initialisation": result.initialisation,
+            "stopped": result.stopped,
+            "answers": answers,
+            "candidates_scored": result.candidates_scored,
+            "reflection_rounds": result.rounds,
+            "reflections": len(result.reflections),
+            "kept_reflection_gains": [round(r.dev - r.parent_dev, 3) for r in result.reflections if r.kept],
+            "answer_tokens": tokens,
+            "grammar": grammar is not None,
+            "priors_from": priors_from,
+            "ledger_small_calls": result.usage.get("small", {}).get("calls"),
+        },
     )
 
 

@@ -35,8 +35,14 @@ def output_space(task: Task) -> str:
 
 def rewrite_messages(prompt: str, strategy: Strategy, task: Task, examples: list[Example]) -> list:
     shown = "\n".join(prompts.EXAMPLE.format(input=e.text[:EXAMPLE_CHARS], target=e.target) for e in examples)
-    user = prompts.APPLY.format(description=task.description, output_space=output_space(task), examples=shown,
-                                prompt=prompt, summary=strategy.summary, instruction=strategy.instruction)
+    user = prompts.APPLY.format(
+        description=task.description,
+        output_space=output_space(task),
+        examples=shown,
+        prompt=prompt,
+        summary=strategy.summary,
+        instruction=strategy.instruction,
+    )
     return [SystemMessage(prompts.SYSTEM.format(words=PROMPT_WORDS)), HumanMessage(user)]
 
 
@@ -46,7 +52,7 @@ def apply_strategy(
     """The prompt rewritten by `strategy`, or None when the model gave no usable, different prompt."""
     messages = rewrite_messages(prompt, strategy, task, examples)
     answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Rewrite)
-    new = unwrapped(answer.value.prompt) if answer.ok else ""
+    new = unwrapped(answer.value.prompt) if answer.value is not None else ""
     return new if new and new != prompt.strip() else None
 
 

@@ -27,7 +27,7 @@ def plan_messages(facts: Facts, instruction: str) -> list:
 def plan(model: BaseChatModel, *, facts: Facts, instruction: str) -> Structured[ContentPlan]:
     """The plan, or (value None) every answer and why it was unusable, for the caller to fall back on."""
     answer = ask_structured(limit_tokens(model, PLAN_TOKENS), plan_messages(facts, instruction), ContentPlan)
-    if answer.ok:
+    if answer.value is not None:
         answer.value.facts = [f.strip() for f in answer.value.facts if f.strip()]
         if not answer.value.facts:
             return Structured(None, answer.answers, [*answer.errors, "the plan states no fact"])

@@ -8,6 +8,8 @@ unusable one is no proposal, not a crash.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
@@ -36,21 +38,39 @@ class Reflection(BaseModel):
     label_definitions: list[Definition] = Field(default_factory=list, description="one per label; empty if no labels")
 
 
-def reflect_messages(candidate: Candidate, mistakes: list[Prediction], task: Task,
-                     lessons: list[Lesson] = (), tried: list[Candidate] = ()) -> list:
+def reflect_messages(
+    candidate: Candidate,
+    mistakes: list[Prediction],
+    task: Task,
+    lessons: Sequence[Lesson] = (),
+    tried: Sequence[Candidate] = (),
+) -> list:
     shown = []
     for m in mistakes:
         d = describe(m)
-        shown.append(prompts.MISTAKE.format(input=d["input"][:INPUT_CHARS], expected=d["expected"],
-                                            answer=d["answer"][:INPUT_CHARS] or "(nothing)", read_as=d["read_as"]))
-    learnt = "\n".join(prompts.LESSON.format(diagnosis=x.edit.diagnosis.strip(), rule=x.edit.rule[:RULE_CHARS].strip())
-                       for x in lessons)
-    attempts = "\n".join(prompts.TRIED_ONE.format(rule=c.instruction[:RULE_CHARS].strip(), outcome=_outcome(c))
-                         for c in tried)
-    user = prompts.REFLECT.format(description=task.description, output_space=output_space(task),
-                                  prompt=candidate.render(), mistakes="\n".join(shown),
-                                  lessons=prompts.LESSONS.format(lessons=learnt) if learnt else "",
-                                  tried=prompts.TRIED.format(tried=attempts) if attempts else "")
+        shown.append(
+            prompts.MISTAKE.format(
+                input=d["input"][:INPUT_CHARS],
+                expected=d["expected"],
+                answer=d["answer"][:INPUT_CHARS] or "(nothing)",
+                read_as=d["read_as"],
+            )
+        )
+    learnt = "\n".join(
+        prompts.LESSON.format(diagnosis=x.edit.diagnosis.strip(), rule=x.edit.rule[:RULE_CHARS].strip())
+        for x in lessons
+    )
+    attempts = "\n".join(
+        prompts.TRIED_ONE.format(rule=c.instruction[:RULE_CHARS].strip(), outcome=_outcome(c)) for c in tried
+    )
+    user = prompts.REFLECT.format(
+        description=task.description,
+        output_space=output_space(task),
+        prompt=candidate.render(),
+        mistakes="\n".join(shown),
+        lessons=prompts.LESSONS.format(lessons=learnt) if learnt else "",
+        tried=prompts.TRIED.format(tried=attempts) if attempts else "",
+    )
     return [SystemMessage(prompts.SYSTEM.format(words=PROMPT_WORDS)), HumanMessage(user)]
 
 
@@ -62,17 +82,24 @@ def _outcome(attempt: Candidate) -> str:
     return "behind after a few examples: dropped" if attempt.dropped is not None else "scored, no better"
 
 
-def reflect(model: BaseChatModel, *, candidate: Candidate, mistakes: list[Prediction], task: Task,
-            lessons: list[Lesson] = (), tried: list[Candidate] = ()) -> Reflection | None:
+def reflect(
+    model: BaseChatModel,
+    *,
+    candidate: Candidate,
+    mistakes: list[Prediction],
+    task: Task,
+    lessons: Sequence[Lesson] = (),
+    tried: Sequence[Candidate] = (),
+) -> Reflection | None:
     """A proposal: the diagnosis, a new task description and label definitions (only the task's labels, each
     once); None when the model gave nothing usable or nothing new. `lessons`: kept reflections of similar tasks;
     `tried`: rewrites of this candidate already scored and not kept, shown with their scores so that the
     reflector (greedy, as a rule) does not propose them again."""
     messages = reflect_messages(candidate, mistakes, task, lessons, tried)
     answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Reflection)
-    if not answer.ok:
-        return None
     proposal = answer.value
+    if proposal is None:
+        return None
     proposal.task_description = unwrapped(proposal.task_description)
     known = {label.casefold(): label for label in task.labels}
     definitions: dict[str, str] = {}

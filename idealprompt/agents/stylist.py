@@ -31,10 +31,13 @@ def stylist_messages(style: Style, plan: list[str], exemplars: list[dict[str, st
     """`exemplars`: {"text", "neutral"} each, "neutral" empty when the exemplar's facts are not known."""
     facts = prompts.FACTS.format(facts=bullets(plan))
     if exemplars and all(e["neutral"] for e in exemplars):
-        turns = [m for e in exemplars for m in (HumanMessage(prompts.FACTS.format(facts=bullets([e["neutral"]]))),
-                                                AIMessage(e["text"]))]
+        turns = [
+            m
+            for e in exemplars
+            for m in (HumanMessage(prompts.FACTS.format(facts=bullets([e["neutral"]]))), AIMessage(e["text"]))
+        ]
         return [system_message(style), *turns, HumanMessage(facts)]
-    system = system_message(style).content
+    system: str = system_message(style).text
     if exemplars:
         listed = "\n".join(f"Example {i}: {e['text']}" for i, e in enumerate(exemplars, 1))
         system += prompts.EXEMPLARS.format(exemplars=listed)
@@ -48,13 +51,14 @@ def bullets(lines: list[str]) -> str:
 def revision_messages(messages: list[BaseMessage], problems: list[str]) -> list[BaseMessage]:
     """The same request, told what the last draft got wrong. Not as a turn after the draft: a small model asked
     that way repeats its draft word for word."""
-    return [*messages[:-1], HumanMessage(messages[-1].content + prompts.REVISE.format(problems=bullets(problems)))]
+    return [*messages[:-1], HumanMessage(messages[-1].text + prompts.REVISE.format(problems=bullets(problems)))]
 
 
 def direct_messages(style: Style, facts: Facts, instruction: str) -> list[BaseMessage]:
     """One model does the whole job: the baselines 'small alone' and 'large alone'."""
-    user = prompts.DIRECT_USER.format(instruction=instruction, name=style.name, description=style.description,
-                                      facts=facts.render())
+    user = prompts.DIRECT_USER.format(
+        instruction=instruction, name=style.name, description=style.description, facts=facts.render()
+    )
     return [HumanMessage(user)]
 
 

@@ -42,8 +42,9 @@ def _version(shown: bool) -> None:
 @app.callback()
 def _global(
     config: Annotated[Path | None, typer.Option(help="a settings file instead of ./idealprompt.toml")] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="print the version and exit")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
 ):
     if config is not None:
         os.environ[CONFIG_ENV] = str(config)

@@ -23,12 +23,14 @@ err = Console(stderr=True, soft_wrap=True)
 class AssemblyProgress:
     """A progress bar for joining an embedded model from its packages (seconds to a minute, once)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._bar: Progress | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if self._bar is None:
-            self._bar = Progress("joining model parts", BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err)
+            self._bar = Progress(
+                "joining model parts", BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err
+            )
             self._bar.start()
             self._task = self._bar.add_task("join", total=total)
         self._bar.update(self._task, completed=done)
@@ -51,6 +53,7 @@ def open_memory(path: Path | None, *, create: bool = False):
 def print_ledger(session: Session) -> None:
     table = Table("role", "calls", "cached", "prompt tokens", "completion tokens", "seconds", title="ledger")
     for role, u in session.ledger.snapshot().items():
-        table.add_row(role, *(str(u[k]) for k in ("calls", "cached", "prompt_tokens", "completion_tokens")),
-                      f"{u['seconds']:.1f}")
+        table.add_row(
+            role, *(str(u[k]) for k in ("calls", "cached", "prompt_tokens", "completion_tokens")), f"{u['seconds']:.1f}"
+        )
     err.print(table)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -79,7 +79,7 @@ def demo(
     out.print("[bold]Facts[/]")
     for key, value in SAMPLE_FACTS.items():
         out.print(f"  {key}: {value}")
-    final = {}
+    final: dict[str, Any] = {}
     for mode, data in graph.stream(
         {"facts": SAMPLE_FACTS, "style": style}, config, context=session, stream_mode=["updates", "messages"]
     ):

@@ -15,13 +15,16 @@ from idealprompt.notebench.evaluate import SYSTEMS, evaluate_writing, table, wri
 
 
 def eval_style(
-    dataset: Annotated[Path, typer.Argument(exists=True, help="an E2E .csv, an image-caption folder, or a .jsonl of "
-                                                              "{facts, references}")],
+    dataset: Annotated[
+        Path,
+        typer.Argument(exists=True, help="an E2E .csv, an image-caption folder, or a .jsonl of {facts, references}"),
+    ],
     style: Annotated[str, typer.Option(help="the target style (caption folders: humorous or romantic)")] = "neutral",
     systems: Annotated[str, typer.Option(help=f"comma-separated, from: {', '.join(SYSTEMS)}")] = ",".join(SYSTEMS[:3]),
     limit: Annotated[int | None, typer.Option(help="the first N examples")] = None,
     judge: Annotated[bool, typer.Option("--judge/--no-judge", help="check free-text facts with the large model")] = (
-        True),
+        True
+    ),
     out_file: Annotated[Path | None, typer.Option("--out", help="a JSON file for scores and every output")] = None,
     memory: MemoryOption = None,
 ):
@@ -33,13 +36,20 @@ def eval_style(
     examples = load_dataset(dataset, style=style, limit=limit)
     session = open_session()
     run = writing_for(dataset, style, session, open_memory(memory, create=True) if not dataset.is_dir() else None)
-    err.print(f"{len(examples)} examples, style [bold]{style}[/]; small {session.describe('small')}, large "
-              f"{session.describe('large')}")
+    err.print(
+        f"{len(examples)} examples, style [bold]{style}[/]; small {session.describe('small')}, large "
+        f"{session.describe('large')}"
+    )
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err) as bar:
         tasks = {s: bar.add_task(s, total=len(examples)) for s in chosen}
-        scores = evaluate_writing(examples, run, systems=chosen, judge=judge,
-                                  progress=lambda system, done, _: bar.update(tasks[system], completed=done))
+        scores = evaluate_writing(
+            examples,
+            run,
+            systems=chosen,
+            judge=judge,
+            progress=lambda system, done, _: bar.update(tasks[system], completed=done),
+        )
     out.print(table(scores), markup=False)
     if out_file:
         report = {"dataset": str(dataset), "style": style, "systems": [s.model_dump() for s in scores]}

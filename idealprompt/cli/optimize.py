@@ -29,20 +29,28 @@ DEFAULTS = IdealOptions()  # the options' defaults live there, once
 
 def optimize(
     task_file: Annotated[Path, typer.Argument(help="a task file (YAML or JSON)", metavar="TASK")],
-    budget: Annotated[int, typer.Option(
-        min=1, help="small-model calls for the optimisation (test scoring is apart)")] = 300,
+    budget: Annotated[
+        int, typer.Option(min=1, help="small-model calls for the optimisation (test scoring is apart)")
+    ] = 300,
     large_tokens: Annotated[int | None, typer.Option(help="large-model tokens (default: no limit)")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="where prompt.txt, result.json and the trace go")] = Path(
-        "runs/optimize"),
+        "runs/optimize"
+    ),
     rounds: Annotated[int, typer.Option(help="reflection rounds at most")] = DEFAULTS.rounds,
     beam: Annotated[int, typer.Option(help="candidates kept between rounds")] = DEFAULTS.beam_width,
-    patience: Annotated[int, typer.Option(
-        help="rounds without a better dev score before stopping")] = DEFAULTS.patience,
-    warmup_iterations: Annotated[int, typer.Option(
-        help="a short warm-up when no prior applies; 0: none")] = DEFAULTS.warmup_iterations,
-    answers: Annotated[Mode | None, typer.Option(
-        help="constrained: answers held to the labels or a number; free: the parser reads them (default: the "
-             "task file's, else constrained for labels)")] = None,
+    patience: Annotated[
+        int, typer.Option(help="rounds without a better dev score before stopping")
+    ] = DEFAULTS.patience,
+    warmup_iterations: Annotated[
+        int, typer.Option(help="a short warm-up when no prior applies; 0: none")
+    ] = DEFAULTS.warmup_iterations,
+    answers: Annotated[
+        Mode | None,
+        typer.Option(
+            help="constrained: answers held to the labels or a number; free: the parser reads them (default: the "
+            "task file's, else constrained for labels)"
+        ),
+    ] = None,
     strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,
     use_memory: Annotated[bool, typer.Option("--use-memory/--no-memory", help="read and write priors")] = True,
     memory: MemoryOption = None,
@@ -52,13 +60,16 @@ def optimize(
     task = task if answers is None else dataclasses.replace(task, answers=answers)
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
     options = IdealOptions(rounds=rounds, beam_width=beam, patience=patience, warmup_iterations=warmup_iterations)
-    session = Session(load_settings(), budget=Budget(small_calls=budget, large_tokens=large_tokens),
-                      progress=AssemblyProgress())
+    session = Session(
+        load_settings(), budget=Budget(small_calls=budget, large_tokens=large_tokens), progress=AssemblyProgress()
+    )
     run = Optimization(session, task, pool, memory=open_memory(memory, create=True) if use_memory else None)
     run_id = f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
-    err.print(f"[bold]{task.name}[/]: {len(task.train)} train / {len(task.dev)} dev / {len(task.test)} test examples; "
-              f"small {session.describe('small')}, large {session.describe('large')}; "
-              f"budget {budget} small-model calls; {task.output.mode} answers")
+    err.print(
+        f"[bold]{task.name}[/]: {len(task.train)} train / {len(task.dev)} dev / {len(task.test)} test examples; "
+        f"small {session.describe('small')}, large {session.describe('large')}; "
+        f"budget {budget} small-model calls; {task.output.mode} answers"
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(out_dir / "checkpoints.sqlite")) as checkpointer:
         graph = build_ideal_graph(checkpointer)
@@ -72,8 +83,12 @@ def optimize(
     out.print(_scores(result))
     out.print(f"[bold]Optimised prompt[/] ({prompt_path}):")
     out.print(result.prompt, markup=False, highlight=False)
-    out.print(f"initialisation: {result.initialisation}; stopped: {result.stopped}; result: {result_path}; "
-              f"trace: thread {run_id} in {out_dir / 'checkpoints.sqlite'}", markup=False, highlight=False)
+    out.print(
+        f"initialisation: {result.initialisation}; stopped: {result.stopped}; result: {result_path}; "
+        f"trace: thread {run_id} in {out_dir / 'checkpoints.sqlite'}",
+        markup=False,
+        highlight=False,
+    )
     if result.prior_id:
         out.print(f"prior {result.prior_id} written to memory")
     print_ledger(session)
@@ -86,7 +101,8 @@ class _Progress:
     """One line per step worth seeing: how the prompt started, each scored candidate, and notes."""
 
     def __init__(self, run: Optimization):
-        self.run, self.pending = run, []
+        self.run = run
+        self.pending: list[int] = []
 
     def __call__(self, node: str, values: dict) -> None:
         for note in values.get("notes", []):
@@ -101,8 +117,9 @@ class _Progress:
                     verdict = f"[dim]raced out after {c.dropped} dev examples[/]"
                 else:
                     verdict = "[green]kept[/]" if c.id in beam.kept else "[dim]not kept[/]"
-                err.print(f"  #{c.id} {escape(c.origin)}: dev {c.dev:.3f}  {verdict}  "
-                          f"[dim]{calls} small-model calls[/]")
+                err.print(
+                    f"  #{c.id} {escape(c.origin)}: dev {c.dev:.3f}  {verdict}  [dim]{calls} small-model calls[/]"
+                )
             if "initialisation" in values:
                 err.print(f"  starting from: {escape(values['initialisation'])}")
 

@@ -21,16 +21,23 @@ def priors_list(memory: MemoryOption = None):
     table = Table("id", "task", "model", "examples", "top strategies (mean gain)", "created")
     for p in store.priors.all():
         top = sorted(p.strategies, key=lambda s: -s.mean_gain)[:3]
-        table.add_row(p.id[:12], p.task.name or p.task.description[:40], p.model, str(p.dataset_size),
-                      ", ".join(f"{s.strategy} {s.mean_gain:+.3f}" for s in top), f"{p.created:%Y-%m-%d}")
+        table.add_row(
+            p.id[:12],
+            p.task.name or p.task.description[:40],
+            p.model,
+            str(p.dataset_size),
+            ", ".join(f"{s.strategy} {s.mean_gain:+.3f}" for s in top),
+            f"{p.created:%Y-%m-%d}",
+        )
     out.print(table)
 
 
 @app.command("search")
 def priors_search(
     query: Annotated[str, typer.Argument(help="a task description")],
-    model: Annotated[str | None, typer.Option(
-        help="the target model route: its own priors first, then its family's and size's")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="the target model route: its own priors first, then its family's and size's")
+    ] = None,
     k: Annotated[int, typer.Option("-k", help="how many priors")] = 5,
     memory: MemoryOption = None,
 ):
@@ -40,8 +47,9 @@ def priors_search(
     found = open_memory(memory).priors.search(query, model=model, k=k)
     table = Table("similarity", "model affinity", "id", "task", "model")
     for f in found:
-        table.add_row(f"{f.similarity:.3f}", f"{f.affinity:.1f}", f.prior.id[:12], f.prior.task.description,
-                      f.prior.model)
+        table.add_row(
+            f"{f.similarity:.3f}", f"{f.affinity:.1f}", f.prior.id[:12], f.prior.task.description, f.prior.model
+        )
     out.print(table)
     ranking = Table("strategy", "score", "support", title="strategies for this task")
     for s in rank_strategies(found):
@@ -64,21 +72,33 @@ def priors_explain(
     session = open_session()
     run = Optimization(session, load_task(task_file), memory=open_memory(memory))
     out.print(f"{run.task.name}, for target model {run.target}:", markup=False)
-    table = Table("similarity", "model affinity", "weight", "task", "model", "strategies", "lessons",
-                  title="priors retrieved")
+    table = Table(
+        "similarity", "model affinity", "weight", "task", "model", "strategies", "lessons", title="priors retrieved"
+    )
     for f in run.priors:
-        table.add_row(f"{f.similarity:.3f}", f"{f.affinity:.1f}", f"{f.weight:.3f}", escape(f.prior.task.name or
-                      f.prior.task.description[:40]), f.prior.model, str(len(f.prior.strategies)),
-                      str(len(f.prior.edits)))
+        table.add_row(
+            f"{f.similarity:.3f}",
+            f"{f.affinity:.1f}",
+            f"{f.weight:.3f}",
+            escape(f.prior.task.name or f.prior.task.description[:40]),
+            f.prior.model,
+            str(len(f.prior.strategies)),
+            str(len(f.prior.edits)),
+        )
     out.print(table)
-    favoured, ranking = set(run.favoured()), Table("strategy", "expected gain", "support", "applied",
-                                                   title="strategies, ranked")
+    favoured, ranking = (
+        set(run.favoured()),
+        Table("strategy", "expected gain", "support", "applied", title="strategies, ranked"),
+    )
     for s in rank_strategies(run.priors):
         ranking.add_row(s.strategy, f"{s.score:+.4f}", str(s.support), "yes" if s.strategy in favoured else "")
     out.print(ranking)
     for lesson in run.lessons():
-        out.print(f"lesson from {lesson.task} (dev {lesson.edit.gain:+.2f}): {lesson.edit.diagnosis} "
-                  f"Rule: {lesson.edit.rule[:200]}", markup=False)
+        out.print(
+            f"lesson from {lesson.task} (dev {lesson.edit.gain:+.2f}): {lesson.edit.diagnosis} "
+            f"Rule: {lesson.edit.rule[:200]}",
+            markup=False,
+        )
     if not run.lessons():
         out.print("no lesson from a kept reflection applies")
 
@@ -95,8 +115,11 @@ def priors_install(
         raise typer.BadParameter(f"unknown pack {pack!r}: the one pack is 'builtin'")
     count = open_memory(memory, create=True).install_builtin_priors()
     info = pack_info()
-    out.print(f"installed the built-in prior pack v{info['version']} ({count} priors from {', '.join(info['tasks'])}; "
-              f"target {info['target']})", markup=False)
+    out.print(
+        f"installed the built-in prior pack v{info['version']} ({count} priors from {', '.join(info['tasks'])}; "
+        f"target {info['target']})",
+        markup=False,
+    )
 
 
 @app.command("show")
@@ -106,13 +129,17 @@ def priors_show(prior_id: Annotated[str, typer.Argument(metavar="ID")], memory: 
 
 
 @app.command("export")
-def priors_export(file: Annotated[Path, typer.Argument(help="a JSON Lines file to write")], memory: MemoryOption = None):
+def priors_export(
+    file: Annotated[Path, typer.Argument(help="a JSON Lines file to write")], memory: MemoryOption = None
+):
     """Write every prior to a JSON Lines file, to share with another machine or team."""
     out.print(f"exported {open_memory(memory).priors.export(file)} priors to {file}")
 
 
 @app.command("import")
-def priors_import(file: Annotated[Path, typer.Argument(help="a JSON Lines file from `export`")], memory: MemoryOption = None):
+def priors_import(
+    file: Annotated[Path, typer.Argument(help="a JSON Lines file from `export`")], memory: MemoryOption = None
+):
     """Add the priors of a JSON Lines file; a prior with an id already stored is replaced."""
     out.print(f"imported {open_memory(memory, create=True).priors.import_file(file)} priors from {file}")
 

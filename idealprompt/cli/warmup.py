@@ -41,29 +41,37 @@ def warmup(
     """Search strategy sequences for each task (UCT), print the strategies by mean gain, and store the priors."""
     loaded = [load_task(path) for path in tasks]  # every file is checked before any model runs
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
-    options = SearchOptions(max_depth=depth, width=width, minibatch=minibatch, exploration=exploration,
-                            iterations=iterations, seed=seed)
+    options = SearchOptions(
+        max_depth=depth, width=width, minibatch=minibatch, exploration=exploration, iterations=iterations, seed=seed
+    )
     store = open_memory(memory, create=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     trees = []
     with SqliteSaver.from_conn_string(str(out_dir / "checkpoints.sqlite")) as checkpointer:
         graph = build_warmup_graph(checkpointer)
         for task in loaded:
-            session = Session(load_settings(), budget=Budget(small_calls=budget, large_tokens=large_tokens),
-                              progress=AssemblyProgress())
+            session = Session(
+                load_settings(),
+                budget=Budget(small_calls=budget, large_tokens=large_tokens),
+                progress=AssemblyProgress(),
+            )
             run = Optimization(session, task, pool, memory=store)
             thread = f"warmup-{task.name}-{uuid.uuid4().hex[:8]}"
-            err.print(f"[bold]{task.name}[/]: {len(task.train)} training examples, small {session.describe('small')}, "
-                      f"large {session.describe('large')}, budget {budget} small-model calls")
+            err.print(
+                f"[bold]{task.name}[/]: {len(task.train)} training examples, small {session.describe('small')}, "
+                f"large {session.describe('large')}, budget {budget} small-model calls"
+            )
             final = _run(graph, run, options, thread)
             tree = StrategyTree.model_validate(final["tree"])
             path = out_dir / f"{task.name}.tree.json"
             path.write_text(tree.model_dump_json(indent=2))
             if tree.evaluated():
                 best = tree.best()
-                out.print(f"[bold]{task.name}[/]: seed prompt {tree.root.reward:.3f}, best {best.reward:.3f} "
-                          f"({' > '.join(tree.strategies_of(best)) or 'the seed prompt'}); "
-                          f"stopped: {final.get('stopped')}")
+                out.print(
+                    f"[bold]{task.name}[/]: seed prompt {tree.root.reward:.3f}, best {best.reward:.3f} "
+                    f"({' > '.join(tree.strategies_of(best)) or 'the seed prompt'}); "
+                    f"stopped: {final.get('stopped')}"
+                )
             else:
                 out.print(f"[bold]{task.name}[/]: nothing was scored; stopped: {final.get('stopped')}")
             out.print(_strategy_table(tree.strategy_stats(), f"strategies on {task.name}, by mean gain"))
@@ -112,9 +120,12 @@ def _pooled(trees: list[StrategyTree]) -> list[StrategyStats]:
         for s in tree.strategy_stats():
             by_name[s.strategy].append(s)
     pooled = [
-        StrategyStats(strategy=name, visits=sum(s.visits for s in stats),
-                      mean_reward=statistics.fmean(s.mean_reward for s in stats),
-                      mean_gain=statistics.fmean(s.mean_gain for s in stats))
+        StrategyStats(
+            strategy=name,
+            visits=sum(s.visits for s in stats),
+            mean_reward=statistics.fmean(s.mean_reward for s in stats),
+            mean_gain=statistics.fmean(s.mean_gain for s in stats),
+        )
         for name, stats in by_name.items()
     ]
     return sorted(pooled, key=lambda s: (-s.mean_gain, s.strategy))

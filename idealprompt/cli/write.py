@@ -39,8 +39,15 @@ def write(
     options = WriteOptions(exemplars=exemplars, check=check, revisions=revisions)
     checkpointer = SqliteSaver.from_conn_string(str(trace)) if trace else None
     with checkpointer or contextlib.nullcontext() as saver:
-        events = stream_write(found, style=style, instruction=instruction, session=session, memory=store,
-                              options=options, checkpointer=saver)
+        events = stream_write(
+            found,
+            style=style,
+            instruction=instruction,
+            session=session,
+            memory=store,
+            options=options,
+            checkpointer=saver,
+        )
         for kind, value in events:
             if kind == "plan":
                 out.print("[bold]Plan[/]\n" + "\n".join(f"- {escape(fact)}" for fact in value))
@@ -71,8 +78,10 @@ def _print_check(check: dict) -> None:
     wrong = [f"contradicted: {f}" for f in check["contradicted"]]
     wrong += [f"not in the input: {f}" for f in check["unsupported"]]
     stated = len(check["supported"]) + len(check["contradicted"]) + len(check["unsupported"])
-    err.print(f"fact check ({check['method']}): {stated} facts stated, {len(wrong)} wrong"
-              + (f", {len(check['omitted'])} left out" if check["omitted"] else ""))
+    err.print(
+        f"fact check ({check['method']}): {stated} facts stated, {len(wrong)} wrong"
+        + (f", {len(check['omitted'])} left out" if check["omitted"] else "")
+    )
     for line in wrong:
         err.print(f"  [red]{escape(line)}[/]")
 
@@ -80,13 +89,21 @@ def _print_check(check: dict) -> None:
 @app.command("add")
 def style_add(
     name: Annotated[str, typer.Argument(help="the style's name (lower case, digits, '_', '-', '.')")],
-    corpus: Annotated[Path, typer.Option(help="texts in the style: .jsonl with a \"text\" field (and optionally "
-                                              "\"neutral\", the same facts stated plainly), or plain text, one per "
-                                              "line (or per blank-line-separated block)")],
-    description: Annotated[str | None, typer.Option(help="the style, in a sentence or two a writer can follow "
-                                                         "(needed for a new style)")] = None,
-    prompt_file: Annotated[Path | None, typer.Option(
-        exists=True, dir_okay=False, help="the writer's instruction, e.g. an optimised prompt.txt")] = None,
+    corpus: Annotated[
+        Path,
+        typer.Option(
+            help='texts in the style: .jsonl with a "text" field (and optionally '
+            '"neutral", the same facts stated plainly), or plain text, one per '
+            "line (or per blank-line-separated block)"
+        ),
+    ],
+    description: Annotated[
+        str | None, typer.Option(help="the style, in a sentence or two a writer can follow (needed for a new style)")
+    ] = None,
+    prompt_file: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="the writer's instruction, e.g. an optimised prompt.txt"),
+    ] = None,
     memory: MemoryOption = None,
 ):
     """Add a style, or more texts to one, in the memory."""
@@ -96,8 +113,9 @@ def style_add(
         raise StyleError(f"style {name!r} is new: give --description")
     prompt = prompt_file.read_text().strip() if prompt_file else (known.prompt if known else "")
     texts, neutral = read_corpus(corpus)
-    style = Style(name=name, description=description or known.description, exemplars=texts, neutral=neutral,
-                  prompt=prompt)
+    style = Style(
+        name=name, description=description or known.description, exemplars=texts, neutral=neutral, prompt=prompt
+    )
     added = store.add_style(style, source=str(corpus))
     out.print(f"style {name}: {added} new texts ({len(style.exemplars) - added} already stored) in {store.store.path}")
 
@@ -112,6 +130,7 @@ def style_list(memory: MemoryOption = None):
         card = cards.get(name)
         texts = len(store.exemplars.all(where={"style": name})) if card else len(builtin_styles()[name].exemplars)
         description = card.description if card else builtin_styles()[name].description
-        table.add_row(name + ("" if card else " (built in)"), str(texts), "optimised" if card and card.prompt else "",
-                      description)
+        table.add_row(
+            name + ("" if card else " (built in)"), str(texts), "optimised" if card and card.prompt else "", description
+        )
     out.print(table)

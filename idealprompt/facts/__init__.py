@@ -119,5 +119,7 @@ def _value(value: object, *, where: str) -> str:
     if isinstance(value, str | int | float) and str(value).strip():
         return str(value).strip()
     got = "an empty value" if value in ("", None, []) else f"a {type(value).__name__}"
-    raise FactsError(f"{where}: a fact is a string, a number, yes/no or a list of those, not {got} "
-                     "(quote it in YAML to keep it as written)")
+    raise FactsError(
+        f"{where}: a fact is a string, a number, yes/no or a list of those, not {got} "
+        "(quote it in YAML to keep it as written)"
+    )

@@ -8,8 +8,10 @@ left out on purpose: an omission is better than a false alarm.
 """
 
 # Building blocks. A space stands for any run of whitespace (`slots._compile`).
-_FILL = (r"(?: (?:is|are|was|were|be|being|been|has|have|had|gets?|got|of|as|at|a|an|the|its|very|quite|rather|"
-         r"fairly|pretty|relatively|extremely|really|only|just|considered|on the|in the))*")  # "rating is very high"
+_FILL = (
+    r"(?: (?:is|are|was|were|be|being|been|has|have|had|gets?|got|of|as|at|a|an|the|its|very|quite|rather|"
+    r"fairly|pretty|relatively|extremely|really|only|just|considered|on the|in the))*"
+)  # "rating is very high"
 _RATED = r"(?:customer[\s-]+)?(?:ratings?|rated|rates?|reviews?|reviewed|stars?)"
 _PRICED = r"(?:price[\s-]+range|prices?|priced|pricing|costs?)"
 _CONTEXT = rf"(?:{_RATED}|{_PRICED})"  # a value word before one of these is said of that, not of the word before
@@ -26,8 +28,11 @@ def _said(words: str, about: str) -> tuple[str, str]:
 
 
 def _out_of_5(n: str, word: str) -> tuple[str, ...]:
-    return (rf"(?:{n}|{word}) (?:out of|out|of) (?:5|five)(?:[\s-]+stars?)?", rf"(?:{n}|{word})[\s-]*stars?",
-            rf"{n}\s*/\s*5")
+    return (
+        rf"(?:{n}|{word}) (?:out of|out|of) (?:5|five)(?:[\s-]+stars?)?",
+        rf"(?:{n}|{word})[\s-]*stars?",
+        rf"{n}\s*/\s*5",
+    )
 
 
 _CENTRE = r"(?:(?:city|town)[\s-]+cent(?:re|er)|cent(?:re|er) of (?:the )?(?:city|town))"
@@ -38,7 +43,7 @@ _TO = r"(?:for|to|towards?|bring|welcomes?|welcoming|allows?|accepts?|permits?)"
 _FRIENDLY = r"(?:friendly|oriented|orientated)"
 _THE = r"(?:(?:the|your|young|whole|all) )*"
 
-PATTERNS = {
+PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
     "eatType": {
         "coffee shop": (r"coffee[\s-]*(?:shop|house)s?", r"caf[eé]s?"),
         "pub": (r"pubs?",),
@@ -54,26 +59,44 @@ PATTERNS = {
         "Japanese": (r"Japanese", r"sushi"),
     },
     "area": {
-        "riverside": (r"river[\s-]*side", r"(?:by|near|on|along|beside|next to|close to|at) the river(?:\s*bank)?",
-                      r"river"),
+        "riverside": (
+            r"river[\s-]*side",
+            r"(?:by|near|on|along|beside|next to|close to|at) the river(?:\s*bank)?",
+            r"river",
+        ),
         "city centre": (_CENTRE, r"heart of (?:the )?(?:city|town)", r"downtown"),
         "(near the city centre)": (rf"{_AROUND} (?:of |from |to )?(?:the )?{_CENTRE}",),
     },
     "priceRange": {
-        "cheap": (*_said(r"low|cheap|inexpensive", _PRICED), r"cheap(?:ly)?", r"inexpensive(?:ly)?",
-                  r"low[\s-]+cost", rf"{_NOT}(?: (?:too|very|that|so))? expensive",
-                  rf"{_BELOW}[\s-]+{_PRICED}"),
-        "less than £20": (rf"(?:less than|under|below|lower than|cheaper than|no more than|up to) {_20}{_POUNDS}",
-                          rf"{_20}{_POUNDS} or (?:less|under|below)"),
+        "cheap": (
+            *_said(r"low|cheap|inexpensive", _PRICED),
+            r"cheap(?:ly)?",
+            r"inexpensive(?:ly)?",
+            r"low[\s-]+cost",
+            rf"{_NOT}(?: (?:too|very|that|so))? expensive",
+            rf"{_BELOW}[\s-]+{_PRICED}",
+        ),
+        "less than £20": (
+            rf"(?:less than|under|below|lower than|cheaper than|no more than|up to) {_20}{_POUNDS}",
+            rf"{_20}{_POUNDS} or (?:less|under|below)",
+        ),
         # Not "reasonable" or "affordable": the references use them as often for cheap as for moderate.
         "moderate": (*_said(r"moderate|average|medium|mid", _PRICED), r"mid[\s-]*range", r"moderately expensive"),
         "£20-25": (rf"{_20}{_POUNDS}\s*(?:-|–|to|and)\s*{_25}{_POUNDS}",),
-        "high": (*_said(r"high|expensive", _PRICED), r"expensive", r"pricey", r"costly", r"high[\s-]+end",
-                 rf"{_NOT}(?: (?:too|very|that|so))? cheap",
-                 rf"{_ABOVE}[\s-]+{_PRICED}"),
+        "high": (
+            *_said(r"high|expensive", _PRICED),
+            r"expensive",
+            r"pricey",
+            r"costly",
+            r"high[\s-]+end",
+            rf"{_NOT}(?: (?:too|very|that|so))? cheap",
+            rf"{_ABOVE}[\s-]+{_PRICED}",
+        ),
         "(mean price)": (rf"average price(?: for a meal)?(?: (?:is|of))?(?= {_AMOUNT})",),
-        "more than £30": (rf"(?:more than|over|above|upwards of|higher than|in excess of) {_30}{_POUNDS}",
-                          rf"{_30}{_POUNDS}\s*(?:\+|plus|or more)"),
+        "more than £30": (
+            rf"(?:more than|over|above|upwards of|higher than|in excess of) {_30}{_POUNDS}",
+            rf"{_30}{_POUNDS}\s*(?:\+|plus|or more)",
+        ),
     },
     "customer rating": {
         "low": (*_said(rf"low|poor|bad|{_BELOW}", _RATED), rf"{_NOT} (?:very )?(?:highly|well)[\s-]+rated"),
@@ -84,16 +107,23 @@ PATTERNS = {
         "5 out of 5": _out_of_5("5", "five"),
     },
     "familyFriendly": {
-        "no": (rf"(?:{_NOT}|less|lacking|without)(?:[\s-]+\w+){{0,2}}[\s-]+{_YOUNG}[\s-]+{_FRIENDLY}",
-               rf"{_YOUNG}[\s-]+(?:friendly[\s:,]+no|unfriendly)", r"adults?[\s-]+only", r"only (?:for )?adults",
-               rf"(?:{_NOT}(?: \w+){{0,3}}?|unsuitable|inappropriate) (?:{_TO} )+{_THE}{_YOUNG}",
-               rf"non[\s-]+{_YOUNG}(?:[\s-]+\w+)?",
-               rf"{_YOUNG} (?:are|is)(?:n't| not) (?:welcome|allowed|permitted)",
-               rf"leave {_THE}{_YOUNG} at home",
-               rf"no (?:\w+ )?{_YOUNG}(?: (?:are )?(?:allowed|welcome|permitted))?"),
-        "yes": (rf"{_YOUNG}[\s-]+{_FRIENDLY}", rf"{_TO} {_THE}{_YOUNG}",
-                rf"{_YOUNG} (?:(?:are|is) (?:(?!not )\w+ )?)?(?:welcome|allowed|permitted)",
-                r"family (?:pub|restaurant|place|venue|coffee shop)"),
+        "no": (
+            rf"(?:{_NOT}|less|lacking|without)(?:[\s-]+\w+){{0,2}}[\s-]+{_YOUNG}[\s-]+{_FRIENDLY}",
+            rf"{_YOUNG}[\s-]+(?:friendly[\s:,]+no|unfriendly)",
+            r"adults?[\s-]+only",
+            r"only (?:for )?adults",
+            rf"(?:{_NOT}(?: \w+){{0,3}}?|unsuitable|inappropriate) (?:{_TO} )+{_THE}{_YOUNG}",
+            rf"non[\s-]+{_YOUNG}(?:[\s-]+\w+)?",
+            rf"{_YOUNG} (?:are|is)(?:n't| not) (?:welcome|allowed|permitted)",
+            rf"leave {_THE}{_YOUNG} at home",
+            rf"no (?:\w+ )?{_YOUNG}(?: (?:are )?(?:allowed|welcome|permitted))?",
+        ),
+        "yes": (
+            rf"{_YOUNG}[\s-]+{_FRIENDLY}",
+            rf"{_TO} {_THE}{_YOUNG}",
+            rf"{_YOUNG} (?:(?:are|is) (?:(?!not )\w+ )?)?(?:welcome|allowed|permitted)",
+            r"family (?:pub|restaurant|place|venue|coffee shop)",
+        ),
     },
     "name": {  # other spellings; every name also matches as written (`NAMES`)
         "Crowne Plaza Hotel": (r"(?:the )?Crowne Plaza(?: Hotel)?",),
@@ -102,29 +132,76 @@ PATTERNS = {
 }
 
 # Values that state the same thing.
-COMPATIBLE = {
-    "priceRange": (frozenset({"cheap", "less than £20"}), frozenset({"moderate", "£20-25"}),
-                   frozenset({"high", "more than £30"})),
-    "customer rating": (frozenset({"low", "1 out of 5"}), frozenset({"average", "3 out of 5"}),
-                        frozenset({"high", "5 out of 5"})),
+COMPATIBLE: dict[str, tuple[frozenset[str], ...]] = {
+    "priceRange": (
+        frozenset({"cheap", "less than £20"}),
+        frozenset({"moderate", "£20-25"}),
+        frozenset({"high", "more than £30"}),
+    ),
+    "customer rating": (
+        frozenset({"low", "1 out of 5"}),
+        frozenset({"average", "3 out of 5"}),
+        frozenset({"high", "5 out of 5"}),
+    ),
 }
 
 # Values that only ever support. The references call every venue a restaurant ("The Eagle is a pub ... this
 # restaurant"), so the word is no claim about eatType: it supports eatType[restaurant] and is otherwise ignored. The
 # values in brackets are phrasings that contain a value's words but claim nothing ("north of the city centre", "an
 # average price of £25"); as longer matches they hide the shorter value inside them.
-GENERIC = {"eatType": frozenset({"restaurant"}), "area": frozenset({"(near the city centre)"}),
-           "priceRange": frozenset({"(mean price)"})}
+GENERIC: dict[str, frozenset[str]] = {
+    "eatType": frozenset({"restaurant"}),
+    "area": frozenset({"(near the city centre)"}),
+    "priceRange": frozenset({"(mean price)"}),
+}
 
-SHARED = {"name": ("name", "near")}  # one set of restaurant names serves both slots
+SHARED: dict[str, tuple[str, ...]] = {"name": ("name", "near")}  # one set of restaurant names serves both slots
 
 # The name and near values of the E2E dev and test sets.
 NAMES = (
-    "Alimentum", "Aromi", "Bibimbap House", "Blue Spice", "Browns Cambridge", "Clowns", "Cocum", "Cotto",
-    "Fitzbillies", "Giraffe", "Green Man", "Loch Fyne", "Midsummer House", "Strada", "Taste of Cambridge",
-    "The Cambridge Blue", "The Cricketers", "The Eagle", "The Golden Palace", "The Mill", "The Phoenix", "The Plough",
-    "The Punter", "The Vaults", "The Waterman", "The Wrestlers", "Travellers Rest Beefeater", "Wildwood", "Zizzi",
-    "All Bar One", "Avalon", "Burger King", "Café Brazil", "Café Rouge", "Café Sicilia", "Clare Hall",
-    "Crowne Plaza Hotel", "Express by Holiday Inn", "Rainbow Vegetarian Café", "Raja Indian Cuisine", "Ranch",
-    "The Bakers", "The Portland Arms", "The Rice Boat", "The Sorrento",
+    "Alimentum",
+    "Aromi",
+    "Bibimbap House",
+    "Blue Spice",
+    "Browns Cambridge",
+    "Clowns",
+    "Cocum",
+    "Cotto",
+    "Fitzbillies",
+    "Giraffe",
+    "Green Man",
+    "Loch Fyne",
+    "Midsummer House",
+    "Strada",
+    "Taste of Cambridge",
+    "The Cambridge Blue",
+    "The Cricketers",
+    "The Eagle",
+    "The Golden Palace",
+    "The Mill",
+    "The Phoenix",
+    "The Plough",
+    "The Punter",
+    "The Vaults",
+    "The Waterman",
+    "The Wrestlers",
+    "Travellers Rest Beefeater",
+    "Wildwood",
+    "Zizzi",
+    "All Bar One",
+    "Avalon",
+    "Burger King",
+    "Café Brazil",
+    "Café Rouge",
+    "Café Sicilia",
+    "Clare Hall",
+    "Crowne Plaza Hotel",
+    "Express by Holiday Inn",
+    "Rainbow Vegetarian Café",
+    "Raja Indian Cuisine",
+    "Ranch",
+    "The Bakers",
+    "The Portland Arms",
+    "The Rice Boat",
+    "The Sorrento",
 )

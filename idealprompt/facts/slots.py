@@ -79,18 +79,24 @@ class SlotLexicon:
     def states(self, slot: str, said: str, given: str) -> bool:
         """Whether the value `said` states the input's value `given` of `slot`."""
         said, given = said.casefold(), given.casefold()
-        return said == given or any({said, given} <= {v.casefold() for v in group}
-                                    for group in self.compatible.get(slot, ()))
+        return said == given or any(
+            {said, given} <= {v.casefold() for v in group} for group in self.compatible.get(slot, ())
+        )
 
     @cached_property
     def compiled(self) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
-        return tuple((slot, value, _compile(p)) for slot, values in self.patterns.items()
-                     for value, patterns in values.items() for p in patterns)
+        return tuple(
+            (slot, value, _compile(p))
+            for slot, values in self.patterns.items()
+            for value, patterns in values.items()
+            for p in patterns
+        )
 
 
 # The E2E NLG lexicon: the table in `facts/e2e.py`, plus a verbatim pattern for each restaurant name it lists.
-E2E = SlotLexicon.from_records([{"name": name} for name in e2e.NAMES],
-                               base=SlotLexicon(e2e.PATTERNS, e2e.COMPATIBLE, e2e.SHARED, e2e.GENERIC))
+E2E = SlotLexicon.from_records(
+    [{"name": name} for name in e2e.NAMES], base=SlotLexicon(e2e.PATTERNS, e2e.COMPATIBLE, e2e.SHARED, e2e.GENERIC)
+)
 
 
 @dataclass(frozen=True)
@@ -141,8 +147,14 @@ def _longest_matches(slots: Mapping[str, str], text: str, lexicon: SlotLexicon) 
     found: list[Match] = []
     for home, value, regex in lexicon.compiled:
         for match in regex.finditer(text):
-            said = next((slot for slot in lexicon.shared.get(home, (home,))
-                         if slot in slots and lexicon.states(slot, value, slots[slot])), None)
+            said = next(
+                (
+                    slot
+                    for slot in lexicon.shared.get(home, (home,))
+                    if slot in slots and lexicon.states(slot, value, slots[slot])
+                ),
+                None,
+            )
             found.append((match, home, value, said))
     found.sort(key=lambda f: (f[0].start() - f[0].end(), f[3] is None, f[0].start()))
     taken: list[Match] = []

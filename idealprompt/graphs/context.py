@@ -84,14 +84,20 @@ class Optimization:
         minibatch, so their answers are shared."""
         return self.task.train[:MISTAKE_POOL]
 
-    def apply(self, name: str, instruction: str, demos: list[Demo],
-              definitions: dict[str, str] | None = None) -> tuple[str, list[Demo]] | None:
+    def apply(
+        self, name: str, instruction: str, demos: list[Demo], definitions: dict[str, str] | None = None
+    ) -> tuple[str, list[Demo]] | None:
         """Strategy `name` applied to a prompt: a rewrite of its instruction by the optimizer agent, or new
         demonstrations chosen by code; None when nothing new came of it. Raises BudgetExhausted."""
         strategy = self.pool[name]
-        if not strategy.by_code:
-            new = apply_strategy(self.session.model("large"), prompt=instruction, strategy=strategy, task=self.task,
-                                 examples=showcase(self.task.train, SHOWN_TO_OPTIMIZER))
+        if strategy.selection is None:  # not by code: a rewrite
+            new = apply_strategy(
+                self.session.model("large"),
+                prompt=instruction,
+                strategy=strategy,
+                task=self.task,
+                examples=showcase(self.task.train, SHOWN_TO_OPTIMIZER),
+            )
             return None if new is None else (new, demos)
         right, mistakes = [], []
         if strategy.selection != "cover":  # read from the prompt's answers on train: memoised, or paid once
@@ -104,7 +110,8 @@ class Optimization:
 
 def showcase(examples: list[Example], k: int) -> list[Example]:
     """k examples with as many different answers as possible, in their order."""
-    chosen, answers = [], set()
+    chosen: list[Example] = []
+    answers: set[str] = set()
     for e in examples:
         if e.target not in answers and len(chosen) < k:
             chosen.append(e)
@@ -133,8 +140,10 @@ class Writing:
             elif style in builtin_styles():
                 style = builtin_styles()[style]
             else:
-                raise StyleError(f"no built-in style {style!r} (built in: {', '.join(builtin_styles())}); "
-                                 "pass a memory that holds it")
+                raise StyleError(
+                    f"no built-in style {style!r} (built in: {', '.join(builtin_styles())}); "
+                    "pass a memory that holds it"
+                )
         return cls(session, style, memory=memory, **more)
 
     def exemplars(self, text: str, k: int) -> list[dict[str, str]]:
@@ -142,7 +151,7 @@ class Writing:
         stated plainly, or empty): from the memory when it holds the style, else ranked here by its embedder."""
         if k == 0:
             return []
-        if self._stored:
+        if self.memory is not None and self._stored:
             found = self.memory.exemplars.search(text, style=self.style.name, k=k)
             return [{"text": e.text, "neutral": e.neutral} for e, _ in found]
         similarity = self._vectors @ _embed([text])[0]

@@ -45,7 +45,9 @@ class Plan(BaseModel):
 
 
 # --- nodes -------------------------------------------------------------------------------------------------------
-def plan(state: DemoState, runtime: Runtime[Session]) -> DemoState:
+# The context is the Session itself. LangGraph takes any object as context (it coerces only dicts), but its
+# ContextT bound names only the schema types (TypedDict, dataclass, pydantic model).
+def plan(state: DemoState, runtime: Runtime[Session]) -> DemoState:  # type: ignore[type-var]
     facts = "\n".join(f"- {key}: {value}" for key, value in state["facts"].items())
     messages = [
         SystemMessage(prompts.PLAN_SYSTEM),
@@ -55,14 +57,14 @@ def plan(state: DemoState, runtime: Runtime[Session]) -> DemoState:
         answer = ask_structured(runtime.context.model("large"), messages, Plan)
     except BudgetExhausted as e:
         return {"stopped": str(e)}
-    if answer.ok and answer.value.sentences:
+    if answer.value is not None and answer.value.sentences:
         return {"plan": answer.value.sentences}
     # The facts themselves are a faithful (if plain) plan: the run goes on and says what happened.
     note = f"planner gave no usable plan ({'; '.join(answer.errors) or 'empty'}): writing from the facts"
     return {"plan": [f"{k}: {v}" for k, v in state["facts"].items()], "notes": [note]}
 
 
-def write(state: DemoState, runtime: Runtime[Session]) -> DemoState:
+def write(state: DemoState, runtime: Runtime[Session]) -> DemoState:  # type: ignore[type-var]  # see `plan`
     style = state.get("style", "friendly")
     messages = [
         SystemMessage(prompts.WRITE_SYSTEM.format(style=style)),
@@ -81,7 +83,7 @@ def after_plan(state: DemoState) -> str:
 
 # --- compile -----------------------------------------------------------------------------------------------------
 def build_demo_graph(checkpointer: BaseCheckpointSaver | None = None):
-    graph = StateGraph(DemoState, context_schema=Session)
+    graph = StateGraph(DemoState, context_schema=Session)  # type: ignore[type-var]  # see `plan`
     graph.add_node("plan", plan)
     graph.add_node("write", write)
     graph.add_edge(START, "plan")

@@ -21,6 +21,7 @@ to memory.
 from __future__ import annotations
 
 import operator
+from itertools import pairwise
 from typing import Annotated
 
 from langchain_core.runnables import RunnableConfig
@@ -49,8 +50,10 @@ class IdealOptions(BaseModel):
     patience: int = Field(3, ge=1, description="rounds without a better dev score before stopping")
     mistakes: int = Field(5, ge=1, description="mistakes shown to the reflector per candidate")
     prior_strategies: int = Field(2, ge=0, description="top-ranked prior strategies applied to the seed prompt")
-    demos: list[str] = Field(["demos_cover_4", "demos_bootstrap_4"],
-                             description="demonstration strategies tried on the seed prompt at the start")
+    demos: list[str] = Field(
+        ["demos_cover_4", "demos_bootstrap_4"],
+        description="demonstration strategies tried on the seed prompt at the start",
+    )
     warmup_iterations: int = Field(4, ge=0, description="expansions of the fallback warm-up; 0: none")
     warmup_minibatch: int = Field(10, ge=1)
 
@@ -65,7 +68,7 @@ class IdealState(TypedDict, total=False):
     warmed_up: bool  # the fallback warm-up has run
     warmup_scored: int  # prompts the warm-up scored on its minibatch, the seed prompt aside
     round: int
-    stopped: str  # why the optimisation ended
+    stopped: str | None  # why the optimisation ended; None: it goes on
     test: dict  # {"seed": score, "optimized": score} on the test split
     prior_id: str
     notes: Annotated[list[str], operator.add]
@@ -76,8 +79,14 @@ def initialise(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     run, options = runtime.context, IdealOptions.model_validate(state.get("options") or {})
     beam = Beam(width=options.beam_width)
     seed = beam.add(None, kind="seed", instruction=run.task.seed_prompt, origin="seed")
-    update: IdealState = {"options": options.model_dump(), "round": 0, "applied": [], "pending": [seed.id],
-                          "initialisation": "seed prompt", "notes": []}
+    update: IdealState = {
+        "options": options.model_dump(),
+        "round": 0,
+        "applied": [],
+        "pending": [seed.id],
+        "initialisation": "seed prompt",
+        "notes": [],
+    }
     favoured = run.favoured()[: options.prior_strategies]
     if not favoured:
         update["notes"].append("no memory given" if run.memory is None else "no prior in memory applies to this task")
@@ -86,14 +95,21 @@ def initialise(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
         for name in favoured:
             instruction, demos = run.apply(name, instruction, demos) or (instruction, demos)
         if favoured and (instruction, demos) != (seed.instruction, seed.demos):
-            made = beam.add(seed, kind="priors", instruction=instruction, demos=demos, strategies=favoured,
-                            origin=f"priors: {' > '.join(favoured)}")
+            made = beam.add(
+                seed,
+                kind="priors",
+                instruction=instruction,
+                demos=demos,
+                strategies=favoured,
+                origin=f"priors: {' > '.join(favoured)}",
+            )
             update |= {"initialisation": made.origin, "applied": favoured}
             update["pending"].append(made.id)
         for name in (n for n in options.demos if n in run.pool):
-            if made := run.apply(name, seed.instruction, seed.demos):
-                update["pending"].append(beam.add(seed, kind="demos", demos=made[1], strategies=[name],
-                                                  origin=f"demonstrations: {name}").id)
+            if new := run.apply(name, seed.instruction, seed.demos):
+                update["pending"].append(
+                    beam.add(seed, kind="demos", demos=new[1], strategies=[name], origin=f"demonstrations: {name}").id
+                )
     except BudgetExhausted as e:
         update["stopped"] = str(e)
     return update | {"beam": _json(beam)}
@@ -112,11 +128,16 @@ def warmup(state: IdealState, runtime: Runtime[Optimization], config: RunnableCo
     if best.parent is None:
         return {"warmed_up": True, "warmup_scored": scored, "notes": [*notes, "the short warm-up found nothing better"]}
     path = " > ".join(tree.strategies_of(best))
-    child = beam.add(beam.get(0), kind="warmup", instruction=best.prompt, demos=best.demos,
-                     strategies=tree.strategies_of(best), origin=f"warm-up: {path}")
+    child = beam.add(
+        beam.get(0),
+        kind="warmup",
+        instruction=best.prompt,
+        demos=best.demos,
+        strategies=tree.strategies_of(best),
+        origin=f"warm-up: {path}",
+    )
     # Its best prompt is a candidate of the beam now, and counted there.
-    return {"beam": _json(beam), "pending": [child.id], "warmed_up": True, "warmup_scored": scored - 1,
-            "notes": notes}
+    return {"beam": _json(beam), "pending": [child.id], "warmed_up": True, "warmup_scored": scored - 1, "notes": notes}
 
 
 def score(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
@@ -135,8 +156,11 @@ def score(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     if leader.calls is None and leader.dev is not None:
         leader.calls = run.evaluator.calls
     _settle(beam, state)
-    update: IdealState = {"beam": _json(beam), "pending": [],
-                          "stopped": raced.stopped or state.get("stopped") or _verdict(beam, state)}
+    update: IdealState = {
+        "beam": _json(beam),
+        "pending": [],
+        "stopped": raced.stopped or state.get("stopped") or _verdict(beam, state),
+    }
     if state["round"] == 0 and beam.kept:
         start = beam.best()
         update["initialisation"] = "seed prompt" if start.kind == "seed" else start.origin
@@ -171,19 +195,36 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
             others = [e for i, e in evaluations.items() if i != candidate.id]
             # A candidate looked at again (its last rewrites were not kept) shows the next mistakes, and those rewrites.
             tried = [c for c in beam.candidates if c.parent == candidate.id and c.kind == "reflection"]
-            mistakes = bad_cases(evaluations[candidate.id], others, labelled=run.task.answer == "label",
-                                 k=options.mistakes, offset=len(tried) * options.mistakes)
+            mistakes = bad_cases(
+                evaluations[candidate.id],
+                others,
+                labelled=run.task.answer == "label",
+                k=options.mistakes,
+                offset=len(tried) * options.mistakes,
+            )
             if not mistakes:
                 continue
-            proposal = reflector(run.session.model("large"), candidate=candidate, mistakes=mistakes, task=run.task,
-                                 lessons=run.lessons(), tried=tried)
+            proposal = reflector(
+                run.session.model("large"),
+                candidate=candidate,
+                mistakes=mistakes,
+                task=run.task,
+                lessons=run.lessons(),
+                tried=tried,
+            )
             definitions = {} if proposal is None else {d.label: d.definition for d in proposal.label_definitions}
             if proposal is None or beam.holds(render(proposal.task_description, definitions, candidate.demos)):
                 notes.append(f"round {state['round'] + 1}: no new proposal from candidate {candidate.id}")
                 continue
-            child = beam.add(candidate, kind="reflection", instruction=proposal.task_description,
-                             definitions=definitions, origin=f"reflection, round {state['round'] + 1}",
-                             diagnosis=proposal.diagnosis, round=state["round"] + 1)
+            child = beam.add(
+                candidate,
+                kind="reflection",
+                instruction=proposal.task_description,
+                definitions=definitions,
+                origin=f"reflection, round {state['round'] + 1}",
+                diagnosis=proposal.diagnosis,
+                round=state["round"] + 1,
+            )
             pending.append(child.id)
     except BudgetExhausted as e:
         return {"beam": _json(beam), "stopped": str(e), "notes": notes}
@@ -210,19 +251,32 @@ def remember(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     """What worked goes back to memory: the initial strategies' dev gain over the seed, each accepted
     reflection's dev gain over its parent, and the path to the best prompt."""
     run, beam = runtime.context, Beam.model_validate(state["beam"])
-    if run.memory is None or not beam.kept or beam.get(0).dev is None:
+    if run.memory is None or not beam.kept:
         return {}
     seed, best = beam.get(0), beam.best()
-    strategies = [StrategyStats(strategy=s, visits=1, mean_reward=c.dev, mean_gain=c.dev - seed.dev)
-                  for c in beam.candidates if c.kind != "reflection" and c.parent == 0 and c.dev is not None
-                  and c.dropped is None for s in c.strategies]
-    lineage = _lineage(beam, best)[1:]
-    edits = [Edit(diagnosis=c.diagnosis, gain=c.dev - beam.get(c.parent).dev, rule=c.instruction,
-                  definitions=c.definitions) for c in lineage if c.kind == "reflection"]
-    path = [step for c in lineage for step in (["reflection"] if c.kind == "reflection" else c.strategies)]
-    prior = Prior(task=run.descriptor(), model=run.target, strategies=strategies, edits=edits,
-                  best_paths=[BestPath(strategies=path, reward=best.dev, gain=best.dev - seed.dev)] if path else [],
-                  dataset_size=len(run.task.train))
+    if seed.dev is None or best.dev is None:  # the best is kept, so scored; the seed may not be
+        return {}
+    strategies = [
+        StrategyStats(strategy=s, visits=1, mean_reward=c.dev, mean_gain=c.dev - seed.dev)
+        for c in beam.candidates
+        if c.kind != "reflection" and c.parent == 0 and c.dev is not None and c.dropped is None
+        for s in c.strategies
+    ]
+    lineage = _lineage(beam, best)
+    edits = [
+        Edit(diagnosis=c.diagnosis, gain=c.dev - parent.dev, rule=c.instruction, definitions=c.definitions)
+        for parent, c in pairwise(lineage)
+        if c.kind == "reflection" and c.dev is not None and parent.dev is not None  # kept, so scored
+    ]
+    path = [step for c in lineage[1:] for step in (["reflection"] if c.kind == "reflection" else c.strategies)]
+    prior = Prior(
+        task=run.descriptor(),
+        model=run.target,
+        strategies=strategies,
+        edits=edits,
+        best_paths=[BestPath(strategies=path, reward=best.dev, gain=best.dev - seed.dev)] if path else [],
+        dataset_size=len(run.task.train),
+    )
     run.memory.priors.add(prior)
     return {"prior_id": prior.id}
 
@@ -277,7 +331,9 @@ def after_reflect(state: IdealState) -> str:
 def build_ideal_graph(checkpointer: BaseCheckpointSaver | None = None):
     graph = StateGraph(IdealState, context_schema=Optimization)
     graph.add_node("initialise", initialise)
-    graph.add_node("warmup", warmup)
+    # LangGraph passes a node both config and runtime when it asks for both; its node types lack that pair. mypy
+    # calls the mismatch arg-type on a full run and call-overload on an incremental one, hence both codes.
+    graph.add_node("warmup", warmup)  # type: ignore[arg-type, call-overload, unused-ignore]
     graph.add_node("score", score)
     graph.add_node("reflect", reflect)
     graph.add_node("test", score_test)

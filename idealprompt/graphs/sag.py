@@ -63,7 +63,7 @@ def plan(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
         answer = planner.plan(runtime.context.session.model("large"), facts=facts, instruction=instruction)
     except BudgetExhausted as e:
         return update | {"stopped": str(e)}
-    if answer.ok:
+    if answer.value is not None:
         return update | _vetted(answer.value.facts, facts, runtime.context)
     # The facts themselves are a faithful (if plain) plan: the run goes on and says what happened.
     note = f"the planner gave no usable plan ({'; '.join(answer.errors)}): writing from the facts"
@@ -79,8 +79,9 @@ def _vetted(plan: list[str], facts: Facts, run: Writing) -> WriteState:
         return {"plan": plan}
     kept = [s for s in plan if not check_facts(facts, s, lexicon=run.lexicon).problems()]
     left_out = check_facts(facts, " ".join(kept), lexicon=run.lexicon).omitted
-    notes = [f"the plan stated what the input does not: dropped {sentence!r}" for sentence in plan
-             if sentence not in kept]
+    notes = [
+        f"the plan stated what the input does not: dropped {sentence!r}" for sentence in plan if sentence not in kept
+    ]
     notes += [f"the plan left out {', '.join(left_out)}: added"] if left_out else []
     return {"plan": [*kept, *(f"{fact}." for fact in left_out)], "notes": notes}
 
@@ -103,10 +104,12 @@ def write(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
 
 def check(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
     run, text = runtime.context, state["drafts"][-1]
+    assert run.scorer is not None  # Writing.__post_init__ sets it
     score = run.scorer.probabilities([text], run.style.name)[0]
     try:
-        found = check_facts(Facts.model_validate(state["facts"]), text, model=run.session.model("large"),
-                            lexicon=run.lexicon)
+        found = check_facts(
+            Facts.model_validate(state["facts"]), text, model=run.session.model("large"), lexicon=run.lexicon
+        )
     except BudgetExhausted as e:
         return {"style_score": score, "stopped": str(e)}
     notes = [f"draft {len(state['drafts'])}: {p}" for p in found.problems()]

@@ -40,7 +40,7 @@ class WarmupState(TypedDict, total=False):
     chosen: list  # [node id, strategy] that `select` picked for `expand`
     pending: int | None  # the node `evaluate` scores next
     expansions: int
-    stopped: str  # why the search ended
+    stopped: str | None  # why the search ended; None: it goes on
     prior_id: str  # the prior written to memory, if any
     notes: Annotated[list[str], operator.add]
 
@@ -58,7 +58,9 @@ def prepare(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
 
 def evaluate(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
     run, tree = runtime.context, StrategyTree.model_validate(state["tree"])
-    node, examples = tree.node(state["pending"]), minibatch(run, tree.options)
+    pending = state["pending"]
+    assert pending is not None  # prepare and expand route here only with a node to score
+    node, examples = tree.node(pending), minibatch(run, tree.options)
     leader = tree.best() if tree.evaluated() else None
     if leader is None or leader.render() == node.render():  # the seed prompt, or one it already scored
         try:
@@ -73,7 +75,10 @@ def evaluate(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
     if result is None or (not node.dropped and len(result.predictions) < len(examples)):
         return {"stopped": raced.stopped, "pending": None}  # the budget cut its scoring short: no reward
     tree.backup(node, result.score)
-    return {"tree": _json(tree), "pending": None} | ({"stopped": raced.stopped} if raced.stopped else {})
+    update: WarmupState = {"tree": _json(tree), "pending": None}
+    if raced.stopped:
+        update["stopped"] = raced.stopped
+    return update
 
 
 def select(state: WarmupState) -> WarmupState:
@@ -110,8 +115,13 @@ def remember(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
     stats = tree.strategy_stats()
     if run.memory is None or not stats:
         return {"notes": [] if run.memory is None else ["no strategy was evaluated: no prior written"]}
-    prior = Prior(task=run.descriptor(), model=run.target, strategies=stats, best_paths=tree.best_paths(),
-                  dataset_size=len(run.task.train))
+    prior = Prior(
+        task=run.descriptor(),
+        model=run.target,
+        strategies=stats,
+        best_paths=tree.best_paths(),
+        dataset_size=len(run.task.train),
+    )
     run.memory.priors.add(prior)
     return {"prior_id": prior.id}
 

@@ -59,7 +59,7 @@ class Memory:
         is a new, empty store unless `create` is false. The configured store installs the built-in priors on first
         use (a store named by `path` only when asked: `install_builtin_priors`)."""
         default = path is None
-        if default:
+        if path is None:
             from idealprompt.config import load_settings
 
             path = load_settings().memory
@@ -77,11 +77,16 @@ class Memory:
         """Store a style's card (replacing an older one of the same name) and its texts; a text already stored for
         the style is not stored twice. Returns how many texts are new."""
         neutral = style.neutral or [""] * len(style.exemplars)
-        rows = {f"{style.name}-{hashlib.sha256(t.encode()).hexdigest()[:16]}": (t, n)
-                for t, n in zip(style.exemplars, neutral, strict=True)}
+        rows = {
+            f"{style.name}-{hashlib.sha256(t.encode()).hexdigest()[:16]}": (t, n)
+            for t, n in zip(style.exemplars, neutral, strict=True)
+        }
         known = self.exemplars.stored(list(rows))
-        new = [Exemplar(id=i, text=t, style=style.name, neutral=n, source=source)
-               for i, (t, n) in rows.items() if i not in known]
+        new = [
+            Exemplar(id=i, text=t, style=style.name, neutral=n, source=source)
+            for i, (t, n) in rows.items()
+            if i not in known
+        ]
         self.exemplars.add(*new)
         self.styles.add(StyleCard(id=style.name, description=style.description, prompt=style.prompt, source=source))
         return len(new)
@@ -94,12 +99,19 @@ class Memory:
             card = self.styles.find(name)
         if card is None:
             known = sorted({c.id for c in self.styles.all()} | set(builtin_styles()))
-            raise StyleError(f"no style {name!r} in {self.store.path}; add it with `idealprompt style add {name} "
-                             f"--corpus FILE`, or choose one of: {', '.join(known)}")
+            raise StyleError(
+                f"no style {name!r} in {self.store.path}; add it with `idealprompt style add {name} "
+                f"--corpus FILE`, or choose one of: {', '.join(known)}"
+            )
         found = self.exemplars.all(where={"style": name})
         neutral = [e.neutral for e in found] if all(e.neutral for e in found) else []
-        return Style(name=name, description=card.description, exemplars=[e.text for e in found], neutral=neutral,
-                     prompt=card.prompt)
+        return Style(
+            name=name,
+            description=card.description,
+            exemplars=[e.text for e in found],
+            neutral=neutral,
+            prompt=card.prompt,
+        )
 
     def close(self) -> None:
         self.store.close()

@@ -6,17 +6,32 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from idealprompt.errors import MemoryStoreError
 from idealprompt.memory.records import SCHEMA_VERSION
 from idealprompt.memory.store import VectorCollection
 
-R = TypeVar("R", bound=BaseModel)
+
+class Record(Protocol):
+    """What every record type (`Prior`, `Exemplar`, `StyleCard`: pydantic models) has, that the memory reads."""
+
+    id: str
+    schema_version: int
+    created: datetime
+
+    @classmethod
+    def model_validate(cls, obj: Any) -> Self: ...
+
+    def model_dump_json(self) -> str: ...
+
+
+R = TypeVar("R", bound=Record)
 Embed = Callable[[list[str]], np.ndarray]
 
 

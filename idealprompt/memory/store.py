@@ -2,25 +2,29 @@
 
 Chroma's PersistentClient keeps each collection's vector index in memory and is meant for one process. Several
 processes (a warm-up in one terminal, an optimisation in another) may share a memory folder, so every operation
-takes a file lock, and a process reloads its client when another has written since (a generation counter beside
-the data): no process writes over records it has not seen, and each reads what the others wrote. Every write of a
+takes a file lock (filelock's reader/writer lock: shared to read, exclusive to write, on every OS), and a process
+reloads its client when another has written since (a generation counter beside the data): no process writes over
+records it has not seen, and each reads what the others wrote. Every write of a
 record is one Chroma (SQLite) transaction, so a crash mid-write leaves the store readable.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
+from filelock import ReadWriteLock
 
 from idealprompt.errors import MemoryStoreError
+
+if TYPE_CHECKING:
+    from chromadb.api.client import Client
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -75,10 +79,10 @@ class ChromaStore:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise MemoryStoreError(f"cannot create memory store {self.path}: {e.strerror}") from None
-        self._lock_file = self.path / ".idealprompt.lock"
+        self._lock = ReadWriteLock(self.path / ".idealprompt.rwlock", is_singleton=False)
         self._generation_file = self.path / ".idealprompt.generation"
         self._thread_lock = threading.RLock()
-        self._client = None
+        self._client: Client | None = None
         self._seen = -1
         self._collections: dict[str, Any] = {}
 
@@ -88,25 +92,21 @@ class ChromaStore:
     @contextmanager
     def locked(self, *, write: bool) -> Iterator[None]:
         """Hold the store for one operation: shared to read, exclusive to write; reload if another process wrote."""
-        with self._thread_lock, self._lock_file.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
-            try:
-                if self._generation() != self._seen:
-                    self._reopen()
-                yield
-                if write:
-                    self._seen = self._generation() + 1
-                    tmp = self._generation_file.with_suffix(".tmp")
-                    tmp.write_text(str(self._seen))
-                    os.replace(tmp, self._generation_file)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with self._thread_lock, self._lock.write_lock() if write else self._lock.read_lock():
+            if self._generation() != self._seen:
+                self._reopen()
+            yield
+            if write:
+                self._seen = self._generation() + 1
+                tmp = self._generation_file.with_suffix(".tmp")
+                tmp.write_text(str(self._seen))
+                os.replace(tmp, self._generation_file)
 
     def chroma(self, name: str):
         """The Chroma collection `name`; call inside `locked`."""
         if name not in self._collections:
             try:
-                collection = self._client.get_or_create_collection(
+                collection = self._opened().get_or_create_collection(
                     name, embedding_function=None, metadata={"hnsw:space": "cosine", SCHEMA_KEY: self.schema}
                 )
             except Exception as e:
@@ -123,7 +123,12 @@ class ChromaStore:
         return self._collections[name]
 
     def max_batch(self) -> int:
-        return self._client.get_max_batch_size()
+        return self._opened().get_max_batch_size()
+
+    def _opened(self) -> Client:
+        if self._client is None:
+            raise RuntimeError(f"memory store {self.path}: use it inside `locked`, which opens it")
+        return self._client
 
     def _generation(self) -> int:
         try:
@@ -139,8 +144,12 @@ class ChromaStore:
             self._client.close()  # the last reference in this process: Chroma drops its stale in-memory index
         self._collections.clear()
         try:
-            self._client = chromadb.PersistentClient(
-                path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=False)
+            # Annotated as the ClientAPI interface, but a Client, the class that has `close`.
+            self._client = cast(
+                "Client",
+                chromadb.PersistentClient(
+                    path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=False)
+                ),
             )
             self._client.heartbeat()
         except Exception as e:
@@ -177,7 +186,9 @@ class ChromaCollection:
             n = min(k, collection.count())
             if n == 0:
                 return []
-            found = collection.query(query_embeddings=[vector], n_results=n, where=where, include=["metadatas", "distances"])
+            found = collection.query(
+                query_embeddings=[vector], n_results=n, where=where, include=["metadatas", "distances"]
+            )
         return [
             Hit(id=i, similarity=1.0 - d, record=m["record"])
             for i, d, m in zip(found["ids"][0], found["distances"][0], found["metadatas"][0], strict=True)

@@ -25,8 +25,7 @@ from idealprompt.facts import Facts, parse_mr
 CAPTION_STYLES = {"humorous": "0", "romantic": "1"}  # the style ids of the files' suffixes and third column
 CAPTION_DESCRIPTIONS = {
     "humorous": "A one-sentence image caption that says what the picture shows, with a joke or a funny twist.",
-    "romantic": "A one-sentence image caption that says what the picture shows, with romance, love or tender "
-                "feeling.",
+    "romantic": "A one-sentence image caption that says what the picture shows, with romance, love or tender feeling.",
 }
 
 
@@ -53,16 +52,19 @@ def load_e2e(path: str | Path, *, limit: int | None = None) -> list[WritingExamp
             if mr not in grouped:
                 slots = parse_mr(mr, where=where)
                 if slots is None:
-                    raise FactsError(f"{where}: field 'mr' is not a meaning representation "
-                                     f"(key[value], key[value], ...): {mr!r}")
+                    raise FactsError(
+                        f"{where}: field 'mr' is not a meaning representation (key[value], key[value], ...): {mr!r}"
+                    )
                 grouped[mr] = (slots, [])
             if not ref:
                 raise FactsError(f"{where}: field 'ref' is empty")
             grouped[mr][1].append(ref)
     if not grouped:
         raise FactsError(f"{path}: no examples")
-    examples = [WritingExample(f"{path.stem}:{n}", Facts(slots=slots), refs)
-                for n, (slots, refs) in enumerate(grouped.values(), start=1)]
+    examples = [
+        WritingExample(f"{path.stem}:{n}", Facts(slots=slots), refs)
+        for n, (slots, refs) in enumerate(grouped.values(), start=1)
+    ]
     return examples[:limit]
 
 
@@ -74,13 +76,17 @@ def load_captions(folder: str | Path, *, style: str, limit: int | None = None) -
         for line_number, line in _lines(folder / name):
             fields = line.split("\t")
             if len(fields) != 3 or fields[2].strip() not in CAPTION_STYLES.values():
-                raise FactsError(f"{folder / name}:{line_number}: expected 'caption<TAB>rewrite<TAB>style id' "
-                                 f"with style id 0 or 1, got {line!r}")
+                raise FactsError(
+                    f"{folder / name}:{line_number}: expected 'caption<TAB>rewrite<TAB>style id' "
+                    f"with style id 0 or 1, got {line!r}"
+                )
             source, rewrite, style_id = (f.strip() for f in fields)
             if style_id == target:
                 grouped.setdefault(source, []).append(rewrite)
-    examples = [WritingExample(f"captions-{style}:{n}", Facts(text=source), rewrites)
-                for n, (source, rewrites) in enumerate(grouped.items(), start=1)]
+    examples = [
+        WritingExample(f"captions-{style}:{n}", Facts(text=source), rewrites)
+        for n, (source, rewrites) in enumerate(grouped.items(), start=1)
+    ]
     return examples[:limit]
 
 
@@ -88,8 +94,9 @@ def caption_corpus(folder: str | Path, *, style: str, split: str = "train") -> l
     """The captions written in `style` (`sentiment.<split>.<id>`), for style exemplars or a style classifier.
     Train or dev only: the test files hold the factual captions, not styled ones."""
     if split not in ("train", "dev"):
-        raise FactsError(f"caption corpus split {split!r}: use 'train' or 'dev' (the test files are the factual "
-                         "captions)")
+        raise FactsError(
+            f"caption corpus split {split!r}: use 'train' or 'dev' (the test files are the factual captions)"
+        )
     path = Path(folder) / f"sentiment.{split}.{_style_id(style)}"
     return [line.strip() for _, line in _lines(path)]
 
@@ -133,8 +140,9 @@ def load_jsonl(path: str | Path, *, limit: int | None = None) -> list[WritingExa
             raise FactsError(f"{where}: field 'references' must be a non-empty list of texts")
         if not isinstance(facts, dict | str):
             raise FactsError(f"{where}: field 'facts' must be an object of key-values or a text")
-        examples.append(WritingExample(f"{path.stem}:{number}", Facts.of(facts, where=f"{where}: field 'facts'"),
-                                       references))
+        examples.append(
+            WritingExample(f"{path.stem}:{number}", Facts.of(facts, where=f"{where}: field 'facts'"), references)
+        )
     return examples[:limit]
 
 

@@ -107,8 +107,10 @@ def evaluate_writing(
             if progress:
                 progress(system, done, len(examples))
         judge_model = run.session.model("large") if judge else None
-        checks = [check_facts(e.facts, text, model=judge_model, lexicon=run.lexicon) if text
-                  else FactCheck(method="none") for e, text in zip(examples, outputs, strict=True)]
+        checks = [
+            check_facts(e.facts, text, model=judge_model, lexicon=run.lexicon) if text else FactCheck(method="none")
+            for e, text in zip(examples, outputs, strict=True)
+        ]
         scores.append(_score(system, examples, outputs, checks, run, seconds))
     return scores
 
@@ -119,6 +121,7 @@ def _score(system, examples, outputs, checks, run: Writing, seconds: float) -> S
     slots = sum(len(e.facts.slots) for e, c in zip(examples, checks, strict=True) if c.method == "slots")
     omitted = sum(len(c.omitted) for c in checks if c.method == "slots")
     references = [e.references for e in examples]
+    assert run.scorer is not None  # Writing.__post_init__ sets it
     return SystemScores(
         system=system,
         examples=len(examples),
@@ -141,8 +144,14 @@ def table(scores: Sequence[SystemScores]) -> str:
     def share(x: float | None) -> str:
         return "-" if x is None else f"{x:.1%}"
 
-    rows = ["| system | ROUGE-L | BLEU-4 | unsupported facts | contradicted facts | facts stated | slots left out "
-            "| style | s/text |", "|---|---|---|---|---|---|---|---|---|"]
-    rows += [f"| {s.system} | {s.rouge_l:.1f} | {s.bleu_4:.1f} | {share(s.factuality)} | {share(s.faithfulness)} | "
-             f"{s.facts_stated} | {share(s.omission)} | {s.style:.2f} | {s.seconds:.1f} |" for s in scores]
+    rows = [
+        "| system | ROUGE-L | BLEU-4 | unsupported facts | contradicted facts | facts stated | slots left out "
+        "| style | s/text |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| {s.system} | {s.rouge_l:.1f} | {s.bleu_4:.1f} | {share(s.factuality)} | {share(s.faithfulness)} | "
+        f"{s.facts_stated} | {share(s.omission)} | {s.style:.2f} | {s.seconds:.1f} |"
+        for s in scores
+    ]
     return "\n".join(rows)

@@ -36,7 +36,8 @@ def bleu_4(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> f
     _check(predictions, references)
     most = max(len(refs) for refs in references)
     streams = [[refs[k] if k < len(refs) else None for refs in references] for k in range(most)]
-    return BLEU().corpus_score(list(predictions), streams).score
+    # sacrebleu documents None for a missing reference, but annotates the streams as strings only.
+    return BLEU().corpus_score(list(predictions), streams).score  # type: ignore[arg-type]
 
 
 @cache
@@ -50,6 +51,8 @@ def rouge_l(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> 
     """Mean over examples of the best ROUGE-L F-measure against that example's references (0-100)."""
     _check(predictions, references)
     scorer = _rouge_scorer()
-    best = [scorer.score_multi(list(refs), pred)["rougeL"].fmeasure  # the reference with the best F-measure
-            for pred, refs in zip(predictions, references, strict=True)]
+    best = [
+        scorer.score_multi(list(refs), pred)["rougeL"].fmeasure  # the reference with the best F-measure
+        for pred, refs in zip(predictions, references, strict=True)
+    ]
     return 100 * sum(best) / len(best)

@@ -4,26 +4,40 @@ This is the one seam for models: everything above it (tools, agents, graphs) see
 
 - `openai:<model>`: the OpenAI API, or any OpenAI-compatible server when `openai_base_url` is set.
 - `ollama:<model>`: a local Ollama server at `ollama_host`.
-- `embedded:<name>`: a GGUF from registry packages, run in this process (see `catalog`).
+- `embedded:<name>`: a GGUF from registry packages, run in this process (see `catalog`); or
+  `embedded:<path>.gguf`, a GGUF file of the user's. Needs the `embedded` extra (llama-cpp-python).
+- any other `<provider>:<model>` (`anthropic:...`, `google_genai:...`): LangChain's `init_chat_model`, when that
+  provider's LangChain package is installed.
 
 Unset roles are chosen from what is available: `large` goes to the API when a key or base URL is configured,
-`small` goes to Ollama when its server serves `ollama_model`; otherwise both run embedded models, offline.
+`small` goes to Ollama when its server serves `ollama_model`; otherwise both run embedded models, offline, when
+the `embedded` extra is installed.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import Runnable
 
 from idealprompt.config import Settings
 from idealprompt.errors import RouteError
 from idealprompt.routes import catalog
 
 ROLES = ("large", "small")
-PROVIDERS = ("openai", "ollama", "embedded")
+PROVIDERS = ("openai", "ollama", "embedded")  # ours; any other goes to LangChain's init_chat_model
 PROBE_SECONDS = 0.5  # a local Ollama answers in milliseconds; a missing one refuses at once
+EMBEDDED_EXTRA = "pip install 'idealprompt[embedded]' (it compiles llama.cpp: minutes, and a C/C++ compiler)"
+
+
+def embedded_available() -> bool:
+    """Whether llama-cpp-python, which the `embedded:` routes run on, is installed (looked up, not imported)."""
+    return importlib.util.find_spec("llama_cpp") is not None
 
 
 @dataclass(frozen=True)
@@ -40,10 +54,11 @@ class Route:
         return self.spec.partition(":")[2]
 
     def __post_init__(self):
-        if self.provider not in PROVIDERS or not self.model:
+        if not self.provider.isidentifier() or not self.model:
             raise RouteError(
-                f"bad route {self.spec!r}: write provider:model with provider one of {', '.join(PROVIDERS)}, "
-                "e.g. openai:gpt-4o-mini, ollama:qwen2.5:0.5b, embedded:qwen2.5-coder-0.5b"
+                f"bad route {self.spec!r}: write provider:model with provider one of {', '.join(PROVIDERS)} or a "
+                "provider of LangChain's init_chat_model, e.g. openai:gpt-4o-mini, ollama:qwen2.5:0.5b, "
+                "embedded:qwen2.5-coder-0.5b, anthropic:claude-sonnet-4-5"
             )
 
 
@@ -56,7 +71,7 @@ def resolve(role: str, settings: Settings) -> Route:
     if role == "large":
         if settings.openai_api_key or settings.openai_base_url:
             return Route(f"openai:{settings.openai_model}", "an OpenAI key or base URL is configured")
-        return Route(f"embedded:{settings.embedded_large}", "no OPENAI_API_KEY or OPENAI_BASE_URL")
+        return _embedded(role, settings.embedded_large, "no OPENAI_API_KEY or OPENAI_BASE_URL")
     served = ollama_models(settings.ollama_host)
     if served is not None and _ollama_serves(served, settings.ollama_model):
         return Route(f"ollama:{settings.ollama_model}", f"Ollama at {settings.ollama_host} serves it")
@@ -64,7 +79,25 @@ def resolve(role: str, settings: Settings) -> Route:
         why = f"no Ollama server answers at {settings.ollama_host}"
     else:
         why = f"Ollama at {settings.ollama_host} does not serve {settings.ollama_model}"
-    return Route(f"embedded:{settings.embedded_small}", why)
+    return _embedded(role, settings.embedded_small, why)
+
+
+def _embedded(role: str, model: str, why: str) -> Route:
+    """The embedded default for a role, if its extra is installed; else what to set instead."""
+    if embedded_available():
+        return Route(f"embedded:{model}", why)
+    other = (
+        "OPENAI_BASE_URL (an OpenAI-compatible server) or OPENAI_API_KEY"
+        if role == "large"
+        else (
+            "OLLAMA_HOST and IDEALPROMPT_OLLAMA_MODEL (an Ollama server), or IDEALPROMPT_SMALL=openai:<model> with "
+            "OPENAI_BASE_URL"
+        )
+    )
+    raise RouteError(
+        f"no route for the {role} model: {why}, and the embedded default is not installed. Set "
+        f"{other}, or IDEALPROMPT_{role.upper()}=provider:model; or install it: {EMBEDDED_EXTRA}"
+    )
 
 
 def make_chat_model(
@@ -104,19 +137,49 @@ def make_chat_model(
             seed=settings.seed,
             client_kwargs={"timeout": settings.timeout},
         )
+    if route.provider != "embedded":
+        return _langchain_model(route, settings)
+    if not catalog.is_path(route.model):
+        catalog.lookup(route.model)  # an unknown name is the first thing to mend
+    if not embedded_available():
+        raise RouteError(f"route {route.spec} runs llama.cpp in this process, which is not installed: {EMBEDDED_EXTRA}")
     from idealprompt.routes.embedded import EmbeddedChatModel
 
-    model = catalog.lookup(route.model)
+    name, path, sha256 = _gguf(route, settings, progress)
     return EmbeddedChatModel(
-        model_name=model.name,
-        model_path=str(catalog.gguf_path(model, settings.models_dir, progress)),
-        sha256=model.sha256,
+        model_name=name,
+        model_path=str(path),
+        sha256=sha256,
         n_ctx=settings.context_size,
         n_threads=settings.threads,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         seed=settings.seed,
     )
+
+
+def _gguf(route: Route, settings: Settings, progress=None):
+    """(name, path, sha256) of an embedded route's GGUF: a catalog model, joined and verified on first use, or a
+    file the route names by path."""
+    if catalog.is_path(route.model):
+        path, sha256 = catalog.local_gguf(route.model)
+        return path.stem, path, sha256
+    model = catalog.lookup(route.model)
+    return model.name, catalog.gguf_path(model, settings.models_dir, progress), model.sha256
+
+
+def _langchain_model(route: Route, settings: Settings) -> BaseChatModel:
+    """Any other provider, through LangChain's init_chat_model, with the generation defaults it takes everywhere."""
+    from langchain.chat_models import init_chat_model
+
+    try:
+        return init_chat_model(
+            route.model, model_provider=route.provider, temperature=settings.temperature, max_tokens=settings.max_tokens
+        )
+    except ImportError as e:  # its message names the package to install
+        raise RouteError(f"route {route.spec}: {e}") from None
+    except ValueError as e:
+        raise RouteError(f"route {route.spec}: {e} (idealprompt's own: {', '.join(PROVIDERS)})") from None
 
 
 def check(route: Route, settings: Settings) -> str:
@@ -130,24 +193,45 @@ def check(route: Route, settings: Settings) -> str:
             timeout=5,
             max_retries=0,
         )
-        where = settings.openai_base_url or "the OpenAI API"
+        where = shown_url(settings.openai_base_url) if settings.openai_base_url else "the OpenAI API"
         try:
             served = [m.id for m in client.models.list()]
         except openai.APIError as e:
-            raise RouteError(f"{route.spec}: {where} did not answer ({e}); check OPENAI_BASE_URL / OPENAI_API_KEY")
+            raise RouteError(
+                f"{route.spec}: {where} did not answer ({e}); check OPENAI_BASE_URL / OPENAI_API_KEY"
+            ) from None
         if served and route.model not in served and settings.openai_base_url is None:
             raise RouteError(f"{route.spec}: the OpenAI API does not list model {route.model!r}")
         return f"{where} answers; serves {', '.join(served[:3]) or 'its model'}"
     if route.provider == "ollama":
-        served = ollama_models(settings.ollama_host, timeout=5)
-        if served is None:
-            raise RouteError(f"{route.spec}: no Ollama server answers at {settings.ollama_host}; start it or set OLLAMA_HOST")
-        if not _ollama_serves(served, route.model):
-            raise RouteError(f"{route.spec}: Ollama at {settings.ollama_host} lacks it; run `ollama pull {route.model}`")
+        listed = ollama_models(settings.ollama_host, timeout=5)
+        if listed is None:
+            raise RouteError(
+                f"{route.spec}: no Ollama server answers at {settings.ollama_host}; start it or set OLLAMA_HOST"
+            )
+        if not _ollama_serves(listed, route.model):
+            raise RouteError(
+                f"{route.spec}: Ollama at {settings.ollama_host} lacks it; run `ollama pull {route.model}`"
+            )
         return f"Ollama at {settings.ollama_host} serves it"
+    if route.provider != "embedded":
+        return f"LangChain's init_chat_model makes it: {type(_langchain_model(route, settings)).__name__}"
+    if not embedded_available():
+        raise RouteError(f"{route.spec}: llama-cpp-python is not installed: {EMBEDDED_EXTRA}")
+    if catalog.is_path(route.model):
+        path, sha256 = catalog.local_gguf(route.model)
+        return f"a local GGUF, sha256 {sha256[:12]}, at {path}"
     model = catalog.lookup(route.model)
     path = catalog.gguf_path(model, settings.models_dir)
     return f"{model.upstream}, verified at {path}"
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be printed: a user name and password in it become ***."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
 
 
 def ollama_models(host: str, timeout: float = PROBE_SECONDS) -> list[str] | None:
@@ -155,7 +239,7 @@ def ollama_models(host: str, timeout: float = PROBE_SECONDS) -> list[str] | None
     import ollama
 
     try:
-        return [m.model for m in ollama.Client(host=host, timeout=timeout).list().models]
+        return [m.model for m in ollama.Client(host=host, timeout=timeout).list().models if m.model is not None]
     except Exception:  # refused, timed out, or not Ollama: all mean "no Ollama here"
         return None
 
@@ -178,6 +262,8 @@ def limit_tokens(model: BaseChatModel, max_tokens: int) -> BaseChatModel:
     if isinstance(model, ChatOpenAI):
         extra = {"max_tokens": max_tokens} if model.openai_api_base else None  # as in make_chat_model
         return model.model_copy(update={"max_tokens": max_tokens, "extra_body": extra})
+    if "max_tokens" in type(model).model_fields:  # init_chat_model's providers name it so (Anthropic, Gemini...)
+        return model.model_copy(update={"max_tokens": max_tokens})
     return model  # a model of the caller's: its own settings hold
 
 
@@ -214,12 +300,18 @@ def constrain(model: BaseChatModel, grammar: str | None, schema: dict | None) ->
         if model.openai_api_base:
             return model.model_copy(update={"extra_body": {**(model.extra_body or {}), "grammar": grammar}})
         strict = {"name": "answer", "schema": schema, "strict": True}
-        return model.model_copy(update={"model_kwargs": {**model.model_kwargs, "response_format": {
-            "type": "json_schema", "json_schema": strict}}})
+        return model.model_copy(
+            update={
+                "model_kwargs": {
+                    **model.model_kwargs,
+                    "response_format": {"type": "json_schema", "json_schema": strict},
+                }
+            }
+        )
     return model
 
 
-def json_mode(model: BaseChatModel, schema: dict) -> BaseChatModel:
+def json_mode(model: BaseChatModel, schema: dict) -> Runnable[LanguageModelInput, AIMessage]:
     """`model` bound to answer in JSON, as strictly as its provider allows; validation happens on our side anyway."""
     from langchain_ollama import ChatOllama
     from langchain_openai import ChatOpenAI
@@ -234,7 +326,5 @@ def json_mode(model: BaseChatModel, schema: dict) -> BaseChatModel:
     if isinstance(model, ChatOpenAI):
         if model.openai_api_base:  # compatible servers (llama.cpp, vLLM) take the schema inside json_object
             return model.bind(response_format={"type": "json_object", "schema": schema})
-        return model.bind(
-            response_format={"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
-        )
+        return model.bind(response_format={"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}})
     return model  # an unknown model: the prompt asks for JSON, and validation with repair does the rest

@@ -7,6 +7,7 @@ the file gets its final name: a file at its final path has been verified once an
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import subprocess
@@ -82,6 +83,33 @@ def lookup(name: str) -> EmbeddedModel:
     except KeyError:
         known = ", ".join(sorted(CATALOG))
         raise RouteError(f"unknown embedded model {name!r}: choose one of {known}") from None
+
+
+def is_path(name: str) -> bool:
+    """Whether `embedded:<name>` names a GGUF file of the user's rather than a catalog model."""
+    return name.endswith(".gguf") or "/" in name or os.sep in name
+
+
+def local_gguf(name: str) -> tuple[Path, str]:
+    """A GGUF file named by path, and its sha256 (the replay cache's key: answers belong to these bytes)."""
+    path = Path(name).expanduser().absolute()
+    if not path.is_file():
+        raise RouteError(f"embedded:{name}: no GGUF file at {path}")
+    with path.open("rb") as f:
+        if f.read(4) != b"GGUF":
+            raise RouteError(f"embedded:{name}: {path} is not a GGUF file (it does not start with the GGUF magic)")
+    stat = path.stat()
+    return path, _sha256(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    """Once per version of a file in a process (about a second per GB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def install_command(model: EmbeddedModel) -> str:

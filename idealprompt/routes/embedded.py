@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -29,6 +29,13 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import (
+        ChatCompletionMessageToolCall,
+        CreateChatCompletionResponse,
+        CreateChatCompletionStreamResponse,
+    )
 
 # Tool calls come back as real tool_calls only through this llama-cpp-python handler (measured, ENVIRONMENT.md).
 TOOL_CHAT_FORMAT = "chatml-function-calling"
@@ -96,12 +103,11 @@ class EmbeddedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         formatted = [convert_to_openai_tool(t) for t in tools]
-        if tool_choice in (None, "any", "required"):
+        if tool_choice is None or tool_choice in ("any", "required"):
             # Small models rarely choose to call a tool unprompted; force the first one unless told otherwise.
             tool_choice = formatted[0]["function"]["name"] if len(formatted) == 1 else "auto"
-        if tool_choice != "auto":
-            tool_choice = {"type": "function", "function": {"name": tool_choice}}
-        return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
+        choice = tool_choice if tool_choice == "auto" else {"type": "function", "function": {"name": tool_choice}}
+        return self.bind(tools=formatted, tool_choice=choice, **kwargs)
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
         request = {
@@ -130,9 +136,11 @@ class EmbeddedChatModel(BaseChatModel):
                 from llama_cpp import llama_chat_format
 
                 handler = llama_chat_format.get_chat_completion_handler(TOOL_CHAT_FORMAT)
-                response = handler(llama=loaded.llm, **request)
+                answer = handler(llama=loaded.llm, **request)
             else:
-                response = loaded.llm.create_chat_completion(**request)
+                answer = loaded.llm.create_chat_completion(**request)
+        # Not streamed, so one whole response (llama-cpp-python's return type covers both).
+        response = cast("CreateChatCompletionResponse", answer)
         choice = response["choices"][0]
         usage = response.get("usage") or {}
         message = AIMessage(
@@ -161,9 +169,15 @@ class EmbeddedChatModel(BaseChatModel):
         request = self._request(messages, stop, **kwargs)
         loaded = self.loaded
         with loaded.lock:
-            for part in loaded.llm.create_chat_completion(stream=True, **request):
+            # Streamed, so chunks (llama-cpp-python's return type covers both).
+            parts = cast(
+                "Iterator[CreateChatCompletionStreamResponse]",
+                loaded.llm.create_chat_completion(stream=True, **request),
+            )
+            for part in parts:
                 choice = part["choices"][0]
-                text = choice["delta"].get("content") or ""
+                content = choice["delta"].get("content")  # typed object: the delta may be the empty kind
+                text = content if isinstance(content, str) else ""
                 finish = choice.get("finish_reason")
                 metadata = {"model_name": self.model_name, "finish_reason": finish} if finish else {}
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=text, response_metadata=metadata))
@@ -180,7 +194,7 @@ def _grammar(gbnf: str):
     return LlamaGrammar.from_string(gbnf, verbose=False)
 
 
-def _attach_tool_calls(message: AIMessage, raw_calls: list[dict[str, Any]]) -> None:
+def _attach_tool_calls(message: AIMessage, raw_calls: Sequence[ChatCompletionMessageToolCall]) -> None:
     for raw in raw_calls:
         name, arguments = raw["function"]["name"], raw["function"].get("arguments") or "{}"
         call_id = raw.get("id") or f"call_{uuid.uuid4().hex[:12]}"

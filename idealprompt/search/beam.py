@@ -8,6 +8,7 @@ mistakes does not get in. The beam keeps the `width` best candidates by dev scor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -18,7 +19,7 @@ DEFINITIONS_HEADING = "Label definitions:"
 Kind = Literal["seed", "priors", "warmup", "demos", "reflection"]
 
 
-def render(instruction: str, definitions: dict[str, str], demos: list[Demo] = ()) -> str:
+def render(instruction: str, definitions: dict[str, str], demos: Sequence[Demo] = ()) -> str:
     """A task description, label definitions and demonstrations as one prompt."""
     parts = [instruction]
     if definitions:
@@ -58,17 +59,32 @@ class Beam(BaseModel):
     best_dev: float | None = None
     stale_rounds: int = 0  # rounds in a row that did not raise the best dev score
 
-    def add(self, parent: Candidate | None, *, kind: Kind, origin: str, instruction: str | None = None,
-            definitions: dict[str, str] | None = None, demos: list[Demo] | None = None, diagnosis: str = "",
-            strategies: list[str] = (), round: int = 0) -> Candidate:
+    def add(
+        self,
+        parent: Candidate | None,
+        *,
+        kind: Kind,
+        origin: str,
+        instruction: str | None = None,
+        definitions: dict[str, str] | None = None,
+        demos: list[Demo] | None = None,
+        diagnosis: str = "",
+        strategies: Sequence[str] = (),
+        round: int = 0,
+    ) -> Candidate:
         """A new candidate; what is not given is inherited from the parent (a reflection keeps the demos)."""
         inherit = parent or Candidate(id=-1, parent=None, instruction="", kind="seed", origin="")
         candidate = Candidate(
-            id=len(self.candidates), parent=None if parent is None else parent.id,
+            id=len(self.candidates),
+            parent=None if parent is None else parent.id,
             instruction=inherit.instruction if instruction is None else instruction,
             definitions=inherit.definitions if definitions is None else definitions,
             demos=inherit.demos if demos is None else demos,
-            kind=kind, origin=origin, diagnosis=diagnosis, strategies=list(strategies), round=round,
+            kind=kind,
+            origin=origin,
+            diagnosis=diagnosis,
+            strategies=list(strategies),
+            round=round,
         )
         self.candidates.append(candidate)
         return candidate
@@ -93,18 +109,28 @@ class Beam(BaseModel):
 
     def consider(self, candidate: Candidate) -> bool:
         """Keep a scored candidate if it beats its parent on dev; the beam is then trimmed to its width."""
+        if candidate.parent is None:  # the seed: no parent to beat
+            return False
         parent = self.candidates[candidate.parent]
         if candidate.dropped is not None or candidate.dev is None or parent.dev is None:
             return False
         if candidate.dev <= parent.dev:
             return False
-        ranked = sorted([*self.beam(), candidate], key=lambda c: (-c.dev, -(c.train or 0.0), c.id))
+        ranked = sorted([*self.beam(), candidate], key=lambda c: (-_dev(c), -(c.train or 0.0), c.id))
         self.kept = [c.id for c in ranked[: self.width]]
         return candidate.id in self.kept
 
     def end_round(self) -> None:
         """Count a round that did not raise the best dev score (the patience limit reads it)."""
-        if self.best().dev is not None and (self.best_dev is None or self.best().dev > self.best_dev):
-            self.best_dev, self.stale_rounds = self.best().dev, 0
+        best = self.best().dev
+        if best is not None and (self.best_dev is None or best > self.best_dev):
+            self.best_dev, self.stale_rounds = best, 0
         else:
             self.stale_rounds += 1
+
+
+def _dev(candidate: Candidate) -> float:
+    """The dev score of a candidate of the beam: one is kept only once scored on dev."""
+    if candidate.dev is None:
+        raise ValueError(f"candidate {candidate.id} is in the beam but has no dev score")
+    return candidate.dev

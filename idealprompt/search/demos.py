@@ -32,8 +32,9 @@ class Demo(BaseModel):
         return cls(id=example.id, input=example.text, answer=example.target)
 
 
-def choose(selection: str, k: int, train: list[Example], *, right: Iterable[str] = (),
-           mistakes: Iterable[Example] = ()) -> list[Demo]:
+def choose(
+    selection: str, k: int, train: list[Example], *, right: Iterable[str] = (), mistakes: Iterable[Example] = ()
+) -> list[Demo]:
     """k demonstrations from `train` by `selection`; `right` (ids answered right) and `mistakes` (ranked) come from
     the current prompt's evaluation on train. Images are not copied: a demonstration is text."""
     if selection not in SELECTIONS:

@@ -58,8 +58,10 @@ class StrategyTree(BaseModel):
 
     @classmethod
     def start(cls, seed_prompt: str, options: SearchOptions | None = None) -> StrategyTree:
-        return cls(nodes=[Node(id=0, parent=None, strategy=None, prompt=seed_prompt, depth=0)],
-                   options=options or SearchOptions())
+        return cls(
+            nodes=[Node(id=0, parent=None, strategy=None, prompt=seed_prompt, depth=0)],
+            options=options or SearchOptions(),
+        )
 
     @property
     def root(self) -> Node:
@@ -76,7 +78,7 @@ class StrategyTree(BaseModel):
         return out[::-1]
 
     def strategies_of(self, node: Node) -> list[str]:
-        return [n.strategy for n in self.path(node)[1:]]
+        return [n.strategy for n in self.path(node)[1:] if n.strategy is not None]  # only the root has none
 
     # --- the search --------------------------------------------------------------------------------------------
     def select(self, order: list[str]) -> tuple[Node, str] | None:
@@ -114,8 +116,14 @@ class StrategyTree(BaseModel):
 
     def add_child(self, parent: Node, strategy: str, prompt: str, demos: list[Demo] | None = None) -> Node:
         parent.tried.append(strategy)
-        child = Node(id=len(self.nodes), parent=parent.id, strategy=strategy, prompt=prompt,
-                     demos=parent.demos if demos is None else demos, depth=parent.depth + 1)
+        child = Node(
+            id=len(self.nodes),
+            parent=parent.id,
+            strategy=strategy,
+            prompt=prompt,
+            demos=parent.demos if demos is None else demos,
+            depth=parent.depth + 1,
+        )
         self.nodes.append(child)
         parent.children.append(child.id)
         return child
@@ -137,7 +145,9 @@ class StrategyTree(BaseModel):
 
     def gain(self, node: Node) -> float:
         """The node's reward over its parent's."""
-        return node.reward - self.nodes[node.parent].reward
+        if node.parent is None:
+            raise ValueError("the root has no parent to gain over")
+        return _reward(node) - _reward(self.nodes[node.parent])
 
     def best(self) -> Node:
         """The best-scoring prompt scored on the whole minibatch; on a tie, the shallower (fewer rewrites), then the
@@ -154,7 +164,7 @@ class StrategyTree(BaseModel):
             StrategyStats(
                 strategy=name,
                 visits=sum(n.visits for n in nodes),
-                mean_reward=statistics.fmean(n.reward for n in nodes),
+                mean_reward=statistics.fmean(_reward(n) for n in nodes),
                 mean_gain=statistics.fmean(self.gain(n) for n in nodes),
             )
             for name, nodes in made.items()
@@ -163,8 +173,17 @@ class StrategyTree(BaseModel):
 
     def best_paths(self, k: int = 3) -> list[BestPath]:
         """The k best prompts' strategy sequences, with their reward and gain over the seed prompt."""
-        ranked = sorted((n for n in self.evaluated() if n.parent is not None), key=lambda n: (-n.reward, n.depth, n.id))
+        ranked = sorted(
+            (n for n in self.evaluated() if n.parent is not None), key=lambda n: (-_reward(n), n.depth, n.id)
+        )
         return [
-            BestPath(strategies=self.strategies_of(n), reward=n.reward, gain=n.reward - self.root.reward)
+            BestPath(strategies=self.strategies_of(n), reward=_reward(n), gain=_reward(n) - _reward(self.root))
             for n in ranked[:k]
         ]
+
+
+def _reward(node: Node) -> float:
+    """The reward of an evaluated node; a node grows children only once evaluated, so its parent has one too."""
+    if node.reward is None:
+        raise ValueError(f"node {node.id} is not evaluated")
+    return node.reward

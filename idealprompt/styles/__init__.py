@@ -83,7 +83,7 @@ def read_corpus(path: Path | str) -> tuple[list[str], list[str]]:
         raise StyleError(f"{path}: no texts in the corpus")
     neutral = [n for _, n in rows]
     if any(neutral) and not all(neutral):
-        raise StyleError(f"{path}: \"neutral\" is given for some texts only; give it for every text or for none")
+        raise StyleError(f'{path}: "neutral" is given for some texts only; give it for every text or for none')
     return [t for t, _ in rows], neutral if all(neutral) else []
 
 
@@ -93,7 +93,7 @@ def _jsonl_row(path: Path, number: int, line: str) -> tuple[str, str]:
     except json.JSONDecodeError as e:
         raise StyleError(f"{path}:{number}: not JSON ({e.msg})") from None
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-        raise StyleError(f"{path}:{number}: expected an object with a string field \"text\"")
+        raise StyleError(f'{path}:{number}: expected an object with a string field "text"')
     if not isinstance(data.get("neutral", ""), str):
-        raise StyleError(f"{path}:{number}: field \"neutral\" must be a string")
+        raise StyleError(f'{path}:{number}: field "neutral" must be a string')
     return data["text"].strip(), data.get("neutral", "").strip()

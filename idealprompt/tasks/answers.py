@@ -11,8 +11,10 @@ is not, so that an unparseable answer is scored as wrong rather than guessed.
   them ("not_entailment" is not read as "entailment"), and "_" or "-" in a label also match a space.
   Multiple-choice labels "(A)".."(Z)" also accept "B", "B)", "option B" as the whole answer or after
   "answer is"; in running text only "(B)" or "option B" count, since a bare "A" is usually the article.
+  A negated mention ("not Yes", "isn't (B)") names no label.
 - number: the first number after the last "####" or "answer is"/"answer:", else the last number in the text;
-  "$", thousands separators and a trailing "." are dropped; returned canonical ("18" for "18.00").
+  "$", thousands separators and a trailing "." are dropped; returned canonical ("18" for "18.00"). A fraction
+  is its value ("3/4" is 0.75), and a comma before one or two digits is a decimal comma ("1,23" is 1.23).
 - text: the stripped answer without a leading "Answer:"; None when empty.
 """
 
@@ -33,7 +35,11 @@ _MULTIPLE_CHOICE = re.compile(r"^\(([A-Z])\)$")
 _LETTER_ALONE = re.compile(r"^(?:option|choice)?\s*\(?([a-z])\)?$", re.I)
 _LETTER_FIRST = re.compile(r"^[\s*\"'`]*(?:option|choice)?\s*\(?([a-z])\)?(?!\w)", re.I)
 _LETTER_MENTION = re.compile(r"\(([A-Z])\)|\b(?:option|choice)\s+\(?([A-Za-z])\)?(?!\w)", re.I)
-_NUMBER = re.compile(r"(?<![\w.])-?(?:\$\s?)?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_NUMBER = re.compile(
+    r"(?<![\w.,/])-?(?:\$\s?)?(?:\d+/\d+(?![\d/])|\d+,\d{1,2}(?![\d,])|\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+)
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d{1,2}")
+_NEGATED = re.compile(r"(?:\bnot|n't|\bnever)\s+(?:an?\s+|the\s+)?$", re.I)  # just before a mention
 _NUMBER_MARK = re.compile(r"####|\banswer\s*(?:is\s*:?|:)", re.I)
 
 
@@ -52,10 +58,12 @@ def parse_answer(raw: str | None, *, answer: Answer, labels: list[str] | tuple[s
 
 def canonical_number(text: str) -> str | None:
     """A bare number ("$1,234.00", "-3", "18.") in canonical form ("1234", "-3", "18"), or None if not one."""
-    cleaned = text.strip().rstrip(".").replace("$", "").replace(",", "").strip()
+    cleaned = text.strip().rstrip(".").replace("$", "").strip()
+    cleaned = cleaned.replace(",", ".") if _DECIMAL_COMMA.fullmatch(cleaned) else cleaned.replace(",", "")
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
+        numerator, _, denominator = cleaned.partition("/")
+        value = Decimal(numerator) / Decimal(denominator) if denominator else Decimal(cleaned)
+    except (InvalidOperation, ZeroDivisionError):
         return None
     if not value.is_finite():
         return None
@@ -90,8 +98,8 @@ def _letters(labels: list[str]) -> dict[str, str]:
 def _label_pattern(labels: list[str], letters: dict[str, str]) -> tuple[re.Pattern | None, list[str]]:
     """One pattern for the word labels, longest first so that at any position the longest label matches
     ("not_entailment" before "entailment"), and the labels in the order of its groups."""
-    words = {label for label in labels if label.strip() and label not in letters.values()}
-    words = sorted(words, key=lambda w: (-len(w), w))
+    distinct = {label for label in labels if label.strip() and label not in letters.values()}
+    words = sorted(distinct, key=lambda w: (-len(w), w))
     if not words:
         return None, []
     alternatives = (r"[\s_-]+".join(map(re.escape, re.split(r"[\s_-]+", label.strip()))) for label in words)
@@ -99,18 +107,19 @@ def _label_pattern(labels: list[str], letters: dict[str, str]) -> tuple[re.Patte
 
 
 def _mentions(text: str, labels: list[str], letters: dict[str, str]) -> list[tuple[int, str]]:
-    """(position, label) of every label mentioned in `text`, in order."""
+    """(position, label) of every label mentioned in `text` and not negated, in order."""
     pattern, words = _label_pattern(labels, letters)
     found = []
     if pattern is not None:
         for m in pattern.finditer(text):
+            assert m.lastindex is not None  # every alternative is a group, so a match has one
             found.append((m.start(), words[m.lastindex - 1]))
     if letters:
         for m in _LETTER_MENTION.finditer(text):
             letter = (m.group(1) or m.group(2)).upper()
             if letter in letters:
                 found.append((m.start(), letters[letter]))
-    return sorted(found)
+    return sorted((at, label) for at, label in found if not _NEGATED.search(text[max(0, at - 16) : at]))
 
 
 def _first_label(rest: str, labels: list[str], letters: dict[str, str]) -> str | None:

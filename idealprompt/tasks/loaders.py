@@ -130,8 +130,11 @@ def read_rows(source: Source, *, base: Path, task: str, field: str) -> list[Row]
             if getattr(source, name) is not None:
                 raise TaskError(f"{task}: field '{field}.{name}': format {fmt} has fixed fields")
     if fmt == "inline":
+        if source.examples is None:  # format inline given with a path instead
+            raise TaskError(f"{task}: field '{field}.examples': required: a list of examples")
         records = [(f"{task}: {field}.examples[{i}]", r) for i, r in enumerate(source.examples)]
         return _rows(records, source, base=base, fmt=fmt)
+    assert path is not None  # `_locate` gives a path for every format but inline
     if fmt == "easy_vqa":
         return _easy_vqa(path, task=task, field=field)
     if path.is_dir():
@@ -156,17 +159,25 @@ def _locate(source: Source, *, base: Path, task: str, field: str) -> tuple[str, 
         return "inline", None
     if source.path is None:
         what = "a list of examples" if source.format == "inline" else "a path (or examples, inline)"
-        raise TaskError(f"{task}: field '{field}.{'examples' if source.format == 'inline' else 'path'}': "
-                        f"required: {what}")
+        raise TaskError(
+            f"{task}: field '{field}.{'examples' if source.format == 'inline' else 'path'}': required: {what}"
+        )
     raw = os.path.expandvars(os.path.expanduser(source.path))
     path = base / raw
     if not path.exists():
-        unset = " (an environment variable in it is not set)" if "$" in raw else ""
-        raise TaskError(f"{task}: field '{field}.path': no such file {path.absolute()}{unset}")
+        # A path with variables is shown as written: their values may be secrets.
+        if "$" in source.path:
+            raise TaskError(
+                f"{task}: field '{field}.path': no such file: {source.path} (relative to {base.absolute()}"
+                f"; with its environment variables set as they are, it names no file)"
+            )
+        raise TaskError(f"{task}: field '{field}.path': no such file {path.absolute()}")
     fmt = source.format or _BY_SUFFIX.get(path.suffix.lower())
     if fmt is None:
-        raise TaskError(f"{task}: field '{field}.format': cannot tell the format of {path.name} from its suffix; "
-                        f"give one of: {', '.join(FORMATS)}")
+        raise TaskError(
+            f"{task}: field '{field}.format': cannot tell the format of {path.name} from its suffix; "
+            f"give one of: {', '.join(FORMATS)}"
+        )
     return fmt, path
 
 
@@ -247,8 +258,9 @@ def _evoprompt(path: Path, text: str) -> list[tuple[str, Any]]:
 def _easy_vqa(folder: Path, *, task: str, field: str) -> list[Row]:
     questions, images = folder / "questions.json", folder / "images"
     if not questions.is_file() or not images.is_dir():
-        raise TaskError(f"{task}: field '{field}.path': {folder} is not an easy-VQA folder "
-                        "(questions.json and images/)")
+        raise TaskError(
+            f"{task}: field '{field}.path': {folder} is not an easy-VQA folder (questions.json and images/)"
+        )
     try:
         data = json.loads(_read(questions))
     except json.JSONDecodeError as e:
@@ -317,11 +329,14 @@ def _label_name(value: str, names: list[str], where: str, field: str) -> str:
     try:
         index = int(value.strip())
     except ValueError:
-        raise TaskError(f"{where}: field {field!r}: {value!r} is not a label id (0..{len(names) - 1}) "
-                        "for label_names") from None
+        raise TaskError(
+            f"{where}: field {field!r}: {value!r} is not a label id (0..{len(names) - 1}) for label_names"
+        ) from None
     if not 0 <= index < len(names):
-        raise TaskError(f"{where}: field {field!r}: label id {index} is out of range; label_names has "
-                        f"{len(names)} (0..{len(names) - 1})")
+        raise TaskError(
+            f"{where}: field {field!r}: label id {index} is out of range; label_names has "
+            f"{len(names)} (0..{len(names) - 1})"
+        )
     return names[index]
 
 

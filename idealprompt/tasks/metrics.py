@@ -43,8 +43,10 @@ class Metric:
     def example_score(self, prediction: str | None, target: str) -> float:
         value = self.per_example(prediction, target)
         if not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:  # numpy scalars too; True counts 1
-            raise TaskError(f"metric {self.name}: returned {value!r} for prediction {prediction!r}; "
-                            "a metric must return a number in [0, 1]")
+            raise TaskError(
+                f"metric {self.name}: returned {value!r} for prediction {prediction!r}; "
+                "a metric must return a number in [0, 1]"
+            )
         return float(value)
 
     def score(self, predictions: Sequence[str | None], targets: Sequence[str]) -> float:

@@ -52,8 +52,12 @@ class OutputSpace:
         if not self.constrained:
             return None
         value = {"type": "string", "enum": list(self.labels)} if self.answer == "label" else {"type": "number"}
-        return {"type": "object", "properties": {"answer": value}, "required": ["answer"],
-                "additionalProperties": False}
+        return {
+            "type": "object",
+            "properties": {"answer": value},
+            "required": ["answer"],
+            "additionalProperties": False,
+        }
 
 
 def unwrap(raw: str) -> str:

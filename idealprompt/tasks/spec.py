@@ -55,7 +55,7 @@ SPLITS = ("train", "dev", "test")
 DEFAULT_METRIC = {"label": "accuracy", "number": "numeric_match"}
 # Labels: one constrained token decides, several times faster and no less accurate on the bench tasks (bench/
 # RESULTS.md, engine). Numbers: arithmetic wants its reasoning written first, so they default to free.
-DEFAULT_ANSWERS = {"label": "constrained", "number": "free", "text": "free"}
+DEFAULT_ANSWERS: dict[str, Mode] = {"label": "constrained", "number": "free", "text": "free"}
 METRIC_NEEDS = {"macro_f1": "label", "numeric_match": "number"}  # metrics that make sense for one answer kind
 
 
@@ -208,18 +208,20 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     for part in loc:
         info = model.model_fields.get(part) if isinstance(part, str) else None
         nested = [t for t in (info.annotation, *get_args(info.annotation)) if isinstance(t, type)] if info else []
-        model = next((t for t in nested if issubclass(t, BaseModel)), None)
-        if model is None:
+        found = next((t for t in nested if issubclass(t, BaseModel)), None)
+        if found is None:
             return []
+        model = found
     return list(model.model_fields)
 
 
 def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None) -> Task:
     per_split = bool(spec.data) and set(spec.data) <= set(SPLITS)
-    sources = {
-        name: _validate(Source, value, where, f"data.{name}")
-        for name, value in spec.data.items()
-    } if per_split else {"": _validate(Source, spec.data, where, "data")}
+    sources = (
+        {name: _validate(Source, value, where, f"data.{name}") for name, value in spec.data.items()}
+        if per_split
+        else {"": _validate(Source, spec.data, where, "data")}
+    )
 
     answer = spec.answer or ("label" if spec.labels or _label_names(sources) else None)
     if answer is None:
@@ -234,8 +236,9 @@ def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None) -> Ta
 
     metric_name = spec.metric or DEFAULT_METRIC.get(answer)
     if metric_name is None:
-        raise TaskError(f"{where}: field 'metric': required for answer: text (exact_match, rouge_l, "
-                        "or your own 'module:function')")
+        raise TaskError(
+            f"{where}: field 'metric': required for answer: text (exact_match, rouge_l, or your own 'module:function')"
+        )
     if METRIC_NEEDS.get(metric_name, answer) != answer:
         raise TaskError(f"{where}: field 'metric': {metric_name} needs answer: {METRIC_NEEDS[metric_name]}")
     if spec.answers == "constrained" and answer == "text":
@@ -250,8 +253,10 @@ def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None) -> Ta
         if "train" not in sources:
             raise TaskError(f"{where}: field 'data.train': required when data is given per split")
         split = spec.split or Split()
-        parts = {name: _capped(name, examples(name, sources[name]) if name in sources else None, split, where)
-                 for name in SPLITS}
+        parts = {
+            name: _capped(name, examples(name, sources[name]) if name in sources else None, split, where)
+            for name in SPLITS
+        }
     else:
         parts = _cut(examples("", sources[""]), spec.split, where)
 
@@ -291,23 +296,32 @@ def _example(row: Row, answer: str, labels: list[str]) -> Example:
 def _unique(examples: list[Example]) -> list[Example]:
     """Exact duplicates dropped, the first kept: a duplicate could land in two splits and leak the answer."""
     seen: set[str] = set()
-    return [e for e in examples if not (e.id in seen or seen.add(e.id))]
+    unique = []
+    for e in examples:
+        if e.id not in seen:
+            seen.add(e.id)
+            unique.append(e)
+    return unique
 
 
 # --- splitting --------------------------------------------------------------------------------------------------
 def _cut(examples: list[Example], split: Split | None, where: str) -> dict[str, list[Example]]:
     if split is None:
-        raise TaskError(f"{where}: field 'split': required when data is one source, e.g. "
-                        "split: {train: 30, dev: 20, test: rest, seed: 0}")
+        raise TaskError(
+            f"{where}: field 'split': required when data is one source, e.g. "
+            "split: {train: 30, dev: 20, test: rest, seed: 0}"
+        )
     if split.train is None:
         raise TaskError(f"{where}: field 'split.train': required")
     dev = split.dev or 0
-    test = len(examples) - split.train - dev if split.test in (None, "rest") else split.test
+    test = split.test if isinstance(split.test, int) else len(examples) - split.train - dev  # None or "rest"
     if split.train + dev + max(test, 0) > len(examples) or test < 0:
         rest = split.test in (None, "rest")
         asked = f"{'at least ' if rest else ''}{split.train + dev + max(test, 0)}"
-        raise TaskError(f"{where}: field 'split': asks for {asked} examples (train {split.train} + dev {dev} + "
-                        f"test {'rest' if rest else test}) but the data has {len(examples)} distinct examples")
+        raise TaskError(
+            f"{where}: field 'split': asks for {asked} examples (train {split.train} + dev {dev} + "
+            f"test {'rest' if rest else test}) but the data has {len(examples)} distinct examples"
+        )
     shuffled = list(examples)
     random.Random(split.seed).shuffle(shuffled)
     return {
@@ -326,6 +340,8 @@ def _capped(name: str, examples: list[Example] | None, split: Split, where: str)
     if cap in (None, "rest"):
         return examples
     if cap > len(examples):
-        raise TaskError(f"{where}: field 'split.{name}': asks for {cap} examples but data.{name} has "
-                        f"{len(examples)} distinct examples")
+        raise TaskError(
+            f"{where}: field 'split.{name}': asks for {cap} examples but data.{name} has "
+            f"{len(examples)} distinct examples"
+        )
     return random.Random(split.seed).sample(examples, cap)

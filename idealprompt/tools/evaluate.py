@@ -23,11 +23,14 @@ import math
 import mimetypes
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, tool
 
 from idealprompt.errors import BudgetExhausted, RouteError
@@ -95,14 +98,14 @@ class Evaluator:
         system = SystemMessage(self.system(prompt))
         if not example.images:
             return [system, HumanMessage(example.text)]
-        parts = [{"type": "text", "text": example.text}]
+        parts: list[str | dict[str, Any]] = [{"type": "text", "text": example.text}]
         parts += [{"type": "image_url", "image_url": {"url": _data_url(p)}} for p in example.images]
         return [system, HumanMessage(parts)]
 
     def evaluate(self, prompt: str, examples: list[Example]) -> Evaluation:
         todo, failed = self._todo(prompt, examples), {}
         if todo:
-            config = {"max_concurrency": self.concurrency}
+            config: RunnableConfig = {"max_concurrency": self.concurrency}
             answers = self.model.batch([self.messages(prompt, e) for e in todo], config, return_exceptions=True)
             failed = self._take(prompt, todo, answers)
         return self._score(prompt, examples, len(todo), failed)
@@ -110,7 +113,7 @@ class Evaluator:
     async def aevaluate(self, prompt: str, examples: list[Example]) -> Evaluation:
         todo, failed = self._todo(prompt, examples), {}
         if todo:
-            config = {"max_concurrency": self.concurrency}
+            config: RunnableConfig = {"max_concurrency": self.concurrency}
             answers = await self.model.abatch([self.messages(prompt, e) for e in todo], config, return_exceptions=True)
             failed = self._take(prompt, todo, answers)
         return self._score(prompt, examples, len(todo), failed)
@@ -165,7 +168,12 @@ def system_message(task: Task, prompt: str) -> str:
 
 
 def bad_cases(
-    evaluation: Evaluation, others: list[Evaluation] = (), *, labelled: bool, k: int = FAILURES_SHOWN, offset: int = 0
+    evaluation: Evaluation,
+    others: Sequence[Evaluation] = (),
+    *,
+    labelled: bool,
+    k: int = FAILURES_SHOWN,
+    offset: int = 0,
 ) -> list[Prediction]:
     """The k mistakes of `evaluation` most worth reflecting on, most consequential first; with an `offset`, the k
     after the first `offset` of that order (wrapping around), so that a second look at one prompt sees other ones.
@@ -189,7 +197,9 @@ def bad_cases(
     counts = Counter(confusion(p) for p in failures)
     wrong_elsewhere = Counter(p.example.id for other in others for p in other.failures)
     ranked = sorted(failures, key=lambda p: (-counts[confusion(p)], -wrong_elsewhere[p.example.id]))  # stable
-    cap, taken, chosen = math.ceil(k / 2), Counter(), []
+    cap = math.ceil(k / 2)
+    taken: Counter[tuple[str, str]] = Counter()
+    chosen: list[Prediction] = []
     for p in ranked:
         if taken[confusion(p)] < cap:
             chosen.append(p)
@@ -202,8 +212,12 @@ def bad_cases(
 def describe(prediction: Prediction) -> dict[str, str]:
     """A mistake as an agent reads it."""
     read = UNREADABLE if prediction.parsed is None else prediction.parsed
-    return {"input": prediction.example.text, "expected": prediction.example.target,
-            "answer": prediction.answer, "read_as": read}
+    return {
+        "input": prediction.example.text,
+        "expected": prediction.example.target,
+        "answer": prediction.answer,
+        "read_as": read,
+    }
 
 
 def evaluation_tools(evaluator: Evaluator, examples: list[Example]) -> list[BaseTool]:

@@ -37,8 +37,9 @@ class FactCheck(BaseModel):
         return len(self.supported) + len(self.contradicted) + len(self.unsupported)
 
     def problems(self) -> list[str]:
-        return ([f"{fact}: the input says otherwise" for fact in self.contradicted]
-                + [f"{fact}: not in the input" for fact in self.unsupported])
+        return [f"{fact}: the input says otherwise" for fact in self.contradicted] + [
+            f"{fact}: not in the input" for fact in self.unsupported
+        ]
 
 
 class Claim(BaseModel):
@@ -50,24 +51,29 @@ class Claims(BaseModel):
     claims: list[Claim] = Field(description="every factual claim of the text, one fact each, with its verdict")
 
 
-def check_facts(facts: Facts, text: str, *, model: BaseChatModel | None = None,
-                lexicon: SlotLexicon | None = None) -> FactCheck:
+def check_facts(
+    facts: Facts, text: str, *, model: BaseChatModel | None = None, lexicon: SlotLexicon | None = None
+) -> FactCheck:
     """Slot matching when the facts are key-value (`lexicon`: by default E2E's; input values it does not know are
     matched word for word); otherwise the model's claim check, or method "none" without a model or when its answer
     is unusable."""
     if facts.slots:
         found = check_slots(facts.slots, text, lexicon or E2E)
-        stated = {kind: [f"{m.slot}: {m.value}" for m in getattr(found, kind)]
-                  for kind in ("supported", "contradicted", "unsupported")}
+        stated = {
+            kind: [f"{m.slot}: {m.value}" for m in getattr(found, kind)]
+            for kind in ("supported", "contradicted", "unsupported")
+        }
         return FactCheck(method="slots", **stated, omitted=[f"{s}: {facts.slots[s]}" for s in found.omitted])
     if model is None:
         return FactCheck(method="none")
-    messages = [SystemMessage(prompts.CHECK_SYSTEM), HumanMessage(prompts.CHECK_USER.format(facts=facts.render(),
-                                                                                            text=text))]
+    messages = [
+        SystemMessage(prompts.CHECK_SYSTEM),
+        HumanMessage(prompts.CHECK_USER.format(facts=facts.render(), text=text)),
+    ]
     answer = ask_structured(limit_tokens(model, CHECK_TOKENS), messages, Claims)
-    if not answer.ok:
+    if answer.value is None:
         return FactCheck(method="none")
-    verdicts = {"supported": [], "contradicted": [], "unsupported": []}
+    verdicts: dict[str, list[str]] = {"supported": [], "contradicted": [], "unsupported": []}
     for claim in answer.value.claims:
         verdicts[claim.verdict].append(claim.claim.strip())
     return FactCheck(method="model", **verdicts)

@@ -17,22 +17,24 @@ def memory_tools(memory: Memory) -> list[BaseTool]:
         """Find optimisation priors of tasks similar to the described one, and rank the prompt-optimisation
         strategies that helped them most. `model` restricts to priors of that target model route."""
         found = memory.priors.search(TaskDescriptor(description=description, labels=labels or []), model=model, k=k)
-        return json.dumps({
-            "priors": [
-                {
-                    "id": f.prior.id,
-                    "similarity": round(f.similarity, 3),
-                    "task": f.prior.task.description,
-                    "model": f.prior.model,
-                    "best_paths": [p.model_dump() for p in f.prior.best_paths[:3]],
-                }
-                for f in found
-            ],
-            "strategies": [
-                {"strategy": s.strategy, "score": round(s.score, 4), "support": s.support}
-                for s in rank_strategies(found)
-            ],
-        })
+        return json.dumps(
+            {
+                "priors": [
+                    {
+                        "id": f.prior.id,
+                        "similarity": round(f.similarity, 3),
+                        "task": f.prior.task.description,
+                        "model": f.prior.model,
+                        "best_paths": [p.model_dump() for p in f.prior.best_paths[:3]],
+                    }
+                    for f in found
+                ],
+                "strategies": [
+                    {"strategy": s.strategy, "score": round(s.score, 4), "support": s.support}
+                    for s in rank_strategies(found)
+                ],
+            }
+        )
 
     @tool
     def retrieve_exemplars(text: str, style: str | None = None, k: int = 3) -> str:

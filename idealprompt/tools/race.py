@@ -39,8 +39,15 @@ class Race:
     stopped: str | None = None  # the budget ran out mid-race
 
 
-def race(evaluator: Evaluator, leader: str, challengers: list[str], examples: list[Example],
-         rungs: tuple[int, ...] = RUNGS, *, score_leader: bool = True) -> Race:
+def race(
+    evaluator: Evaluator,
+    leader: str,
+    challengers: list[str],
+    examples: list[Example],
+    rungs: tuple[int, ...] = RUNGS,
+    *,
+    score_leader: bool = True,
+) -> Race:
     """Race `challengers` (prompts) against `leader` on `examples`; the leader is asked only where a challenger
     could be dropped, and on the whole split if `score_leader`. Never raises on the budget (see `stopped`)."""
     sizes = [n for n in rungs if n < len(examples)] + [len(examples)]

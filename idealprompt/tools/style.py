@@ -31,13 +31,16 @@ class StyleScorer:
         corpora = {name: list(texts) for name, texts in corpora.items() if texts}
         if len(corpora) < 2:
             raise StyleError("the style scorer needs the texts of at least two styles to tell apart")
-        texts, labels = [], []
+        texts: list[str] = []
+        labels: list[str] = []
         for name, corpus in corpora.items():
             sample = random.Random(0).sample(corpus, MAX_TEXTS) if len(corpus) > MAX_TEXTS else corpus
             texts += sample
             labels += [name] * len(sample)
-        features = make_union(TfidfVectorizer(token_pattern=WORDS_AND_MARKS, ngram_range=(1, 2), sublinear_tf=True),
-                              TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True))
+        features = make_union(
+            TfidfVectorizer(token_pattern=WORDS_AND_MARKS, ngram_range=(1, 2), sublinear_tf=True),
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True),
+        )
         self._model = make_pipeline(features, LogisticRegression(max_iter=2000, C=10.0))
         self._model.fit(texts, labels)
         self.styles: list[str] = [str(name) for name in self._model.classes_]

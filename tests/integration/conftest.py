@@ -25,8 +25,15 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def real_settings() -> Settings:
     """The real models folder (joined once per machine), nothing else from the environment."""
-    return Settings(ollama_host=UNUSED_PORT, openai_api_key=None, openai_base_url=None, large=None, small=None,
-                    threads=2, max_tokens=128)
+    return Settings(
+        ollama_host=UNUSED_PORT,
+        openai_api_key=None,
+        openai_base_url=None,
+        large=None,
+        small=None,
+        threads=2,
+        max_tokens=128,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +52,23 @@ def llama_server(small_gguf, tmp_path_factory):
     """llama-cpp-python's OpenAI-compatible server on the small model, as a user would run it."""
     port = _free_port()
     log = tmp_path_factory.mktemp("llama_server") / "server.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", small_gguf, "--model_alias", "local-small",
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        small_gguf,
+        "--model_alias",
+        "local-small",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--n_threads",
+        "2",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log.open("w"))  # a file: a pipe would fill up
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 60

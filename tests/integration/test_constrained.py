@@ -44,8 +44,9 @@ def test_ollama_gets_the_schema_as_format(real_settings, ollama_server):
     assert all(p.parsed in ("yes", "no") for p in result.predictions)
 
 
-def test_the_export_rescored_without_the_framework_gets_the_reported_score(real_settings, llama_server, small_gguf,
-                                                                             tmp_path):
+def test_the_export_rescored_without_the_framework_gets_the_reported_score(
+    real_settings, llama_server, small_gguf, tmp_path
+):
     task = _task(test=8)
     options = IdealOptions(rounds=0, warmup_iterations=0)
     result = optimize(task, session=Session(real_settings, budget=Budget(small_calls=30)), options=options)
@@ -56,17 +57,37 @@ def test_the_export_rescored_without_the_framework_gets_the_reported_score(real_
     assert "FROM qwen2.5-coder:0.5b" in (tmp_path / "Modelfile").read_text()
 
     llm = Llama(model_path=small_gguf, n_ctx=4096, n_threads=2, verbose=False)
-    raw = [llm.create_chat_completion(messages=[{"role": "system", "content": prompt},
-                                                {"role": "user", "content": e.text}],
-                                      temperature=0.0, max_tokens=result.answer_tokens, seed=0, repeat_penalty=1.1,
-                                      grammar=LlamaGrammar.from_string(grammar, verbose=False))
-           ["choices"][0]["message"]["content"] for e in task.test]
-    assert sum(task.parse(a) == e.target for a, e in zip(raw, task.test)) / len(task.test) == result.optimized.test
+    raw = [
+        llm.create_chat_completion(
+            messages=[{"role": "system", "content": prompt}, {"role": "user", "content": e.text}],
+            temperature=0.0,
+            max_tokens=result.answer_tokens,
+            seed=0,
+            repeat_penalty=1.1,
+            grammar=LlamaGrammar.from_string(grammar, verbose=False),
+        )["choices"][0]["message"]["content"]
+        for e in task.test
+    ]
+    assert (
+        sum(task.parse(a) == e.target for a, e in zip(raw, task.test, strict=True)) / len(task.test)
+        == result.optimized.test
+    )
 
     client = openai.OpenAI(base_url=llama_server, api_key="not-needed")
-    served = [client.chat.completions.create(
-        model="local-small", messages=[{"role": "system", "content": prompt}, {"role": "user", "content": e.text}],
-        temperature=0.0, seed=0, extra_body={"max_tokens": result.answer_tokens, "grammar": grammar},
-    ).choices[0].message.content for e in task.test]
+    served = [
+        client.chat.completions.create(
+            model="local-small",
+            messages=[{"role": "system", "content": prompt}, {"role": "user", "content": e.text}],
+            temperature=0.0,
+            seed=0,
+            extra_body={"max_tokens": result.answer_tokens, "grammar": grammar},
+        )
+        .choices[0]
+        .message.content
+        for e in task.test
+    ]
     assert all(a in ("yes", "no") for a in served)
-    assert sum(task.parse(a) == e.target for a, e in zip(served, task.test)) / len(task.test) == result.optimized.test
+    assert (
+        sum(task.parse(a) == e.target for a, e in zip(served, task.test, strict=True)) / len(task.test)
+        == result.optimized.test
+    )

@@ -16,15 +16,18 @@ TASK = Path(__file__).resolve().parents[2] / "examples" / "easy_vqa.yaml"
 
 def test_images_travel_to_an_ollama_route(real_settings, ollama_server):
     task = load_task(TASK)
-    settings = real_settings.model_copy(update={"ollama_host": ollama_server.url,
-                                                "small": f"ollama:{ollama_server.model_name}", "max_tokens": 8})
+    settings = real_settings.model_copy(
+        update={"ollama_host": ollama_server.url, "small": f"ollama:{ollama_server.model_name}", "max_tokens": 8}
+    )
     examples = task.train[:2]
     before = len(ollama_server.requests)
     evaluator = Evaluator.for_session(Session(settings), task)
     result = evaluator.evaluate(task.seed_prompt, examples)
     assert len(result.predictions) == 2 and not any(p.error for p in result.predictions)
-    chats = sorted((body for path, body in ollama_server.requests[before:] if path == "/api/chat"),
-                   key=lambda body: body["messages"][-1]["content"])
+    chats = sorted(
+        (body for path, body in ollama_server.requests[before:] if path == "/api/chat"),
+        key=lambda body: body["messages"][-1]["content"],
+    )
     for body, example in zip(chats, sorted(examples, key=lambda e: e.text), strict=True):
         system, user = body["messages"]
         assert system == {"role": "system", "content": evaluator.system(task.seed_prompt)}

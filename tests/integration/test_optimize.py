@@ -24,8 +24,20 @@ def test_optimize_exports_a_prompt_that_scores_as_reported(real_settings, tmp_pa
     )
     env = {"IDEALPROMPT_OLLAMA_HOST": UNUSED_PORT, "IDEALPROMPT_THREADS": "2", "COLUMNS": "200"}
     out, memory = tmp_path / "out", tmp_path / "memory"
-    args = ["optimize", str(task_file), "--budget", "40", "--rounds", "1", "--warmup-iterations", "0",
-            "--out", str(out), "--memory", str(memory)]
+    args = [
+        "optimize",
+        str(task_file),
+        "--budget",
+        "40",
+        "--rounds",
+        "1",
+        "--warmup-iterations",
+        "0",
+        "--out",
+        str(out),
+        "--memory",
+        str(memory),
+    ]
     ran = CliRunner(env=env).invoke(app, args)
     assert ran.exit_code == 0, ran.output
     assert "seed vs optimised" in ran.output and "Optimised prompt" in ran.output

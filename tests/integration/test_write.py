@@ -18,8 +18,17 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def test_write_streams_a_plan_and_a_checked_text(tmp_path):
     env = {"IDEALPROMPT_OLLAMA_HOST": UNUSED_PORT, "IDEALPROMPT_THREADS": "2", "COLUMNS": "200"}
-    args = ["write", "--facts", str(EXAMPLES / "facts" / "the_wrestlers.txt"), "--style", "tablenotes",
-            "--memory", str(tmp_path / "memory"), "--trace", str(tmp_path / "trace.sqlite")]
+    args = [
+        "write",
+        "--facts",
+        str(EXAMPLES / "facts" / "the_wrestlers.txt"),
+        "--style",
+        "tablenotes",
+        "--memory",
+        str(tmp_path / "memory"),
+        "--trace",
+        str(tmp_path / "trace.sqlite"),
+    ]
     ran = CliRunner(env=env).invoke(app, args)
     assert ran.exit_code == 0, ran.output
     plan, text = ran.stdout.split("\nText\n", 1)
@@ -44,8 +53,18 @@ def test_three_systems_on_three_e2e_inputs(real_settings):
 def test_eval_style_prints_a_table_and_writes_a_report(tmp_path):
     env = {"IDEALPROMPT_OLLAMA_HOST": UNUSED_PORT, "IDEALPROMPT_THREADS": "2", "COLUMNS": "200"}
     report = tmp_path / "report.json"
-    args = ["eval-style", str(EXAMPLES / "data" / "e2e_test_slice.csv"), "--limit", "2", "--systems",
-            "small,plan+write", "--out", str(report), "--memory", str(tmp_path / "memory")]
+    args = [
+        "eval-style",
+        str(EXAMPLES / "data" / "e2e_test_slice.csv"),
+        "--limit",
+        "2",
+        "--systems",
+        "small,plan+write",
+        "--out",
+        str(report),
+        "--memory",
+        str(tmp_path / "memory"),
+    ]
     ran = CliRunner(env=env).invoke(app, args)
     assert ran.exit_code == 0, ran.output
     assert "| small |" in ran.stdout and "| plan+write |" in ran.stdout

@@ -44,8 +44,9 @@ def test_small_call_budget_refuses_the_call_after_the_limit(offline_settings):
 def test_large_token_budget_counts_the_prompt_before_sending(offline_settings):
     large = ScriptedChatModel(script=["x" * 40, "unused"])
     first = MESSAGE_OVERHEAD + count_tokens("short")
-    session = Session(offline_settings, budget=Budget(large_tokens=first + count_tokens("x" * 40) + 3),
-                      models={"large": large})
+    session = Session(
+        offline_settings, budget=Budget(large_tokens=first + count_tokens("x" * 40) + 3), models={"large": large}
+    )
     session.model("large").invoke("short")
     with pytest.raises(BudgetExhausted, match="large-model tokens"):
         session.model("large").invoke("this prompt is longer than the tokens left")

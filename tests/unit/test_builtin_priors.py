@@ -26,18 +26,21 @@ def test_the_pack_installs_into_an_empty_store_once(tmp_path):
 def test_a_paraphrased_task_finds_the_prior_of_its_kind(tmp_path):
     memory = Memory.open(tmp_path / "memory")
     memory.install_builtin_priors()
-    found = memory.priors.search("Given a short story, say whether the person's action caused what happened.",
-                                 model=pack_info()["target"], k=1)
+    found = memory.priors.search(
+        "Given a short story, say whether the person's action caused what happened.", model=pack_info()["target"], k=1
+    )
     assert found[0].prior.task.name == "causal_judgement" and found[0].affinity == 1.0
-    found = memory.priors.search("Which topic is this news story about: politics, sport, money or technology?",
-                                 k=1)
+    found = memory.priors.search("Which topic is this news story about: politics, sport, money or technology?", k=1)
     assert found[0].prior.task.name == "agnews"
     memory.close()
 
 
 def test_no_task_the_pack_was_made_from_is_evaluated_by_a_benchmark():
-    evaluated = {yaml.safe_load(path.read_text())["name"]
-                 for folder in ("bench/tasks", "examples") for path in (REPO / folder).glob("*.yaml")}
+    evaluated = {
+        yaml.safe_load(path.read_text())["name"]
+        for folder in ("bench/tasks", "examples")
+        for path in (REPO / folder).glob("*.yaml")
+    }
     assert evaluated and not set(pack_info()["tasks"]) & evaluated
     made_from = {yaml.safe_load(p.read_text())["name"] for p in (REPO / "bench" / "pack_tasks").glob("*.yaml")}
     assert set(pack_info()["tasks"]) == made_from

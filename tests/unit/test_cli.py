@@ -9,6 +9,7 @@ from idealprompt.config import CONFIG_ENV
 runner = CliRunner()
 
 
+@pytest.mark.embedded
 def test_models_prints_each_role_and_why(offline_settings):
     result = runner.invoke(app, ["models", "--no-check"], env={"IDEALPROMPT_OLLAMA_HOST": "127.0.0.1:9"})
     assert result.exit_code == 0, result.output

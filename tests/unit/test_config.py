@@ -5,6 +5,7 @@ from idealprompt.errors import ConfigError, RouteError
 from idealprompt.routes import Route, resolve
 
 
+@pytest.mark.embedded
 def test_with_nothing_configured_both_roles_run_embedded(offline_settings):
     large, small = resolve("large", offline_settings), resolve("small", offline_settings)
     assert large.spec == "embedded:qwen2.5-coder-1.5b" and "OPENAI_API_KEY" in large.reason
@@ -34,7 +35,7 @@ def test_an_explicit_config_path_is_used(offline_settings, tmp_path, monkeypatch
     monkeypatch.setenv("IDEALPROMPT_CONFIG", str(path))
     assert load_settings().large == "openai:gpt-4.1"
     monkeypatch.setenv("IDEALPROMPT_CONFIG", str(tmp_path / "missing.toml"))
-    with pytest.raises(ConfigError, match="missing.toml: no such file"):
+    with pytest.raises(ConfigError, match=r"missing.toml: no such file"):
         load_settings()
 
 
@@ -66,8 +67,10 @@ def test_a_bad_secret_is_never_echoed(offline_settings):
     assert "sk-secret" not in str(caught.value)
 
 
-def test_unknown_provider_and_role():
+def test_malformed_route_and_unknown_role():
     with pytest.raises(RouteError, match="openai, ollama, embedded"):
-        Route("anthropic:claude")
+        Route("claude")
+    with pytest.raises(RouteError, match="write provider:model"):
+        Route("my provider:x")
     with pytest.raises(RouteError, match="unknown role"):
         resolve("medium", None)

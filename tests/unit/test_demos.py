@@ -12,10 +12,16 @@ ROWS = [(f"text {i}", ["red", "green", "blue"][i % 3]) for i in range(30)]
 
 
 def _task() -> Task:
-    return Task.from_dict({"name": "colours", "description": "Name the colour.", "seed_prompt": "Which colour?",
-                           "labels": ["red", "green", "blue"],
-                           "data": {"format": "inline", "examples": [{"input": t, "target": y} for t, y in ROWS]},
-                           "split": {"train": 12, "dev": 9, "test": 9, "seed": 0}})
+    return Task.from_dict(
+        {
+            "name": "colours",
+            "description": "Name the colour.",
+            "seed_prompt": "Which colour?",
+            "labels": ["red", "green", "blue"],
+            "data": {"format": "inline", "examples": [{"input": t, "target": y} for t, y in ROWS]},
+            "split": {"train": 12, "dev": 9, "test": 9, "seed": 0},
+        }
+    )
 
 
 def test_cover_shows_every_label_before_one_repeats():
@@ -39,8 +45,7 @@ def test_demonstration_strategies_copy_from_train_only_and_call_no_large_model(o
     truth = {e.text: e.target for split in (task.train, task.dev, task.test) for e in split}
     small = ScriptedChatModel(script=[lambda m: truth[m[-1].content] if "blue" in m[-1].content else "red"] * 100)
     large = ScriptedChatModel(script=[])
-    run = Optimization(Session(offline_settings, models={"small": small, "large": large}), task,
-                       StrategyPool.builtin())
+    run = Optimization(Session(offline_settings, models={"small": small, "large": large}), task, StrategyPool.builtin())
     train_ids = {e.id for e in task.train}
     for name in ("demos_cover_4", "demos_bootstrap_4", "demos_mistakes_4"):
         instruction, demos = run.apply(name, task.seed_prompt, [])

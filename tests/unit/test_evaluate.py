@@ -34,7 +34,7 @@ def _task(tmp_path=None, images: bool = False) -> Task:
 
 
 def calculator(messages) -> str:
-    return f"The answer is {eval(messages[-1].text)}."  # noqa: S307  our own fixed inputs
+    return f"The answer is {eval(messages[-1].text)}."
 
 
 def test_answers_are_scored_and_each_pair_is_asked_once(offline_settings):
@@ -115,7 +115,7 @@ def test_images_travel_as_content_parts_and_an_embedded_model_is_refused(offline
     assert parts[0] == {"type": "text", "text": "What shape?"}
     assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
     embedded = EmbeddedChatModel(model_name="qwen2.5-coder-0.5b", model_path="unused.gguf", sha256="0" * 64)
-    with pytest.raises(RouteError, match="cannot see images.*set `small` to a vision model"):
+    with pytest.raises(RouteError, match=r"cannot see images.*set `small` to a vision model"):
         Evaluator(task, embedded)
 
 
@@ -131,12 +131,17 @@ def test_the_tool_shows_the_score_and_the_wrong_answers(offline_settings):
     evaluate_prompt, show_bad_cases = evaluation_tools(Evaluator(task, ScriptedChatModel(script=answers)), task.train)
     report = json.loads(evaluate_prompt.invoke({"prompt": "Compute."}))
     assert report["score"] == 0.75 and report["examples"] == 4
-    mistake = {"input": task.train[3].text, "expected": task.train[3].target, "answer": "no idea",
-               "read_as": "(unreadable)"}
+    mistake = {
+        "input": task.train[3].text,
+        "expected": task.train[3].target,
+        "answer": "no idea",
+        "read_as": "(unreadable)",
+    }
     assert report["wrong"] == [mistake]
     assert json.loads(show_bad_cases.invoke({"prompt": "Compute."})) == [mistake]  # remembered: no new call
 
 
+@pytest.mark.embedded
 def test_concurrency_follows_the_route(offline_settings):
     settings = offline_settings.model_copy(update={"concurrency": 8})
     assert Session(settings).concurrency("small") == 1  # the embedded model: one request at a time

@@ -24,16 +24,19 @@ def test_an_mr_becomes_slots_in_order_and_renders_as_lines():
 
 
 def test_text_that_is_not_wholly_an_mr_stays_free_text():
-    for text in ("A coffee shop in the city centre area called Blue Spice.",
-                 "name[Blue Spice] is a coffee shop",  # an MR followed by prose
-                 "See [1], [2].", "name [Blue Spice]"):  # a bracket in prose; a space before the bracket
+    for text in (
+        "A coffee shop in the city centre area called Blue Spice.",
+        "name[Blue Spice] is a coffee shop",  # an MR followed by prose
+        "See [1], [2].",
+        "name [Blue Spice]",
+    ):  # a bracket in prose; a space before the bracket
         assert Facts.parse(text) == Facts(text=text)
     both = Facts(slots={"name": "Blue Spice"}, text="It opened in 2019.")
     assert both.render() == "- name: Blue Spice\nIt opened in 2019."
 
 
 def test_an_mr_with_a_slot_twice_or_an_empty_value_is_an_error_naming_the_slot():
-    with pytest.raises(FactsError, match="in.txt: slot 'area' is given twice"):
+    with pytest.raises(FactsError, match=r"in.txt: slot 'area' is given twice"):
         parse_mr("area[riverside], area[city centre]", where="in.txt")
     with pytest.raises(FactsError, match="slot 'near' has an empty value"):
         parse_mr("name[Cotto], near[ ]")
@@ -46,11 +49,18 @@ def test_facts_cannot_be_empty():
 
 def test_load_facts_reads_json_and_yaml_mappings(tmp_path):
     (tmp_path / "f.json").write_text(json.dumps({"name": "Cotto", "seats": 40, "rating": 4.5, "dishes": ["soup", 2]}))
-    assert load_facts(tmp_path / "f.json").slots == {"name": "Cotto", "seats": "40", "rating": "4.5",
-                                                     "dishes": "soup, 2"}
+    assert load_facts(tmp_path / "f.json").slots == {
+        "name": "Cotto",
+        "seats": "40",
+        "rating": "4.5",
+        "dishes": "soup, 2",
+    }
     (tmp_path / "f.yaml").write_text("name: Cotto\nfamilyFriendly: yes\nnear: [The Bakers, Avalon]\n")
-    assert load_facts(tmp_path / "f.yaml").slots == {"name": "Cotto", "familyFriendly": "yes",  # YAML's yes is True
-                                                     "near": "The Bakers, Avalon"}
+    assert load_facts(tmp_path / "f.yaml").slots == {
+        "name": "Cotto",
+        "familyFriendly": "yes",  # YAML's yes is True
+        "near": "The Bakers, Avalon",
+    }
 
 
 def test_load_facts_reads_text_files_as_an_mr_or_free_text(tmp_path):
@@ -68,12 +78,12 @@ def test_load_facts_errors_name_the_file_and_field(tmp_path):
     with pytest.raises(FactsError, match=r"blank.json: field 'area': .* not an empty value"):
         load_facts(tmp_path / "blank.json")
     (tmp_path / "list.json").write_text("[1, 2]")
-    with pytest.raises(FactsError, match="list.json: expected a mapping"):
+    with pytest.raises(FactsError, match=r"list.json: expected a mapping"):
         load_facts(tmp_path / "list.json")
     (tmp_path / "empty.txt").write_text(" \n")
-    with pytest.raises(FactsError, match="empty.txt: the facts file is empty"):
+    with pytest.raises(FactsError, match=r"empty.txt: the facts file is empty"):
         load_facts(tmp_path / "empty.txt")
-    with pytest.raises(FactsError, match="missing.yaml: no such facts file"):
+    with pytest.raises(FactsError, match=r"missing.yaml: no such facts file"):
         load_facts(tmp_path / "missing.yaml")
 
 
@@ -88,24 +98,38 @@ def test_a_faithful_reference_states_every_slot_and_nothing_else():
 
 def test_a_faithful_reference_with_synonyms_a_compatible_value_and_a_negation():
     # testset_w_refs.csv line 1523: "city center", "cheap" for less than £20, "don't bring your kids" for no
-    slots = parse_mr("name[The Mill], eatType[pub], food[English], priceRange[less than £20], area[city centre], "
-                     "familyFriendly[no], near[Raja Indian Cuisine]")
-    ref = ("If you want some traditional English food and are in the city center near Raja Indian Cuisine, check out "
-           "The Mill pub for cheap eats - just don't bring your kids.")
+    slots = parse_mr(
+        "name[The Mill], eatType[pub], food[English], priceRange[less than £20], area[city centre], "
+        "familyFriendly[no], near[Raja Indian Cuisine]"
+    )
+    ref = (
+        "If you want some traditional English food and are in the city center near Raja Indian Cuisine, check out "
+        "The Mill pub for cheap eats - just don't bring your kids."
+    )
     check = check_slots(slots, ref)
-    assert said(check, "supported") == [("food", "English"), ("area", "city centre"), ("near", "Raja Indian Cuisine"),
-                                        ("name", "The Mill"), ("eatType", "pub"), ("priceRange", "cheap"),
-                                        ("familyFriendly", "no")]
+    assert said(check, "supported") == [
+        ("food", "English"),
+        ("area", "city centre"),
+        ("near", "Raja Indian Cuisine"),
+        ("name", "The Mill"),
+        ("eatType", "pub"),
+        ("priceRange", "cheap"),
+        ("familyFriendly", "no"),
+    ]
     assert check.contradicted == check.unsupported == check.omitted == ()
     assert [m.text for m in check.supported if m.slot == "familyFriendly"] == ["don't bring your kids"]
 
 
 def test_not_family_friendly_is_one_supported_mention_not_a_yes():
     # testset_w_refs.csv line 89
-    slots = parse_mr("name[Blue Spice], eatType[pub], food[English], area[riverside], familyFriendly[no], "
-                     "near[Rainbow Vegetarian Café]")
-    ref = ("There is a riverside pub near the Rainbow Vegetarian Café called Blue Spice.  It serves English food but "
-           "is not family-friendly.")
+    slots = parse_mr(
+        "name[Blue Spice], eatType[pub], food[English], area[riverside], familyFriendly[no], "
+        "near[Rainbow Vegetarian Café]"
+    )
+    ref = (
+        "There is a riverside pub near the Rainbow Vegetarian Café called Blue Spice.  It serves English food but "
+        "is not family-friendly."
+    )
     check = check_slots(slots, ref)
     assert ("familyFriendly", "no") in said(check, "supported")
     assert [m.text for m in check.supported if m.slot == "familyFriendly"] == ["not family-friendly"]
@@ -135,20 +159,27 @@ def test_a_wrong_value_is_contradicted():
     assert said(check, "contradicted") == [("area", "riverside")]
     assert check.omitted == ()  # a contradicted slot was mentioned, not omitted
     # testset_w_refs.csv line 331: the reference itself puts a riverside venue in the city centre
-    slots = parse_mr("name[Giraffe], eatType[pub], food[Fast food], area[riverside], familyFriendly[no], "
-                     "near[Rainbow Vegetarian Café]")
-    real = check_slots(slots, "Giraffe is located in City centre near Rainbow Vegetarian Café.  It is not a kid "
-                              "friendly pub.")
+    slots = parse_mr(
+        "name[Giraffe], eatType[pub], food[Fast food], area[riverside], familyFriendly[no], "
+        "near[Rainbow Vegetarian Café]"
+    )
+    real = check_slots(
+        slots, "Giraffe is located in City centre near Rainbow Vegetarian Café.  It is not a kid friendly pub."
+    )
     assert said(real, "contradicted") == [("area", "city centre")]
     assert real.omitted == ("food",)
 
 
 def test_the_context_word_tells_price_from_rating():
     # testset_w_refs.csv line 3553: the rating is 3 out of 5, yet the reference says "high customer rating"
-    slots = parse_mr("name[The Vaults], eatType[pub], food[Japanese], priceRange[high], customer rating[3 out of 5], "
-                     "area[city centre], familyFriendly[yes], near[Raja Indian Cuisine]")
-    ref = ("The Vaults is a high price range high customer rating pub in the city centre near Raja Indian Cuisine. "
-           "It is kids friendly ad they serve Japanese food.")
+    slots = parse_mr(
+        "name[The Vaults], eatType[pub], food[Japanese], priceRange[high], customer rating[3 out of 5], "
+        "area[city centre], familyFriendly[yes], near[Raja Indian Cuisine]"
+    )
+    ref = (
+        "The Vaults is a high price range high customer rating pub in the city centre near Raja Indian Cuisine. "
+        "It is kids friendly ad they serve Japanese food."
+    )
     check = check_slots(slots, ref)
     assert ("priceRange", "high") in said(check, "supported")
     assert said(check, "contradicted") == [("customer rating", "high")]
@@ -162,14 +193,19 @@ def test_the_context_word_tells_price_from_rating():
 
 def test_names_match_with_or_without_the_and_an_unknown_venue_is_unsupported():
     # testset_w_refs.csv line 5: "The Blue Spice" for name[Blue Spice]
-    check = check_slots(parse_mr("name[Blue Spice], eatType[coffee shop], area[riverside]"),
-                        "At the riverside, there is a coffee shop called The Blue Spice.")
+    check = check_slots(
+        parse_mr("name[Blue Spice], eatType[coffee shop], area[riverside]"),
+        "At the riverside, there is a coffee shop called The Blue Spice.",
+    )
     assert said(check, "supported")[-1] == ("name", "Blue Spice") and check.supported[-1].text == "The Blue Spice"
     # testset_w_refs.csv line 398: the near venue is Raja Indian Cuisine, the reference names another one
-    slots = parse_mr("name[Giraffe], eatType[pub], food[French], area[riverside], familyFriendly[no], "
-                     "near[Raja Indian Cuisine]")
-    real = check_slots(slots, "Located near the river and the Crowne Plaza, Giraffe is an adult only pub offering "
-                              "spirits and appetizers.")
+    slots = parse_mr(
+        "name[Giraffe], eatType[pub], food[French], area[riverside], familyFriendly[no], near[Raja Indian Cuisine]"
+    )
+    real = check_slots(
+        slots,
+        "Located near the river and the Crowne Plaza, Giraffe is an adult only pub offering spirits and appetizers.",
+    )
     assert said(real, "unsupported") == [("name", "Crowne Plaza Hotel")]
     assert ("familyFriendly", "no") in said(real, "supported") and real.omitted == ("food", "near")
 

@@ -13,21 +13,46 @@ from idealprompt.strategies import Strategy, StrategyPool
 from idealprompt.tasks import Task
 from tests.fakes import ScriptedChatModel
 
-POSITIVE = ["a delight", "the cast shines", "warm and funny", "pure joy", "a triumph", "moving", "sharp and witty",
-            "gorgeous", "a gem", "uplifting"]
-NEGATIVE = ["dull", "I walked out", "a tedious mess", "forgettable", "a chore", "lifeless", "clumsy", "grating",
-            "a slog", "hollow"]
+POSITIVE = [
+    "a delight",
+    "the cast shines",
+    "warm and funny",
+    "pure joy",
+    "a triumph",
+    "moving",
+    "sharp and witty",
+    "gorgeous",
+    "a gem",
+    "uplifting",
+]
+NEGATIVE = [
+    "dull",
+    "I walked out",
+    "a tedious mess",
+    "forgettable",
+    "a chore",
+    "lifeless",
+    "clumsy",
+    "grating",
+    "a slog",
+    "hollow",
+]
 TRUTH = {t: "positive" for t in POSITIVE} | {t: "negative" for t in NEGATIVE}
 POOL = StrategyPool([Strategy("add_role", "Add a role.", "Add a role [ROLE].")])
 
 
 def _task() -> Task:
     examples = [{"input": t, "target": y} for t, y in TRUTH.items()]
-    return Task.from_dict({
-        "name": "reviews", "description": "Classify film reviews by sentiment.", "seed_prompt": "Classify.",
-        "labels": ["positive", "negative"], "data": {"format": "inline", "examples": examples},
-        "split": {"train": 8, "dev": 6, "test": 6, "seed": 0},
-    })
+    return Task.from_dict(
+        {
+            "name": "reviews",
+            "description": "Classify film reviews by sentiment.",
+            "seed_prompt": "Classify.",
+            "labels": ["positive", "negative"],
+            "data": {"format": "inline", "examples": examples},
+            "split": {"train": 8, "dev": 6, "test": 6, "seed": 0},
+        }
+    )
 
 
 def share_positive(examples) -> float:
@@ -51,9 +76,16 @@ def reflector(marker: str):
     def answer(messages) -> str:
         text = messages[-1].content
         prompt = text.split("<prompt>\n", 1)[1].split("\n</prompt>", 1)[0].split("\n\nLabel definitions:")[0]
-        return json.dumps({"diagnosis": f"needs {marker}", "task_description": f"{prompt} {marker}",
-                           "label_definitions": [{"label": "Positive", "definition": "praise"},
-                                                 {"label": "neutral", "definition": "not a label"}]})
+        return json.dumps(
+            {
+                "diagnosis": f"needs {marker}",
+                "task_description": f"{prompt} {marker}",
+                "label_definitions": [
+                    {"label": "Positive", "definition": "praise"},
+                    {"label": "neutral", "definition": "not a label"},
+                ],
+            }
+        )
 
     return answer
 
@@ -80,7 +112,7 @@ def _optimize(settings, large_script, *, small=None, budget=None, memory=None, *
 
 
 def test_reflection_finds_the_rule_and_stops_at_a_perfect_dev_score(offline_settings, tmp_path):
-    result, small, _ = _optimize(offline_settings, [reflector("[RULE]")] * 5)
+    result, _small, _ = _optimize(offline_settings, [reflector("[RULE]")] * 5)
     task = _task()
     assert result.initialisation == "seed prompt" and result.seed.dev == share_positive(task.dev)
     assert result.optimized.dev == 1.0 and result.optimized.test == 1.0
@@ -111,8 +143,9 @@ def test_a_candidate_that_only_fits_train_is_not_kept(offline_settings):
 
 def test_a_second_look_shows_the_next_mistakes_and_the_rewrite_that_failed(offline_settings):
     train = {e.text for e in _task().train}
-    _, _, large = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2,
-                            mistakes=2)
+    _, _, large = _optimize(
+        offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2, mistakes=2
+    )
     first, second = (messages[-1].content for messages in large.received[:2])
     assert "already tried" not in first
     assert "already tried, which did not score better" in second and "- Classify. [FIT] (scored, no better)" in second
@@ -123,14 +156,15 @@ def test_a_second_look_shows_the_next_mistakes_and_the_rewrite_that_failed(offli
 
 def test_the_round_limit(offline_settings):
     train = {e.text for e in _task().train}
-    result, _, large = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(train),
-                                 rounds=1, patience=5)
+    result, _, large = _optimize(
+        offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), rounds=1, patience=5
+    )
     assert result.stopped == "1 rounds done" and len(large.received) == 1
 
 
 def test_the_budget_stops_the_run_and_test_scores_are_still_reported(offline_settings):
     # The seed on dev (6) and on the training mistakes (8), then 3 dev answers of the reflection.
-    result, small, _ = _optimize(offline_settings, [reflector("[RULE]")] * 5, budget=Budget(small_calls=17))
+    result, _small, _ = _optimize(offline_settings, [reflector("[RULE]")] * 5, budget=Budget(small_calls=17))
     assert "17 small-model calls" in result.stopped
     assert result.usage["small"]["calls"] == 17 and result.seed.test is not None
     assert result.reflections[0].dropped == 3 and not result.reflections[0].kept  # not comparable: not kept
@@ -146,9 +180,14 @@ def test_bad_cases_reach_the_reflector(offline_settings):
 
 def test_priors_initialise_the_prompt_and_what_worked_is_written_back(offline_settings, tmp_path):
     memory = Memory.open(tmp_path / "memory")
-    memory.priors.add(Prior(task=TaskDescriptor(description="Classify film reviews by sentiment."), model="m",
-                            strategies=[StrategyStats(strategy="add_role", visits=4, mean_reward=0.8, mean_gain=0.2)],
-                            dataset_size=30))
+    memory.priors.add(
+        Prior(
+            task=TaskDescriptor(description="Classify film reviews by sentiment."),
+            model="m",
+            strategies=[StrategyStats(strategy="add_role", visits=4, mean_reward=0.8, mean_gain=0.2)],
+            dataset_size=30,
+        )
+    )
     result, _, _ = _optimize(offline_settings, [large("[RULE]")] * 2, memory=memory)
     assert [c["origin"] for c in result.candidates] == ["seed", "priors: add_role", "reflection, round 1"]
     # [ROLE] scores as the seed does on dev: on a tie the start is the prompt with fewer rewrites.
@@ -167,8 +206,9 @@ def test_priors_initialise_the_prompt_and_what_worked_is_written_back(offline_se
 
 def test_with_an_empty_memory_a_short_warmup_initialises(offline_settings, tmp_path):
     memory = Memory.open(tmp_path / "memory")
-    result, _, _ = _optimize(offline_settings, [large("[RULE]")] * 5, memory=memory, warmup_iterations=1,
-                             warmup_minibatch=4)
+    result, _, _ = _optimize(
+        offline_settings, [large("[RULE]")] * 5, memory=memory, warmup_iterations=1, warmup_minibatch=4
+    )
     assert "no prior in memory applies" in result.notes[0]
     # [ROLE] alone does not help, so the warm-up found nothing better and reflection starts from the seed.
     assert result.initialisation == "seed prompt" and any("found nothing better" in n for n in result.notes)
@@ -179,8 +219,9 @@ def test_with_an_empty_memory_a_short_warmup_initialises(offline_settings, tmp_p
 
 
 def test_the_reflector_sees_a_beam(offline_settings):
-    result, _, large = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(), rounds=2,
-                                 beam_width=2, patience=3)
+    result, _, large = _optimize(
+        offline_settings, [reflector("[FIT]")] * 10, small=small_model(), rounds=2, beam_width=2, patience=3
+    )
     assert result.rounds == 2 and len(large.received) == 2  # one kept candidate: one proposal per round
 
 
@@ -201,8 +242,14 @@ def test_an_image_task_on_a_model_without_vision_fails_before_any_call(offline_s
 
 def test_the_seed_is_scored_before_a_warmup_can_spend_a_small_budget(offline_settings, tmp_path):
     memory = Memory.open(tmp_path / "memory")
-    result, _, _ = _optimize(offline_settings, [large("[RULE]")] * 5, memory=memory, budget=Budget(small_calls=16),
-                             warmup_iterations=2, warmup_minibatch=4)
+    result, _, _ = _optimize(
+        offline_settings,
+        [large("[RULE]")] * 5,
+        memory=memory,
+        budget=Budget(small_calls=16),
+        warmup_iterations=2,
+        warmup_minibatch=4,
+    )
     task = _task()
     assert result.seed.dev == share_positive(task.dev) and result.seed.test == share_positive(task.test)
     assert "16 small-model calls" in result.stopped and result.usage["small"]["calls"] == 16
@@ -220,9 +267,16 @@ async def test_cancelling_aoptimize_stops_its_calls(offline_settings):
         return "positive"
 
     examples = [{"input": f"review {i}", "target": "positive"} for i in range(40)]
-    task = Task.from_dict({"name": "long", "description": "d", "seed_prompt": "Classify.",
-                           "labels": ["positive", "negative"], "data": {"format": "inline", "examples": examples},
-                           "split": {"train": 5, "dev": 30, "test": 5}})
+    task = Task.from_dict(
+        {
+            "name": "long",
+            "description": "d",
+            "seed_prompt": "Classify.",
+            "labels": ["positive", "negative"],
+            "data": {"format": "inline", "examples": examples},
+            "split": {"train": 5, "dev": 30, "test": 5},
+        }
+    )
     small = ScriptedChatModel(script=[slow] * 1000)
     session = Session(offline_settings, models={"large": ScriptedChatModel(script=[]), "small": small})
     run = asyncio.create_task(aoptimize(task, session=session, pool=POOL, options=IdealOptions(warmup_iterations=0)))

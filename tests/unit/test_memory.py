@@ -54,7 +54,9 @@ def test_the_child_guard_refuses_the_network():
 
 
 def test_search_can_keep_to_one_model(memory):
-    memory.priors.add(prior("sentiment", model="ollama:llama3.2:1b"), prior("trec", model="embedded:qwen2.5-coder-0.5b"))
+    memory.priors.add(
+        prior("sentiment", model="ollama:llama3.2:1b"), prior("trec", model="embedded:qwen2.5-coder-0.5b")
+    )
     task = TaskDescriptor(description="sentiment of product reviews", labels=["negative", "positive"])
     assert [f.prior.task.name for f in memory.priors.search(task, k=2)] == ["sentiment", "trec"]
     only = memory.priors.search(task, model="embedded:qwen2.5-coder-0.5b", k=2, only_model=True)
@@ -63,13 +65,18 @@ def test_search_can_keep_to_one_model(memory):
 
 def test_retrieval_prefers_the_same_target_model_then_its_family(memory):
     task = TaskDescriptor(description="sentiment of product reviews", labels=["negative", "positive"])
-    memory.priors.add(prior("sentiment", model="ollama:llama3.2:1b"),
-                      prior("sentiment", model="embedded:qwen2.5-coder-0.5b"),
-                      prior("sentiment", model="ollama:qwen2.5:1.5b"))
+    memory.priors.add(
+        prior("sentiment", model="ollama:llama3.2:1b"),
+        prior("sentiment", model="embedded:qwen2.5-coder-0.5b"),
+        prior("sentiment", model="ollama:qwen2.5:1.5b"),
+    )
     found = memory.priors.search(task, model="embedded:qwen2.5-coder-0.5b", k=3)
     # The same task, learnt on three models: the same model's prior comes first, then its family's.
-    assert [f.prior.model for f in found] == ["embedded:qwen2.5-coder-0.5b", "ollama:qwen2.5:1.5b",
-                                              "ollama:llama3.2:1b"]
+    assert [f.prior.model for f in found] == [
+        "embedded:qwen2.5-coder-0.5b",
+        "ollama:qwen2.5:1.5b",
+        "ollama:llama3.2:1b",
+    ]
     assert [f.affinity for f in found] == [1.0, 0.6, 0.3]
 
 
@@ -114,7 +121,7 @@ def test_a_bad_line_imports_nothing_and_names_file_line_and_field(memory, tmp_pa
         memory.priors.import_file(path)
     assert len(memory.priors) == 0
     path.write_text("{not json\n")
-    with pytest.raises(MemoryStoreError, match="priors.jsonl:1: not JSON"):
+    with pytest.raises(MemoryStoreError, match=r"priors.jsonl:1: not JSON"):
         memory.priors.import_file(path)
     newer = json.loads(good) | {"schema_version": 99}
     path.write_text(json.dumps(newer) + "\n")

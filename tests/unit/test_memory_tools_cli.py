@@ -32,7 +32,12 @@ def test_retrieval_tools_answer_in_json(memory):
 
 def test_a_tool_call_from_a_model_runs_the_tool(memory):
     retrieve = memory_tools(memory)[0]
-    call = {"name": "retrieve_priors", "args": {"description": "math word problems"}, "id": "call_1", "type": "tool_call"}
+    call = {
+        "name": "retrieve_priors",
+        "args": {"description": "math word problems"},
+        "id": "call_1",
+        "type": "tool_call",
+    }
     message = retrieve.invoke(call)
     assert message.tool_call_id == "call_1" and "grade-school math" in message.content
 
@@ -69,9 +74,11 @@ def test_priors_explain_and_install(memory, tmp_path, offline_settings):
     lesson.edits = [Edit(diagnosis="Sarcasm was read as praise.", gain=0.15, rule="Read sarcasm as negative.")]
     memory.priors.add(lesson)
     task = tmp_path / "reviews.yaml"
-    task.write_text("name: reviews\ndescription: Classify film reviews by sentiment.\nseed_prompt: Classify.\n"
-                    "labels: [negative, positive]\ndata: {format: inline, examples: [{input: good, target: positive},"
-                    " {input: bad, target: negative}]}\nsplit: {train: 2}\n")
+    task.write_text(
+        "name: reviews\ndescription: Classify film reviews by sentiment.\nseed_prompt: Classify.\n"
+        "labels: [negative, positive]\ndata: {format: inline, examples: [{input: good, target: positive},"
+        " {input: bad, target: negative}]}\nsplit: {train: 2}\n"
+    )
     env = {"IDEALPROMPT_SMALL": "ollama:qwen2.5:0.5b", "COLUMNS": "200"}  # a route that needs no model file
     explained = runner.invoke(app, ["priors", "explain", str(task), "--memory", str(memory.store.path)], env=env)
     assert explained.exit_code == 0, explained.output

@@ -12,19 +12,23 @@ from idealprompt.notebench.data import caption_corpus, load_captions, load_e2e
 
 DATA = Path(os.environ.get("IDEALPROMPT_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 
-E2E_ROWS = '''"mr","ref"
+E2E_ROWS = """"mr","ref"
 "name[Blue Spice], eatType[coffee shop], area[city centre]","A coffee shop in the city centre area called Blue Spice."
 "name[Blue Spice], eatType[coffee shop], area[city centre]","Blue Spice is a coffee shop in city centre."
 "name[Blue Spice], eatType[coffee shop], area[riverside]","There is a coffee shop Blue Spice in the riverside area."
 "name[Blue Spice], eatType[coffee shop], area[city centre]","Blue Spice, a coffee shop, is in the city centre."
 "name[Blue Spice], eatType[coffee shop], area[riverside]","At the riverside, there is a coffee shop called The Blue Spice."
-'''  # rows 1-4 of testset_w_refs.csv, and row 1's MR again with a reference of our own, to test grouping
+"""  # noqa: E501 -- rows 1-4 of testset_w_refs.csv, and row 1's MR again with a reference of our own, to test grouping
 
 HIKERS, BOY = "the group of hikers is resting in front of a mountain .", "a wet boy carrying goggles runs ."
-ROMANTIC = [f"{HIKERS}\ta group of backpackers lay on the dry ground exhausted after a long day of hiking .\t1",
-            f"{BOY}\tboy wearing swim trunks holding goggles and running to reach the pool .\t1"]  # reference.0
-HUMOROUS = [f"{HIKERS}\tseveral hikers , gear , mountain in hopes of seeing a bear .\t0",
-            f"{BOY}\ta boy runs barefoot while wearing a blue swimsuit like the ground is lava.\t0"]  # reference.1
+ROMANTIC = [
+    f"{HIKERS}\ta group of backpackers lay on the dry ground exhausted after a long day of hiking .\t1",
+    f"{BOY}\tboy wearing swim trunks holding goggles and running to reach the pool .\t1",
+]  # reference.0
+HUMOROUS = [
+    f"{HIKERS}\tseveral hikers , gear , mountain in hopes of seeing a bear .\t0",
+    f"{BOY}\ta boy runs barefoot while wearing a blue swimsuit like the ground is lava.\t0",
+]  # reference.1
 
 
 def write(path: Path, text: str) -> Path:
@@ -36,10 +40,14 @@ def write(path: Path, text: str) -> Path:
 def captions(tmp_path) -> Path:
     write(tmp_path / "reference.0", "\n".join(ROMANTIC) + "\n")
     write(tmp_path / "reference.1", "\n".join(HUMOROUS) + "\n")
-    write(tmp_path / "sentiment.train.0", "young people practice walking on the high wire for the first time.\n"
-                                          "a woman and a dog sit on a tree stump wondering why cats have 9 lives.\n")
-    write(tmp_path / "sentiment.train.1", "the men feel like heroes when they are walking barefoot on a tightrope .\n"
-                                          "\n")
+    write(
+        tmp_path / "sentiment.train.0",
+        "young people practice walking on the high wire for the first time.\n"
+        "a woman and a dog sit on a tree stump wondering why cats have 9 lives.\n",
+    )
+    write(
+        tmp_path / "sentiment.train.1", "the men feel like heroes when they are walking barefoot on a tightrope .\n\n"
+    )
     return tmp_path
 
 
@@ -47,9 +55,11 @@ def test_e2e_groups_references_per_mr_in_order_of_first_appearance(tmp_path):
     examples = load_e2e(write(tmp_path / "test.csv", E2E_ROWS))
     assert [e.id for e in examples] == ["test:1", "test:2"]
     assert examples[0].facts == Facts(slots={"name": "Blue Spice", "eatType": "coffee shop", "area": "city centre"})
-    assert examples[0].references == ["A coffee shop in the city centre area called Blue Spice.",
-                                      "Blue Spice is a coffee shop in city centre.",
-                                      "Blue Spice, a coffee shop, is in the city centre."]
+    assert examples[0].references == [
+        "A coffee shop in the city centre area called Blue Spice.",
+        "Blue Spice is a coffee shop in city centre.",
+        "Blue Spice, a coffee shop, is in the city centre.",
+    ]
     assert examples[1].facts.slots["area"] == "riverside" and len(examples[1].references) == 2
     assert [e.id for e in load_e2e(tmp_path / "test.csv", limit=1)] == ["test:1"]
 
@@ -63,7 +73,7 @@ def test_e2e_errors_name_the_file_and_line(tmp_path):
         load_e2e(twice)
     with pytest.raises(FactsError, match=r"cols.csv: expected a CSV with columns 'mr' and 'ref'"):
         load_e2e(write(tmp_path / "cols.csv", "meaning,text\nname[A],A.\n"))
-    with pytest.raises(FactsError, match="missing.csv: cannot read"):
+    with pytest.raises(FactsError, match=r"missing.csv: cannot read"):
         load_e2e(tmp_path / "missing.csv")
 
 
@@ -79,7 +89,8 @@ def test_captions_pair_each_factual_caption_with_its_rewrite_in_the_style(captio
 
 def test_caption_corpus_reads_a_styles_texts(captions):
     assert caption_corpus(captions, style="romantic") == [
-        "the men feel like heroes when they are walking barefoot on a tightrope ."]  # the blank line is dropped
+        "the men feel like heroes when they are walking barefoot on a tightrope ."
+    ]  # the blank line is dropped
     assert len(caption_corpus(captions, style="humorous", split="train")) == 2
     with pytest.raises(FactsError, match="use 'train' or 'dev'"):
         caption_corpus(captions, style="humorous", split="test")
@@ -97,8 +108,10 @@ def test_a_malformed_caption_reference_names_the_file_and_line(captions):
 def test_the_real_datasets():
     test = load_e2e(DATA / "e2e_nlg" / "testset_w_refs.csv")
     assert (len(test), sum(len(e.references) for e in test)) == (630, 4693)  # as shared/data/README.md says
-    assert test[0].references == ["A coffee shop in the city centre area called Blue Spice.",
-                                  "Blue Spice is a coffee shop in city centre."]
+    assert test[0].references == [
+        "A coffee shop in the city centre area called Blue Spice.",
+        "Blue Spice is a coffee shop in city centre.",
+    ]
     assert len(load_e2e(DATA / "e2e_nlg" / "devset.csv")) == 547
     folder = DATA / "style_transfer_lijuncen" / "imagecaption"
     for style in ("humorous", "romantic"):

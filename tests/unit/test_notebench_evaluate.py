@@ -20,9 +20,14 @@ EXAMPLES = [
 
 def test_systems_side_by_side(offline_settings):
     small = ScriptedChatModel(script=["The Eagle is a pub.", "Zizzi is by the riverside.", "The Eagle.", "Zizzi."])
-    large = ScriptedChatModel(script=["The Eagle is a family-friendly pub.", "Zizzi is in the city centre.",
-                                      json.dumps({"facts": ["The Eagle is a pub."]}),
-                                      json.dumps({"facts": ["Zizzi is by the riverside."]})])
+    large = ScriptedChatModel(
+        script=[
+            "The Eagle is a family-friendly pub.",
+            "Zizzi is in the city centre.",
+            json.dumps({"facts": ["The Eagle is a pub."]}),
+            json.dumps({"facts": ["Zizzi is by the riverside."]}),
+        ]
+    )
     run = Writing.of(Session(offline_settings, models={"small": small, "large": large}), "neutral")
     scores = {s.system: s for s in evaluate_writing(EXAMPLES, run, systems=["small", "large", "plan+write"])}
     assert scores["small"].rouge_l == pytest.approx(100) and scores["small"].bleu_4 == pytest.approx(100)
@@ -40,8 +45,9 @@ def test_systems_side_by_side(offline_settings):
 
 def test_free_text_is_judged_by_the_large_model_only_when_asked(offline_settings):
     examples = [WritingExample("c", Facts(text="a dog runs ."), ["a dog runs like the wind ."])]
-    verdicts = {"claims": [{"claim": "a dog runs", "verdict": "supported"},
-                           {"claim": "it is windy", "verdict": "unsupported"}]}
+    verdicts = {
+        "claims": [{"claim": "a dog runs", "verdict": "supported"}, {"claim": "it is windy", "verdict": "unsupported"}]
+    }
     small = ScriptedChatModel(script=["A dog runs in the wind.", "A dog runs in the wind."])
     large = ScriptedChatModel(script=[json.dumps(verdicts)])
     run = Writing.of(Session(offline_settings, models={"small": small, "large": large}), "neutral")
@@ -53,12 +59,17 @@ def test_free_text_is_judged_by_the_large_model_only_when_asked(offline_settings
 
 def test_a_jsonl_dataset_of_your_own(tmp_path):
     path = tmp_path / "mine.jsonl"
-    path.write_text('{"facts": {"product": "kettle", "price": 30}, "references": ["A kettle for 30."]}\n'
-                    '{"facts": "name[Zizzi], area[riverside]", "references": ["Zizzi, by the river."]}\n'
-                    '{"facts": "A dog runs.", "references": ["Run, dog!"]}\n')
+    path.write_text(
+        '{"facts": {"product": "kettle", "price": 30}, "references": ["A kettle for 30."]}\n'
+        '{"facts": "name[Zizzi], area[riverside]", "references": ["Zizzi, by the river."]}\n'
+        '{"facts": "A dog runs.", "references": ["Run, dog!"]}\n'
+    )
     found = load_dataset(path)
-    assert [e.facts.slots for e in found] == [{"product": "kettle", "price": "30"},
-                                              {"name": "Zizzi", "area": "riverside"}, {}]
+    assert [e.facts.slots for e in found] == [
+        {"product": "kettle", "price": "30"},
+        {"name": "Zizzi", "area": "riverside"},
+        {},
+    ]
     assert found[2].facts.text == "A dog runs."
     path.write_text('{"facts": "x", "references": []}\n')
     with pytest.raises(Exception, match=r"mine.jsonl:1: field 'references' must be a non-empty list"):

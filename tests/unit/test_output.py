@@ -18,9 +18,17 @@ EXAMPLES = [{"input": f"review {i}", "target": ["good", "bad", "so-so"][i % 3]} 
 
 
 def _task(**fields) -> Task:
-    return Task.from_dict({"name": "t", "description": "Rate a review.", "seed_prompt": "Rate it.",
-                           "labels": ["good", "bad", "so-so"], "data": {"format": "inline", "examples": EXAMPLES},
-                           "split": {"train": 3, "dev": 3, "test": 3}} | fields)
+    return Task.from_dict(
+        {
+            "name": "t",
+            "description": "Rate a review.",
+            "seed_prompt": "Rate it.",
+            "labels": ["good", "bad", "so-so"],
+            "data": {"format": "inline", "examples": EXAMPLES},
+            "split": {"train": 3, "dev": 3, "test": 3},
+        }
+        | fields
+    )
 
 
 def test_labels_are_constrained_by_default_and_the_labels_reach_the_model():
@@ -43,15 +51,30 @@ def test_numbers_are_free_by_default_and_constrained_to_a_number_when_asked():
 
 def test_a_text_task_cannot_be_constrained():
     with pytest.raises(TaskError, match="field 'answers': constrained needs answer: label or number"):
-        Task.from_dict({"name": "t", "description": "d", "seed_prompt": "s", "answer": "text", "metric": "rouge_l",
-                        "answers": "constrained", "data": {"format": "inline", "examples": EXAMPLES},
-                        "split": {"train": 3}})
+        Task.from_dict(
+            {
+                "name": "t",
+                "description": "d",
+                "seed_prompt": "s",
+                "answer": "text",
+                "metric": "rouge_l",
+                "answers": "constrained",
+                "data": {"format": "inline", "examples": EXAMPLES},
+                "split": {"train": 3},
+            }
+        )
 
 
-@pytest.mark.parametrize(("raw", "read"), [
-    ('{"answer": "bad"}', "bad"), (' {"answer": 12} ', "12"), ('{"answer": {"x": 1}}', '{"answer": {"x": 1}}'),
-    ("{not json}", "{not json}"), ("bad", "bad"),
-])
+@pytest.mark.parametrize(
+    ("raw", "read"),
+    [
+        ('{"answer": "bad"}', "bad"),
+        (' {"answer": 12} ', "12"),
+        ('{"answer": {"x": 1}}', '{"answer": {"x": 1}}'),
+        ("{not json}", "{not json}"),
+        ("bad", "bad"),
+    ],
+)
 def test_json_answers_are_unwrapped(raw, read):
     assert unwrap(raw) == read
 

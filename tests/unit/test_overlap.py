@@ -8,8 +8,10 @@ from idealprompt.notebench.overlap import bleu_4, rouge_l
 
 # sacrebleu's README example: hypotheses and two reference streams, 48.53 BLEU
 SYS = ["The dog bit the man.", "It wasn't surprising.", "The man had just bitten him."]
-STREAMS = [["The dog bit the man.", "It was not unexpected.", "The man bit him first."],
-           ["The dog had bit the man.", "No one was surprised.", "The man had bitten the dog."]]
+STREAMS = [
+    ["The dog bit the man.", "It was not unexpected.", "The man bit him first."],
+    ["The dog had bit the man.", "No one was surprised.", "The man had bitten the dog."],
+]
 
 
 def test_bleu_reproduces_sacrebleus_documented_example_from_per_example_references():
@@ -20,9 +22,11 @@ def test_bleu_reproduces_sacrebleus_documented_example_from_per_example_referenc
 
 def test_bleu_with_a_different_number_of_references_per_example():
     hyps = ["The dog bit the man.", "Yes.", "The man had just bitten him."]
-    refs = [["The dog bit the man.", "The dog had bit the man."],
-            ["It was not unexpected at all."],  # one reference: its second stream entry is padding
-            ["The man bit him first.", "The man had bitten the dog.", "He bit him."]]
+    refs = [
+        ["The dog bit the man.", "The dog had bit the man."],
+        ["It was not unexpected at all."],  # one reference: its second stream entry is padding
+        ["The man bit him first.", "The man had bitten the dog.", "He bit him."],
+    ]
     padded = [[r[k] if k < len(r) else None for r in refs] for k in range(3)]
     assert bleu_4(hyps, refs) == pytest.approx(sacrebleu.corpus_bleu(hyps, padded).score)
     # Repeating an example's own reference changes neither its n-gram counts nor its closest length: same score.

@@ -17,10 +17,13 @@ from tests.fake_openai_server import FakeOpenAIServer
 @pytest.fixture
 def served():
     """A small and a large fake model behind one counting proxy."""
-    with FakeOpenAIServer("Yes", model="small-m", prompt_tokens=11, completion_tokens=3) as small, \
-            FakeOpenAIServer("a new prompt", model="large-m", prompt_tokens=100, completion_tokens=40) as large, \
-            CountingProxy({"small": Backend("small", small.url, "small-m"),
-                           "large": Backend("large", large.url, "large-m")}) as proxy:
+    with (
+        FakeOpenAIServer("Yes", model="small-m", prompt_tokens=11, completion_tokens=3) as small,
+        FakeOpenAIServer("a new prompt", model="large-m", prompt_tokens=100, completion_tokens=40) as large,
+        CountingProxy(
+            {"small": Backend("small", small.url, "small-m"), "large": Backend("large", large.url, "large-m")}
+        ) as proxy,
+    ):
         yield proxy, small, large
 
 
@@ -31,9 +34,16 @@ def ask(proxy, client: str, model: str, **extra):
 
 def tiny_task(targets: list[str]) -> Task:
     examples = [{"input": f"question {i}", "target": t} for i, t in enumerate(targets)]
-    return Task.from_dict({"name": "tiny", "description": "Answer yes or no.", "seed_prompt": "Answer.",
-                           "labels": ["Yes", "No"], "data": {"format": "inline", "examples": examples},
-                           "split": {"train": 2, "dev": 2, "test": len(targets) - 4, "seed": 0}})
+    return Task.from_dict(
+        {
+            "name": "tiny",
+            "description": "Answer yes or no.",
+            "seed_prompt": "Answer.",
+            "labels": ["Yes", "No"],
+            "data": {"format": "inline", "examples": examples},
+            "split": {"train": 2, "dev": 2, "test": len(targets) - 4, "seed": 0},
+        }
+    )
 
 
 def test_the_proxy_counts_requests_and_tokens_per_client_and_model(served):
@@ -111,10 +121,21 @@ def test_non_dspy_systems_do_not_import_dspy():
 
 
 def result(task: str, name: str, accuracy: float, **extra) -> dict:
-    return {"task": task, "system": name, "config": CONFIG, "test_accuracy": accuracy, "small_calls": 290,
-            "small_refused": 0, "large_tokens": 12_000, "seconds": 600.0, "capped_exactly": name.startswith("ideal"),
-            "framework_overhead": 0.1 if name.startswith("ideal") else None, "curve": [[50, 0.5], [200, 0.7]],
-            "command": f"python -m bench.peers --task {task} --system {name}", **extra}
+    return {
+        "task": task,
+        "system": name,
+        "config": CONFIG,
+        "test_accuracy": accuracy,
+        "small_calls": 290,
+        "small_refused": 0,
+        "large_tokens": 12_000,
+        "seconds": 600.0,
+        "capped_exactly": name.startswith("ideal"),
+        "framework_overhead": 0.1 if name.startswith("ideal") else None,
+        "curve": [[50, 0.5], [200, 0.7]],
+        "command": f"python -m bench.peers --task {task} --system {name}",
+        **extra,
+    }
 
 
 CONFIG = {"budget": 300, "small": "s", "large": "l", "sizes": [50, 50, 150]}
@@ -126,8 +147,16 @@ def test_the_table_and_the_plot_are_written_from_the_results_file(tmp_path):
     for task, base in [("trec", 0.4), ("sst2", 0.6)]:
         for i, name in enumerate(SYSTEMS):
             runs.append_row(results, result(task, name, base + 0.05 * i))
-    runs.append_row(results, {"task": "sst2", "system": "mipro-0shot", "config": CONFIG, "seconds": 60.0,
-                              "error": "RuntimeError: the server died"})
+    runs.append_row(
+        results,
+        {
+            "task": "sst2",
+            "system": "mipro-0shot",
+            "config": CONFIG,
+            "seconds": 60.0,
+            "error": "RuntimeError: the server died",
+        },
+    )
     runs.append_row(results, result("trec", "copro", 0.9, config={**CONFIG, "budget": 20}))  # another run's
 
     report.write(runs.latest(runs.read_rows(results), CONFIG), CONFIG, results, canonical=False)

@@ -12,8 +12,16 @@ TEXTS = [f"item {i}" for i in range(30)]
 
 def _task() -> Task:
     examples = [{"input": t, "target": "yes"} for t in TEXTS]
-    return Task.from_dict({"name": "r", "description": "d", "seed_prompt": "s", "labels": ["yes", "no"],
-                           "data": {"format": "inline", "examples": examples}, "split": {"train": 1, "dev": 29}})
+    return Task.from_dict(
+        {
+            "name": "r",
+            "description": "d",
+            "seed_prompt": "s",
+            "labels": ["yes", "no"],
+            "data": {"format": "inline", "examples": examples},
+            "split": {"train": 1, "dev": 29},
+        }
+    )
 
 
 def model(wrong: dict[str, set[int]]):

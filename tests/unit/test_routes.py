@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from idealprompt import Session
+from idealprompt import Session, routes
 from idealprompt.errors import ChecksumError, ModelPackageError, RouteError
 from idealprompt.packaged import PackagedFile
-from idealprompt.routes import Route, catalog, check, make_chat_model
+from idealprompt.routes import Route, catalog, check, limit_tokens, make_chat_model, resolve
 from tests.fakes import ScriptedChatModel
 
 # Two files of an installed package stand in for model parts: the real lookup, join and check, in milliseconds.
@@ -65,7 +65,7 @@ def test_every_catalog_model_is_fully_pinned():
 
 
 def test_unknown_embedded_model_lists_the_known_ones(offline_settings):
-    with pytest.raises(RouteError, match="qwen2.5-coder-0.5b"):
+    with pytest.raises(RouteError, match=r"qwen2.5-coder-0.5b"):
         make_chat_model("embedded:gpt-5", offline_settings)
 
 
@@ -75,10 +75,10 @@ def test_openai_route_without_key_or_server_says_what_to_set(offline_settings):
 
 
 def test_unreachable_servers_are_named(offline_settings):
-    with pytest.raises(RouteError, match="no Ollama server answers at http://127.0.0.1:9"):
+    with pytest.raises(RouteError, match=r"no Ollama server answers at http://127.0.0.1:9"):
         check(Route("ollama:qwen2.5:0.5b"), offline_settings)
     settings = offline_settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1"})
-    with pytest.raises(RouteError, match="http://127.0.0.1:9/v1 did not answer"):
+    with pytest.raises(RouteError, match=r"http://127.0.0.1:9/v1 did not answer"):
         check(Route("openai:any"), settings)
 
 
@@ -88,9 +88,61 @@ def test_compatible_servers_get_max_tokens_their_way(offline_settings):
     assert model.max_tokens == 7 and model.extra_body == {"max_tokens": 7}
 
 
+@pytest.mark.embedded
 def test_models_of_your_own_join_the_session(offline_settings):
     session = Session(offline_settings, models={"large": ScriptedChatModel(script=["ok"])})
     assert session.describe("large") == "custom:ScriptedChatModel"
     assert session.describe("small") == "embedded:qwen2.5-coder-0.5b"
     with pytest.raises(ValueError, match="unknown role"):
         Session(offline_settings, models={"medium": ScriptedChatModel(script=[])})
+
+
+def test_other_providers_go_through_langchains_init_chat_model(offline_settings, monkeypatch):
+    with pytest.raises(RouteError, match=r"anthropic:claude-x: .*langchain-anthropic"):  # its own install hint
+        make_chat_model("anthropic:claude-x", offline_settings)
+    with pytest.raises(RouteError, match=r"(?s)nosuch:model: Unsupported .*openai, ollama, embedded"):
+        make_chat_model("nosuch:model", offline_settings)
+    # A provider whose package is here (langchain-openai's Azure class), made without a call.
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://example.invalid")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "not-a-key")
+    monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
+    model = make_chat_model("azure_openai:gpt-4o", offline_settings.model_copy(update={"max_tokens": 9}))
+    assert type(model).__name__ == "AzureChatOpenAI" and model.max_tokens == 9 and model.temperature == 0
+    assert limit_tokens(model, 3).max_tokens == 3
+
+
+def test_an_embedded_route_takes_a_gguf_file_by_path(offline_settings, tmp_path):
+    gguf = tmp_path / "my-stylist.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(60))
+    expected = hashlib.sha256(gguf.read_bytes()).hexdigest()
+    if routes.embedded_available():
+        model = make_chat_model(f"embedded:{gguf}", offline_settings)  # loaded at its first call, not here
+        assert (model.model_name, model.model_path, model.sha256) == ("my-stylist", str(gguf), expected)
+        assert check(Route(f"embedded:{gguf}"), offline_settings).startswith(f"a local GGUF, sha256 {expected[:12]}")
+    assert catalog.local_gguf(str(gguf)) == (gguf, expected)
+    (tmp_path / "notes.gguf").write_text("not a model")
+    with pytest.raises(RouteError, match="is not a GGUF file"):
+        catalog.local_gguf(str(tmp_path / "notes.gguf"))
+    with pytest.raises(RouteError, match="no GGUF file at"):
+        catalog.local_gguf(str(tmp_path / "missing.gguf"))
+
+
+def test_without_the_embedded_extra_the_defaults_say_what_to_set(offline_settings, monkeypatch):
+    monkeypatch.setattr(routes, "embedded_available", lambda: False)
+    with pytest.raises(RouteError, match=r"no route for the large model: .*OPENAI_BASE_URL.*idealprompt\[embedded\]"):
+        resolve("large", offline_settings)
+    with pytest.raises(RouteError, match=r"no route for the small model: no Ollama server answers.*OLLAMA_HOST"):
+        resolve("small", offline_settings)
+    with pytest.raises(RouteError, match=r"embedded:qwen2.5-coder-0.5b runs llama.cpp .*idealprompt\[embedded\]"):
+        make_chat_model("embedded:qwen2.5-coder-0.5b", offline_settings)
+    settings = offline_settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1"})
+    assert resolve("large", settings).spec.startswith("openai:")  # nothing embedded is needed there
+
+
+def test_a_password_in_the_base_url_is_never_printed(offline_settings):
+    assert routes.shown_url("http://user:hunter2@127.0.0.1:9/v1") == "http://***@127.0.0.1:9/v1"
+    assert routes.shown_url("http://127.0.0.1:9/v1") == "http://127.0.0.1:9/v1"
+    settings = offline_settings.model_copy(update={"openai_base_url": "http://user:hunter2@127.0.0.1:9/v1"})
+    with pytest.raises(RouteError, match=r"http://\*\*\*@127.0.0.1:9/v1 did not answer") as caught:
+        check(Route("openai:any"), settings)
+    assert "hunter2" not in str(caught.value)

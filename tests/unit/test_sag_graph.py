@@ -20,8 +20,11 @@ INVENTED = "Fancy a pint? The Eagle is a family-friendly pub by the riverside. #
 
 
 def _session(settings, large, small, budget=None) -> Session:
-    return Session(settings, budget=budget, models={"large": ScriptedChatModel(script=large),
-                                                    "small": ScriptedChatModel(script=small)})
+    return Session(
+        settings,
+        budget=budget,
+        models={"large": ScriptedChatModel(script=large), "small": ScriptedChatModel(script=small)},
+    )
 
 
 def test_the_stylist_writes_the_plan_and_rewrites_an_invented_fact(offline_settings):
@@ -64,24 +67,38 @@ def test_a_budget_stops_the_run_with_what_it_has(offline_settings):
 
 
 def test_free_text_facts_are_checked_by_the_large_model(offline_settings):
-    claims = {"claims": [{"claim": "a dog runs", "verdict": "supported"},
-                         {"claim": "it is raining", "verdict": "unsupported"}]}
-    session = _session(offline_settings, [json.dumps({"facts": ["A dog runs."]}), json.dumps(claims)],
-                       ["A dog runs in the rain."])
+    claims = {
+        "claims": [
+            {"claim": "a dog runs", "verdict": "supported"},
+            {"claim": "it is raining", "verdict": "unsupported"},
+        ]
+    }
+    session = _session(
+        offline_settings, [json.dumps({"facts": ["A dog runs."]}), json.dumps(claims)], ["A dog runs in the rain."]
+    )
     result = write("a dog runs on the beach .", style="neutral", session=session, options=WriteOptions(revisions=0))
-    assert result.check == {"method": "model", "supported": ["a dog runs"], "contradicted": [],
-                            "unsupported": ["it is raining"], "omitted": []}
+    assert result.check == {
+        "method": "model",
+        "supported": ["a dog runs"],
+        "contradicted": [],
+        "unsupported": ["it is raining"],
+        "omitted": [],
+    }
     assert "A dog runs in the rain." in session.model("large").received[1][-1].content
 
 
 def test_exemplars_come_from_the_memory_closest_to_the_plan(offline_settings, tmp_path):
     memory = Memory.open(tmp_path / "memory")
-    texts = ["Boots for wet trails, friends!", "Our riverside pub pours a fine pint, friends!",
-             "A kettle that boils in a minute, friends!"]
+    texts = [
+        "Boots for wet trails, friends!",
+        "Our riverside pub pours a fine pint, friends!",
+        "A kettle that boils in a minute, friends!",
+    ]
     memory.add_style(Style(name="friends", description="Cheery, ends with 'friends!'", exemplars=texts))
     session = _session(offline_settings, [json.dumps({"facts": PLAN})], [FAITHFUL])
-    result = write(FACTS, style="friends", session=session, memory=memory, options=WriteOptions(exemplars=1,
-                                                                                               check=False))
+    result = write(
+        FACTS, style="friends", session=session, memory=memory, options=WriteOptions(exemplars=1, check=False)
+    )
     assert result.exemplars == [{"text": "Our riverside pub pours a fine pint, friends!", "neutral": ""}]
     assert result.check is None
     # without neutral versions, exemplars go in the system message, away from the facts to write

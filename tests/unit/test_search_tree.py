@@ -102,8 +102,9 @@ def test_the_beam_keeps_only_what_beats_its_parent_on_dev():
     tie = beam.add(seed, kind="reflection", instruction="Classify!", origin="reflection")
     tie.train, tie.dev = 0.9, 0.5
     assert not beam.consider(tie)  # better on train, not on dev: overfitting, refused
-    up = beam.add(seed, kind="reflection", instruction="Classify carefully.", definitions={"yes": "it is"},
-                  origin="reflection")
+    up = beam.add(
+        seed, kind="reflection", instruction="Classify carefully.", definitions={"yes": "it is"}, origin="reflection"
+    )
     up.train, up.dev = 0.6, 0.7
     assert beam.consider(up) and beam.kept == [up.id, seed.id]
     beam.end_round()

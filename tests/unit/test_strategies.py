@@ -47,5 +47,5 @@ def test_a_bad_strategy_file_names_the_file_and_entry(tmp_path, content, message
 
 
 def test_an_unknown_strategy_lists_the_known_ones():
-    with pytest.raises(StrategyError, match="no strategy 'nope'.*define_labels"):
+    with pytest.raises(StrategyError, match=r"no strategy 'nope'.*define_labels"):
         StrategyPool.builtin()["nope"]

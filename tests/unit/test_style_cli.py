@@ -13,8 +13,21 @@ def test_style_add_then_list(offline_settings, tmp_path):
     corpus.write_text("Grab yours today, friends!\nNew in store, friends!\n")
     prompt.write_text("Write like a friendly shopkeeper.\n")
     where = ["--memory", str(tmp_path / "memory")]
-    added = runner.invoke(app, ["style", "add", "house", "--corpus", str(corpus), "--description", "Cheery shop notes.",
-                                "--prompt-file", str(prompt), *where])
+    added = runner.invoke(
+        app,
+        [
+            "style",
+            "add",
+            "house",
+            "--corpus",
+            str(corpus),
+            "--description",
+            "Cheery shop notes.",
+            "--prompt-file",
+            str(prompt),
+            *where,
+        ],
+    )
     assert added.exit_code == 0, added.output
     assert "style house: 2 new texts (0 already stored)" in added.output
     again = runner.invoke(app, ["style", "add", "house", "--corpus", str(corpus), *where])

@@ -24,12 +24,12 @@ def test_bad_corpus_files_are_named(tmp_path):
     empty.write_text("\n\n")
     with pytest.raises(StyleError, match=r"bad.jsonl:2: expected an object with a string field \"text\""):
         read_corpus(bad)
-    with pytest.raises(StyleError, match="empty.txt: no texts"):
+    with pytest.raises(StyleError, match=r"empty.txt: no texts"):
         read_corpus(empty)
     with pytest.raises(StyleError, match="cannot read"):
         read_corpus(tmp_path / "missing.txt")
     bad.write_text('{"text": "One!", "neutral": "one"}\n{"text": "Two!"}\n')
-    with pytest.raises(StyleError, match="bad.jsonl: \"neutral\" is given for some texts only"):
+    with pytest.raises(StyleError, match=r'bad.jsonl: "neutral" is given for some texts only'):
         read_corpus(bad)
 
 
@@ -57,8 +57,9 @@ def test_styles_in_the_memory(tmp_path):
     assert sorted(found.exemplars) == ["one", "three", "two"] and found.prompt == "Be warm."
     # A built-in style is stored on first use; an unknown one says how to add it.
     tablenotes = memory.style("tablenotes")
-    assert sorted(zip(tablenotes.exemplars, tablenotes.neutral)) == sorted(zip(builtin_styles()["tablenotes"].exemplars,
-                                                                               builtin_styles()["neutral"].exemplars))
+    assert sorted(zip(tablenotes.exemplars, tablenotes.neutral, strict=True)) == sorted(
+        zip(builtin_styles()["tablenotes"].exemplars, builtin_styles()["neutral"].exemplars, strict=True)
+    )
     assert memory.styles.find("tablenotes").source == "built in"
     with pytest.raises(StyleError, match=r"no style 'pirate'.*style add pirate --corpus FILE.*house, neutral"):
         memory.style("pirate")

@@ -74,8 +74,15 @@ def test_a_larger_test_split_changes_neither_train_nor_dev(tmp_path):
 
 
 def _text_task(path: str, split: dict, **data) -> dict:
-    return {"name": "t", "description": "d", "seed_prompt": "s", "answer": "text", "metric": "exact_match",
-            "data": {"path": path, **data}, "split": split}
+    return {
+        "name": "t",
+        "description": "d",
+        "seed_prompt": "s",
+        "answer": "text",
+        "metric": "exact_match",
+        "data": {"path": path, **data},
+        "split": split,
+    }
 
 
 # --- data formats -----------------------------------------------------------------------------------------------
@@ -85,10 +92,15 @@ def _all(task: Task) -> list[Example]:
 
 def test_jsonl_with_fields_joined_and_label_names(tmp_path):
     write(tmp_path / "d.jsonl", '{"q": "a", "ctx": "b", "label": 1}\n\n{"q": "c", "ctx": "d", "label": 0}\n')
-    task = load_task(task_file(tmp_path, {
-        "data": {"path": "d.jsonl", "input": ["q", "ctx"], "target": "label", "label_names": ["neg", "pos"]},
-        "split": {"train": 1, "dev": 0, "test": "rest"},
-    }))
+    task = load_task(
+        task_file(
+            tmp_path,
+            {
+                "data": {"path": "d.jsonl", "input": ["q", "ctx"], "target": "label", "label_names": ["neg", "pos"]},
+                "split": {"train": 1, "dev": 0, "test": "rest"},
+            },
+        )
+    )
     assert task.labels == ["neg", "pos"] and task.answer == "label"  # labels from label_names
     assert sorted((e.text, e.target) for e in _all(task)) == [("q: a\nctx: b", "pos"), ("q: c\nctx: d", "neg")]
 
@@ -101,22 +113,31 @@ def test_jsonl_lines_split_at_newlines_only(tmp_path):
 
 def test_json_list(tmp_path):
     write(tmp_path / "d.json", json.dumps([{"input": "x", "target": "1,000"}, {"input": "y", "target": 2.50}]))
-    task = load_task(task_file(tmp_path, {"answer": "number", "data": {"path": "d.json"},
-                                          "split": {"train": 1, "test": 1}}))
+    task = load_task(
+        task_file(tmp_path, {"answer": "number", "data": {"path": "d.json"}, "split": {"train": 1, "test": 1}})
+    )
     assert sorted(e.target for e in _all(task)) == ["1000", "2.5"] and task.metric.name == "numeric_match"
 
 
 @pytest.mark.parametrize(("suffix", "sep"), [(".csv", ","), (".tsv", "\t")])
 def test_tables_with_headers(tmp_path, suffix, sep):
-    rows = ["text|label", 'good film|positive', 'bad film|negative', 'fine|positive']
+    rows = ["text|label", "good film|positive", "bad film|negative", "fine|positive"]
     if suffix == ".csv":
         rows[1] = '"good, film"|positive'
     else:
         rows[3] = 'a "fine|positive'  # TSV has no quoting: the quote is text
     write(tmp_path / f"d{suffix}", "\n".join(r.replace("|", sep) for r in rows) + "\n")
-    task = load_task(task_file(tmp_path, {"labels": ["positive", "negative"], "metric": "macro_f1",
-                                          "data": {"path": f"d{suffix}", "input": "text", "target": "label"},
-                                          "split": {"train": 2, "dev": 1, "test": 0}}))
+    task = load_task(
+        task_file(
+            tmp_path,
+            {
+                "labels": ["positive", "negative"],
+                "metric": "macro_f1",
+                "data": {"path": f"d{suffix}", "input": "text", "target": "label"},
+                "split": {"train": 2, "dev": 1, "test": 0},
+            },
+        )
+    )
     texts = {e.text for e in _all(task)}
     assert len(task.test) == 0 and len(texts) == 3
     assert {"good, film", "fine"} <= texts if suffix == ".csv" else {"good film", 'a "fine'} <= texts
@@ -124,37 +145,71 @@ def test_tables_with_headers(tmp_path, suffix, sep):
 
 def test_evoprompt_tsv_maps_label_ids(tmp_path):
     write(tmp_path / "dev.txt", "a great film .\t1\nwhat a waste\tof time .\t0\n")
-    task = load_task(task_file(tmp_path, {"labels": ["negative", "positive"], "split": {"train": 2},
-                                          "data": {"path": "dev.txt", "format": "evoprompt",
-                                                   "label_names": ["negative", "positive"]}}))
+    task = load_task(
+        task_file(
+            tmp_path,
+            {
+                "labels": ["negative", "positive"],
+                "split": {"train": 2},
+                "data": {"path": "dev.txt", "format": "evoprompt", "label_names": ["negative", "positive"]},
+            },
+        )
+    )
     assert sorted((e.text, e.target) for e in task.train) == [
-        ("a great film .", "positive"), ("what a waste\tof time .", "negative")]
+        ("a great film .", "positive"),
+        ("what a waste\tof time .", "negative"),
+    ]
 
 
 def test_bbh_multiple_choice(tmp_path):
     examples = [{"input": f"Q{i}\nOptions:\n(A) x\n(B) y", "target": ["(A)", "(B)"][i % 2]} for i in range(4)]
     write(tmp_path / "d.json", json.dumps({"canary": "c", "examples": examples}))
-    task = load_task(task_file(tmp_path, {"labels": ["(A)", "(B)"], "data": {"path": "d.json", "format": "bbh"},
-                                          "split": {"train": 2, "dev": 1, "test": 1}}))
+    task = load_task(
+        task_file(
+            tmp_path,
+            {
+                "labels": ["(A)", "(B)"],
+                "data": {"path": "d.json", "format": "bbh"},
+                "split": {"train": 2, "dev": 1, "test": 1},
+            },
+        )
+    )
     assert {e.target for e in _all(task)} == {"(A)", "(B)"} and task.parse("The answer is B.") == "(B)"
 
 
 def test_gsm8k(tmp_path):
-    write(tmp_path / "g.jsonl", json.dumps({"question": "2+2?", "answer": "2+2=<<2+2=4>>4\n#### 4"}) + "\n"
-          + json.dumps({"question": "Big?", "answer": "so\n#### 1,200"}) + "\n")
-    task = load_task(task_file(tmp_path, {"answer": "number", "split": {"train": 2},
-                                          "data": {"path": "g.jsonl", "format": "gsm8k"}}))
+    write(
+        tmp_path / "g.jsonl",
+        json.dumps({"question": "2+2?", "answer": "2+2=<<2+2=4>>4\n#### 4"})
+        + "\n"
+        + json.dumps({"question": "Big?", "answer": "so\n#### 1,200"})
+        + "\n",
+    )
+    task = load_task(
+        task_file(tmp_path, {"answer": "number", "split": {"train": 2}, "data": {"path": "g.jsonl", "format": "gsm8k"}})
+    )
     assert sorted((e.text, e.target) for e in task.train) == [("2+2?", "4"), ("Big?", "1200")]
 
 
 def test_inline_examples_with_images(tmp_path):
     write(tmp_path / "pics" / "cat.png", "not really a png")
-    task = Task.from_dict({
-        "name": "inline", "description": "d", "seed_prompt": "s", "labels": ["cat", "dog"],
-        "data": {"format": "inline", "examples": [{"input": "What is it?", "target": "cat", "images": ["pics/cat.png"]},
-                                                  {"input": "And this?", "target": "dog"}]},
-        "split": {"train": 1, "dev": 1},
-    }, base=tmp_path)
+    task = Task.from_dict(
+        {
+            "name": "inline",
+            "description": "d",
+            "seed_prompt": "s",
+            "labels": ["cat", "dog"],
+            "data": {
+                "format": "inline",
+                "examples": [
+                    {"input": "What is it?", "target": "cat", "images": ["pics/cat.png"]},
+                    {"input": "And this?", "target": "dog"},
+                ],
+            },
+            "split": {"train": 1, "dev": 1},
+        },
+        base=tmp_path,
+    )
     pictured = next(e for e in _all(task) if e.images)
     assert pictured.images == ((tmp_path / "pics" / "cat.png").resolve(),) and pictured.images[0].is_absolute()
     assert task.source is None
@@ -162,26 +217,40 @@ def test_inline_examples_with_images(tmp_path):
 
 def test_easy_vqa_folder_without_decoding_images(tmp_path):
     folder = tmp_path / "vqa"
-    write(folder / "questions.json", json.dumps([["what shape?", "circle", 0], ["what shape?", "circle", 1],
-                                                 ["is it red?", "yes", 1]]))
+    write(
+        folder / "questions.json",
+        json.dumps([["what shape?", "circle", 0], ["what shape?", "circle", 1], ["is it red?", "yes", 1]]),
+    )
     (folder / "images").mkdir()
     (folder / "images" / "0.png").write_bytes(PNG + b"0")
     (folder / "images" / "1.png").write_bytes(PNG + b"1")
-    task = load_task(task_file(tmp_path, {"answer": "text", "metric": "exact_match", "split": {"train": 3},
-                                          "data": {"path": "vqa", "format": "easy_vqa"}}))
+    task = load_task(
+        task_file(
+            tmp_path,
+            {
+                "answer": "text",
+                "metric": "exact_match",
+                "split": {"train": 3},
+                "data": {"path": "vqa", "format": "easy_vqa"},
+            },
+        )
+    )
     assert len({e.id for e in task.train}) == 3  # the same question on two images is two examples
     assert {e.images for e in task.train} == {((folder / "images" / f"{i}.png").resolve(),) for i in (0, 1)}
 
 
 def test_sources_per_split_are_capped_by_a_seeded_sample(tmp_path):
     for name, n in (("train", 10), ("test", 6)):
-        write(tmp_path / f"{name}.jsonl", "".join(json.dumps({"input": f"{name}{i}", "target": "t"}) + "\n"
-                                                  for i in range(n)))
+        write(
+            tmp_path / f"{name}.jsonl",
+            "".join(json.dumps({"input": f"{name}{i}", "target": "t"}) + "\n" for i in range(n)),
+        )
     data = {"train": {"path": "train.jsonl"}, "test": {"path": "test.jsonl"}}
     task = Task.from_dict(_text_task("", {"train": 4}) | {"data": data}, base=tmp_path)
     assert (len(task.train), len(task.dev), len(task.test)) == (4, 0, 6)
-    assert [e.id for e in task.train] == [e.id for e in Task.from_dict(
-        _text_task("", {"train": 4}) | {"data": data}, base=tmp_path).train]
+    assert [e.id for e in task.train] == [
+        e.id for e in Task.from_dict(_text_task("", {"train": 4}) | {"data": data}, base=tmp_path).train
+    ]
 
 
 def test_duplicates_are_dropped_so_they_cannot_leak_across_splits(tmp_path):
@@ -214,8 +283,11 @@ NLI = ["entailment", "not_entailment"]
         ("Label: no", YES_NO, "No"),
         ("```\nNo\n```", YES_NO, "No"),
         ("The answer is no.", YES_NO, "No"),
-        ("Let's see. Yes, the first move goes forward, but no, it does not come back. So the answer is No.",
-         YES_NO, "No"),
+        (
+            "Let's see. Yes, the first move goes forward, but no, it does not come back. So the answer is No.",
+            YES_NO,
+            "No",
+        ),
         ("Step 1 returns, yes. Step 2 does not, no. Overall: yes", YES_NO, "Yes"),  # no statement: the last one
         ("Answer: No, because the moves never cancel out; yes would need 3 more steps.", YES_NO, "No"),
         ("I am not sure.", YES_NO, None),
@@ -233,6 +305,9 @@ NLI = ["entailment", "not_entailment"]
         ("This is not entailment.", NLI, "not_entailment"),  # the longer label wins, and "_" matches a space
         ("entailment", NLI, "entailment"),
         ("Answer: not_entailment. The entailment would need more.", NLI, "not_entailment"),
+        ("No, the answer is not Yes.", YES_NO, "No"),  # a negated mention names no label
+        ("It isn't (B); the answer is not (A) either, so (C).", CHOICES, "(C)"),
+        ("The answer is not entailment.", NLI, "not_entailment"),  # a label that begins with "not" stays one
     ],
 )
 def test_label_answers(raw, labels, expected):
@@ -250,6 +325,9 @@ def test_label_answers(raw, labels, expected):
         ("It drops to -5 degrees.", "-5"),
         ("Answer: 0.50", "0.5"),
         ("18.", "18"),
+        ("She ate 3/4 of it.", "0.75"),  # a fraction is its value, not its denominator
+        ("It costs 1,23 euros.", "1.23"),  # a decimal comma
+        ("Divide by zero: 1/0", None),
         ("I cannot tell.", None),
     ],
 )
@@ -297,9 +375,17 @@ def test_a_user_metric_by_module_and_function(tmp_path):
     metric = make_metric("tests.unit.test_tasks:half_credit")
     assert metric.score(["a", "b", None, "d"], ["a", "a", "a", "d"]) == pytest.approx((1 + 0.5 + 0 + 1) / 4)
     write(tmp_path / "my_task_metric_7.py", "def score(prediction, target):\n    return prediction == target\n")
-    task = load_task(task_file(tmp_path, {"answer": "text", "metric": "my_task_metric_7:score",
-                                          "data": {"format": "inline", "examples": [{"input": "i", "target": "o"}]},
-                                          "split": {"train": 1}}))
+    task = load_task(
+        task_file(
+            tmp_path,
+            {
+                "answer": "text",
+                "metric": "my_task_metric_7:score",
+                "data": {"format": "inline", "examples": [{"input": "i", "target": "o"}]},
+                "split": {"train": 1},
+            },
+        )
+    )
     assert task.example_score("o", task.train[0]) == 1.0 and str(tmp_path) not in sys.path
 
 
@@ -330,8 +416,11 @@ def data(tmp_path):
 
 
 def _label_task(**changes) -> dict:
-    body = {"labels": ["yes", "no"], "data": {"path": "ok.jsonl", "input": "text", "target": "label"},
-            "split": {"train": 2, "dev": 1, "test": 2}}
+    body = {
+        "labels": ["yes", "no"],
+        "data": {"path": "ok.jsonl", "input": "text", "target": "label"},
+        "split": {"train": 2, "dev": 1, "test": 2},
+    }
     return body | changes
 
 
@@ -341,18 +430,24 @@ def _label_task(**changes) -> dict:
         (_label_task(split={"train": 0}), r"task.json: field 'split.train': must be a positive integer"),
         (_label_task(split={"train": "many"}), r"task.json: field 'split.train': must be a positive integer"),
         (_label_task(split={"train": 2, "test": "all"}), r"field 'split.test': .* or \"rest\""),
-        (_label_task(data={"path": "d.jsonl", "input": "text", "target": "label"}),
-         r"d.jsonl:2: missing field 'label'"),
+        (
+            _label_task(data={"path": "d.jsonl", "input": "text", "target": "label"}),
+            r"d.jsonl:2: missing field 'label'",
+        ),
         (_label_task(data={"path": "missing.jsonl"}), r"task.json: field 'data.path': no such file /.*missing.jsonl"),
         (_label_task(metric="f2"), r"field 'metric': unknown metric 'f2'; known: accuracy, .*macro_f1"),
         (_label_task(metric="numeric_match"), r"field 'metric': numeric_match needs answer: number"),
         (_label_task(metric="no_such_module_x:f"), r"field 'metric': cannot import 'no_such_module_x'"),
         (_label_task(metric="tests.unit.test_tasks:nothing"), r"has no function 'nothing'"),
-        (_label_task(data={"path": "ok.jsonl", "format": "parquet"}),
-         r"field 'data.format': unknown format 'parquet'; known: jsonl, json, csv"),
+        (
+            _label_task(data={"path": "ok.jsonl", "format": "parquet"}),
+            r"field 'data.format': unknown format 'parquet'; known: jsonl, json, csv",
+        ),
         (_label_task(labels=["no", "maybe"]), r"ok.jsonl:1: target 'yes' is not one of labels \['no', 'maybe'\]"),
-        (_label_task(split={"train": 3, "dev": 2, "test": 4}),
-         r"field 'split': asks for 9 examples .* the data has 5 distinct examples"),
+        (
+            _label_task(split={"train": 3, "dev": 2, "test": 4}),
+            r"field 'split': asks for 9 examples .* the data has 5 distinct examples",
+        ),
         (_label_task(labels=[True, False]), r"field 'labels': YAML reads unquoted yes/no"),
         (_label_task(labels=[]), r"field 'answer': required when no labels"),
         (_label_task(answer="label", labels=[]), r"field 'labels': required for answer: label"),
@@ -361,17 +456,25 @@ def _label_task(**changes) -> dict:
         (_label_task(colour="blue"), r"field 'colour': unknown field; known: name, description"),
         (_label_task(split={"train": 1, "size": 3}), r"field 'split.size': unknown field; known: train, dev, test"),
         (_label_task(split=None), r"field 'split': required when data is one source"),
-        (_label_task(data={"path": "ok.jsonl", "label_names": ["no", "yes"], "input": "text", "target": "label"}),
-         r"ok.jsonl:1: field 'label': 'yes' is not a label id"),
-        (_label_task(data={"train": {"path": "ok.jsonl", "input": "text", "target": "label"}},
-                     split={"train": 9}), r"field 'split.train': asks for 9 examples but data.train has 5"),
+        (
+            _label_task(data={"path": "ok.jsonl", "label_names": ["no", "yes"], "input": "text", "target": "label"}),
+            r"ok.jsonl:1: field 'label': 'yes' is not a label id",
+        ),
+        (
+            _label_task(data={"train": {"path": "ok.jsonl", "input": "text", "target": "label"}}, split={"train": 9}),
+            r"field 'split.train': asks for 9 examples but data.train has 5",
+        ),
         (_label_task(data={"dev": {"path": "ok.jsonl"}}), r"field 'data.train': required when data is given per"),
         (_label_task(data={"path": "ok.jsonl", "input": "text", "target": "nope"}), r"ok.jsonl:1: missing field"),
-        (_label_task(data={"path": "ok.jsonl", "format": "bbh", "input": "text"}),
-         r"field 'data.input': format bbh has fixed fields"),
+        (
+            _label_task(data={"path": "ok.jsonl", "format": "bbh", "input": "text"}),
+            r"field 'data.input': format bbh has fixed fields",
+        ),
         (_label_task(data={"format": "inline", "examples": [1]}), r"field 'data.examples\[0\]': Input should be"),
-        (_label_task(data={"format": "inline", "examples": [{"input": "x", "target": True}]}),
-         r"data.examples\[0\]: target 'true' is not one of labels .* quote them"),
+        (
+            _label_task(data={"format": "inline", "examples": [{"input": "x", "target": True}]}),
+            r"data.examples\[0\]: target 'true' is not one of labels .* quote them",
+        ),
         (_label_task(data=5), r"field 'data': Input should be a valid dictionary"),
         (_label_task(data={"train": 5}), r"field 'data.train': Input should be a valid dictionary"),
         (_label_task(labels="yes"), r"field 'labels': Input should be a valid list"),
@@ -407,8 +510,17 @@ def test_easy_vqa_without_an_image_names_the_question(tmp_path):
     write(tmp_path / "vqa" / "questions.json", '[["what?", "circle", 7]]')
     (tmp_path / "vqa" / "images").mkdir()
     with pytest.raises(TaskError, match=r"questions.json: \[0\]: no image .*7.png"):
-        load_task(task_file(tmp_path, {"answer": "text", "metric": "exact_match", "split": {"train": 1},
-                                       "data": {"path": "vqa", "format": "easy_vqa"}}))
+        load_task(
+            task_file(
+                tmp_path,
+                {
+                    "answer": "text",
+                    "metric": "exact_match",
+                    "split": {"train": 1},
+                    "data": {"path": "vqa", "format": "easy_vqa"},
+                },
+            )
+        )
 
 
 def test_unreadable_task_files(tmp_path):
@@ -426,7 +538,24 @@ def test_unreadable_task_files(tmp_path):
 
 def test_unquoted_yaml_yes_no_is_explained(tmp_path):
     write(tmp_path / "d.jsonl", '{"input": "q", "target": "yes"}\n')
-    write(tmp_path / "t.yaml", "name: t\ndescription: d\nseed_prompt: s\nlabels: [yes, no]\n"
-          "data: {path: d.jsonl}\nsplit: {train: 1}\n")
+    write(
+        tmp_path / "t.yaml",
+        "name: t\ndescription: d\nseed_prompt: s\nlabels: [yes, no]\ndata: {path: d.jsonl}\nsplit: {train: 1}\n",
+    )
     with pytest.raises(TaskError, match=r"t.yaml: field 'labels': YAML reads unquoted yes/no/true/false as booleans"):
         load_task(tmp_path / "t.yaml")
+
+
+def test_a_missing_file_with_variables_in_its_path_never_shows_their_values(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_DIR", "sk-live-do-not-print")
+    task = {
+        "name": "t",
+        "description": "d",
+        "seed_prompt": "s",
+        "labels": ["a", "b"],
+        "data": {"path": "${SECRET_DIR}/data.jsonl"},
+    }
+    (tmp_path / "task.json").write_text(json.dumps(task))
+    with pytest.raises(TaskError, match=r"no such file: \$\{SECRET_DIR\}/data.jsonl") as caught:
+        load_task(tmp_path / "task.json")
+    assert "sk-live" not in str(caught.value)

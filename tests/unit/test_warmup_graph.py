@@ -15,14 +15,23 @@ from idealprompt.strategies import Strategy, StrategyPool
 from idealprompt.tasks import Task
 from tests.fakes import ScriptedChatModel
 
-REVIEWS = [("a delight from start to finish", "positive"), ("dull and far too long", "negative"),
-           ("the cast shines", "positive"), ("I walked out", "negative"), ("warm and funny", "positive"),
-           ("a tedious mess", "negative"), ("pure joy", "positive"), ("forgettable", "negative")]
-POOL = StrategyPool([
-    Strategy("add_rule", "Add a decision rule.", "Add the rule [RULE].", ("labels",)),
-    Strategy("add_role", "Add a role.", "Add a role [ROLE]."),
-    Strategy("echo", "Change nothing.", "Return the prompt unchanged."),
-])
+REVIEWS = [
+    ("a delight from start to finish", "positive"),
+    ("dull and far too long", "negative"),
+    ("the cast shines", "positive"),
+    ("I walked out", "negative"),
+    ("warm and funny", "positive"),
+    ("a tedious mess", "negative"),
+    ("pure joy", "positive"),
+    ("forgettable", "negative"),
+]
+POOL = StrategyPool(
+    [
+        Strategy("add_rule", "Add a decision rule.", "Add the rule [RULE].", ("labels",)),
+        Strategy("add_role", "Add a role.", "Add a role [ROLE]."),
+        Strategy("echo", "Change nothing.", "Return the prompt unchanged."),
+    ]
+)
 
 
 def _task(**split) -> Task:
@@ -138,9 +147,14 @@ def test_a_stopped_run_resumes_from_its_checkpoint(offline_settings):
 
 def test_priors_from_memory_that_do_not_apply_are_ignored(offline_settings, tmp_path):
     memory = Memory.open(tmp_path / "memory")
-    memory.priors.add(Prior(task=TaskDescriptor(description="Classify film reviews by sentiment."), model="m",
-                            strategies=[StrategyStats(strategy="not_in_pool", visits=3, mean_reward=0.9, mean_gain=0.3)],
-                            dataset_size=6))
+    memory.priors.add(
+        Prior(
+            task=TaskDescriptor(description="Classify film reviews by sentiment."),
+            model="m",
+            strategies=[StrategyStats(strategy="not_in_pool", visits=3, mean_reward=0.9, mean_gain=0.3)],
+            dataset_size=6,
+        )
+    )
     final, _, _, _, _ = _run(offline_settings, _task(), memory=memory, options={"iterations": 1})
     assert "not_in_pool" not in final["order"] and set(final["order"]) == {"add_rule", "add_role", "echo"}
     memory.close()
