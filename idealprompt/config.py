@@ -7,6 +7,7 @@ names below; each variable is `IDEALPROMPT_<FIELD>`, and the usual `OPENAI_API_K
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -90,9 +91,14 @@ def config_file() -> Path | None:
     return local if local.is_file() else None
 
 
+# Variables with the prefix that are not settings: the config file's path, and the benchmarks' data folder.
+OTHER_VARIABLES = {CONFIG_ENV, "IDEALPROMPT_DATA"}
+
+
 def load_settings(**overrides) -> Settings:
     """Settings from all sources, with errors that name the file or variable and the field."""
     source = config_file()
+    _check_variables()
     try:
         return Settings(**overrides)
     except tomllib.TOMLDecodeError as e:
@@ -108,3 +114,12 @@ def load_settings(**overrides) -> Settings:
                 shown = "" if "key" in field else f" (got {err.get('input')!r})"  # never echo a secret
                 problems.append(f"setting {field!r}: {err['msg']}{shown}")
         raise ConfigError(f"bad configuration in {where}: " + "; ".join(problems)) from None
+
+
+def _check_variables() -> None:
+    """A mistyped IDEALPROMPT_* variable is an error, as an unknown key of the file is, not silently ignored."""
+    known = {f"IDEALPROMPT_{name.upper()}" for name in Settings.model_fields} | OTHER_VARIABLES
+    for name in sorted(n for n in os.environ if n.upper().startswith("IDEALPROMPT_") and n.upper() not in known):
+        close = difflib.get_close_matches(name.upper(), sorted(known), n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; the settings are: {', '.join(sorted(known))}"
+        raise ConfigError(f"unknown setting in environment variable {name}{hint}")

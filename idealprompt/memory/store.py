@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 SCHEMA_KEY = "idealprompt_schema"
+GENERATION_FILE = ".idealprompt.generation"  # beside the data: how many writes the store has seen
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ def open_store(path: Path | str, schema: int, *, create: bool = True) -> ChromaS
         return _stores[key]
 
 
+def _is_store(path: Path) -> bool:
+    """Whether a folder already holds a store (Chroma's database, or our generation counter)."""
+    return (path / "chroma.sqlite3").exists() or (path / GENERATION_FILE).exists()
+
+
 class ChromaStore:
     """Named collections in one persistent Chroma folder, safe to share between processes. Use `open_store`."""
 
@@ -75,12 +81,18 @@ class ChromaStore:
         self.path, self.schema = Path(path).expanduser(), schema
         if self.path.exists() and not self.path.is_dir():
             raise MemoryStoreError(f"memory store {self.path} is a file, not a folder: pass a folder with --memory")
+        if self.path.is_dir() and not _is_store(self.path) and any(self.path.iterdir()):
+            # `--memory ""` or a mistyped path must not scatter a store among someone's files.
+            raise MemoryStoreError(
+                f"{self.path.absolute()} holds other files and no memory store: "
+                "pass a new or empty folder with --memory"
+            )
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise MemoryStoreError(f"cannot create memory store {self.path}: {e.strerror}") from None
         self._lock = ReadWriteLock(self.path / ".idealprompt.rwlock", is_singleton=False)
-        self._generation_file = self.path / ".idealprompt.generation"
+        self._generation_file = self.path / GENERATION_FILE
         self._thread_lock = threading.RLock()
         self._client: Client | None = None
         self._seen = -1

@@ -74,3 +74,12 @@ def test_malformed_route_and_unknown_role():
         Route("my provider:x")
     with pytest.raises(RouteError, match="unknown role"):
         resolve("medium", None)
+
+
+def test_a_mistyped_variable_is_named_with_the_closest_setting(offline_settings, monkeypatch):
+    monkeypatch.setenv("IDEALPROMPT_TEMPERATUR", "0.3")
+    with pytest.raises(ConfigError, match=r"IDEALPROMPT_TEMPERATUR; did you mean IDEALPROMPT_TEMPERATURE\?"):
+        load_settings()
+    monkeypatch.delenv("IDEALPROMPT_TEMPERATUR")
+    monkeypatch.setenv("IDEALPROMPT_DATA", "/data")  # the benchmarks' own variable is not a setting, nor an error
+    assert load_settings().temperature == 0

@@ -180,6 +180,14 @@ def test_bad_store_paths_are_named(tmp_path):
         len(Memory.open(garbage).priors)
 
 
+def test_a_folder_of_other_files_is_not_made_a_store(tmp_path, monkeypatch):
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MemoryStoreError, match=r"holds other files and no memory store"):
+        Memory.open("")  # what `--memory ""` passes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # nothing written there
+
+
 def test_reading_a_missing_store_is_an_error_when_asked(tmp_path):
     with pytest.raises(MemoryStoreError, match=f"no memory store at {tmp_path / 'typo'}"):
         Memory.open(tmp_path / "typo", create=False)
