@@ -118,8 +118,9 @@ def load_settings(**overrides) -> Settings:
 
 def _check_variables() -> None:
     """A mistyped IDEALPROMPT_* variable is an error, as an unknown key of the file is, not silently ignored."""
-    known = {f"IDEALPROMPT_{name.upper()}" for name in Settings.model_fields} | OTHER_VARIABLES
-    for name in sorted(n for n in os.environ if n.upper().startswith("IDEALPROMPT_") and n.upper() not in known):
+    prefix = Settings.model_config["env_prefix"]
+    known = {f"{prefix}{name}".upper() for name in Settings.model_fields} | OTHER_VARIABLES
+    for name in sorted(n for n in os.environ if n.upper().startswith(prefix) and n.upper() not in known):
         close = difflib.get_close_matches(name.upper(), sorted(known), n=1)
         hint = f"; did you mean {close[0]}?" if close else f"; the settings are: {', '.join(sorted(known))}"
         raise ConfigError(f"unknown setting in environment variable {name}{hint}")

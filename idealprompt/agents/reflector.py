@@ -93,8 +93,8 @@ def reflect(
 ) -> Reflection | None:
     """A proposal: the diagnosis, a new task description and label definitions (only the task's labels, each
     once); None when the model gave nothing usable or nothing new. `lessons`: kept reflections of similar tasks;
-    `tried`: rewrites of this candidate already scored and not kept, shown with their scores so that the
-    reflector (greedy, as a rule) does not propose them again."""
+    `tried`: rewrites of this candidate already scored and not kept, shown with how they fared (not their dev
+    scores) so that the reflector (greedy, as a rule) does not propose them again."""
     messages = reflect_messages(candidate, mistakes, task, lessons, tried)
     answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Reflection)
     proposal = answer.value

@@ -2,7 +2,7 @@
 
 Chroma's PersistentClient keeps each collection's vector index in memory and is meant for one process. Several
 processes (a warm-up in one terminal, an optimisation in another) may share a memory folder, so every operation
-takes a file lock (filelock's reader/writer lock: shared to read, exclusive to write, on every OS), and a process
+takes a file lock (filelock's reader/writer lock: shared to read, exclusive to write; no fcntl), and a process
 reloads its client when another has written since (a generation counter beside the data): no process writes over
 records it has not seen, and each reads what the others wrote. Every write of a
 record is one Chroma (SQLite) transaction, so a crash mid-write leaves the store readable.

@@ -20,6 +20,7 @@ import importlib.util
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage
@@ -139,13 +140,9 @@ def make_chat_model(
         )
     if route.provider != "embedded":
         return _langchain_model(route, settings)
-    if not catalog.is_path(route.model):
-        catalog.lookup(route.model)  # an unknown name is the first thing to mend
-    if not embedded_available():
-        raise RouteError(f"route {route.spec} runs llama.cpp in this process, which is not installed: {EMBEDDED_EXTRA}")
     from idealprompt.routes.embedded import EmbeddedChatModel
 
-    name, path, sha256 = _gguf(route, settings, progress)
+    name, path, sha256, _ = _gguf(route, settings, progress)
     return EmbeddedChatModel(
         model_name=name,
         model_path=str(path),
@@ -158,14 +155,16 @@ def make_chat_model(
     )
 
 
-def _gguf(route: Route, settings: Settings, progress=None):
-    """(name, path, sha256) of an embedded route's GGUF: a catalog model, joined and verified on first use, or a
-    file the route names by path."""
-    if catalog.is_path(route.model):
+def _gguf(route: Route, settings: Settings, progress=None) -> tuple[str, Path, str, str]:
+    """(name, path, sha256, what it is) of an embedded route's GGUF: a catalog model, joined and verified on first
+    use, or a file the route names by path. An unknown name is named first, then a missing llama.cpp."""
+    model = None if catalog.is_path(route.model) else catalog.lookup(route.model)
+    if not embedded_available():
+        raise RouteError(f"route {route.spec} runs llama.cpp in this process, which is not installed: {EMBEDDED_EXTRA}")
+    if model is None:
         path, sha256 = catalog.local_gguf(route.model)
-        return path.stem, path, sha256
-    model = catalog.lookup(route.model)
-    return model.name, catalog.gguf_path(model, settings.models_dir, progress), model.sha256
+        return path.stem, path, sha256, f"a local GGUF, sha256 {sha256[:12]}"
+    return model.name, catalog.gguf_path(model, settings.models_dir, progress), model.sha256, model.upstream
 
 
 def _langchain_model(route: Route, settings: Settings) -> BaseChatModel:
@@ -216,14 +215,8 @@ def check(route: Route, settings: Settings) -> str:
         return f"Ollama at {settings.ollama_host} serves it"
     if route.provider != "embedded":
         return f"LangChain's init_chat_model makes it: {type(_langchain_model(route, settings)).__name__}"
-    if not embedded_available():
-        raise RouteError(f"{route.spec}: llama-cpp-python is not installed: {EMBEDDED_EXTRA}")
-    if catalog.is_path(route.model):
-        path, sha256 = catalog.local_gguf(route.model)
-        return f"a local GGUF, sha256 {sha256[:12]}, at {path}"
-    model = catalog.lookup(route.model)
-    path = catalog.gguf_path(model, settings.models_dir)
-    return f"{model.upstream}, verified at {path}"
+    _, path, _, what = _gguf(route, settings)
+    return f"{what}, verified at {path}"
 
 
 def shown_url(url: str) -> str:
