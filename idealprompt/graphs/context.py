@@ -75,6 +75,15 @@ class Optimization:
         applicable = set(self.applicable())
         return [s.strategy for s in rank_strategies(self.priors) if s.score > 0 and s.strategy in applicable]
 
+    def favoured_path(self, k: int) -> list[str]:
+        """The k best favoured strategies to apply one after another, with one demonstrations strategy at most:
+        a second would replace the first's demonstrations, not add to them."""
+        path: list[str] = []
+        for name in self.favoured():
+            if len(path) < k and not (self.pool[name].by_code and any(self.pool[p].by_code for p in path)):
+                path.append(name)
+        return path
+
     def lessons(self) -> list[Lesson]:
         """The kept reflections of similar tasks that raised their dev score: shown to the reflector."""
         return lessons(self.priors)

@@ -13,7 +13,7 @@ first round picks the start by dev score, later rounds keep a candidate only if 
 (`search.beam`). `reflect` shows the reflector agent the mistakes that matter most (`tools.evaluate.bad_cases`,
 read from the first training examples) for each candidate of the beam and turns its proposal (a new task
 description and label definitions; the demonstrations are kept) into a candidate. The loop ends on the budget,
-the round limit, the patience limit (rounds without a better dev score) or a perfect dev score. `test` scores
+the round limit, the patience limit (scored rounds without a better dev score) or a perfect dev score. `test` scores
 the seed and the best prompt on the test split, counted apart from the budget; `remember` writes what worked back
 to memory.
 """
@@ -47,7 +47,7 @@ class IdealOptions(BaseModel):
 
     beam_width: int = Field(2, ge=1, description="candidates kept between rounds")
     rounds: int = Field(8, ge=0, description="reflection rounds at most")
-    patience: int = Field(3, ge=1, description="rounds without a better dev score before stopping")
+    patience: int = Field(3, ge=1, description="scored rounds without a better dev score before stopping")
     mistakes: int = Field(5, ge=1, description="mistakes shown to the reflector per candidate")
     prior_strategies: int = Field(2, ge=0, description="top-ranked prior strategies applied to the seed prompt")
     demos: list[str] = Field(
@@ -87,7 +87,7 @@ def initialise(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
         "initialisation": "seed prompt",
         "notes": [],
     }
-    favoured = run.favoured()[: options.prior_strategies]
+    favoured = run.favoured_path(options.prior_strategies)
     if not favoured:
         update["notes"].append("no memory given" if run.memory is None else "no prior in memory applies to this task")
     try:
@@ -193,17 +193,19 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
         for candidate in kept:
             candidate.train = evaluations[candidate.id].score
             others = [e for i, e in evaluations.items() if i != candidate.id]
-            # A candidate looked at again (its last rewrites were not kept) shows the next mistakes, and those rewrites.
+            # A candidate looked at again (its last look brought nothing kept) shows the next mistakes, and the
+            # rewrites already tried: the reflector, greedy, proposes the same rewrite for the same mistakes.
             tried = [c for c in beam.candidates if c.parent == candidate.id and c.kind == "reflection"]
             mistakes = bad_cases(
                 evaluations[candidate.id],
                 others,
                 labelled=run.task.answer == "label",
                 k=options.mistakes,
-                offset=len(tried) * options.mistakes,
+                offset=candidate.looks * options.mistakes,
             )
             if not mistakes:
                 continue
+            candidate.looks += 1
             proposal = reflector(
                 run.session.model("large"),
                 candidate=candidate,
@@ -229,9 +231,8 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     except BudgetExhausted as e:
         return {"beam": _json(beam), "stopped": str(e), "notes": notes}
     update: IdealState = {"beam": _json(beam), "pending": pending, "round": state["round"] + 1, "notes": notes}
-    if not pending:  # nothing to score: the round still counts against patience
-        beam.end_round()
-        update |= {"beam": _json(beam), "stopped": _verdict(beam, state | update)}
+    if not pending:  # nothing to score, so no small-model call spent: the round counts against the round limit only
+        update["stopped"] = _verdict(beam, state | update)
     return update
 
 

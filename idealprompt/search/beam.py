@@ -46,6 +46,7 @@ class Candidate(BaseModel):
     diagnosis: str = ""  # the reflector's reading of the mistakes that led to it
     strategies: list[str] = Field(default_factory=list)  # the pool strategies that made it from its parent
     round: int = 0  # the reflection round that made it; 0 before reflection
+    looks: int = 0  # times the reflector was shown its mistakes: each look shows the next ones
 
     def render(self) -> str:
         """The prompt as the evaluator receives it (it adds the output space's line)."""

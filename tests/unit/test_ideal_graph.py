@@ -102,12 +102,12 @@ def large(marker: str):
     return lambda messages: (optimizer if "Strategy to apply" in messages[-1].content else reflect)(messages)
 
 
-def _optimize(settings, large_script, *, small=None, budget=None, memory=None, **options):
+def _optimize(settings, large_script, *, small=None, budget=None, memory=None, pool=POOL, **options):
     small = small or small_model()
     large = ScriptedChatModel(script=large_script)
     session = Session(settings, budget=budget, models={"large": large, "small": small})
     options = IdealOptions(**({"warmup_iterations": 0} | options))
-    result = optimize(_task(), session=session, memory=memory, options=options, pool=POOL, checkpointer=InMemorySaver())
+    result = optimize(_task(), session=session, memory=memory, options=options, pool=pool, checkpointer=InMemorySaver())
     return result, small, large
 
 
@@ -130,15 +130,26 @@ def test_reflection_finds_the_rule_and_stops_at_a_perfect_dev_score(offline_sett
 
 def test_a_candidate_that_only_fits_train_is_not_kept(offline_settings):
     train = {e.text for e in _task().train}
-    result, _, _ = _optimize(offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2)
+    result, _, large = _optimize(
+        offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2, rounds=4
+    )
     fitted = [c for c in result.candidates if c["kind"] == "reflection"]
     assert fitted and fitted[0]["dev"] == result.seed.dev and fitted[0]["dropped"] is None
     assert not fitted[0]["kept"] and result.prompt.startswith("Classify.\n\n")
     assert result.reflections[0].kept is False and result.reflections[0].dev == result.seed.dev
     assert result.reflections[0].round == 1 and result.reflections[0].parent == 0
-    assert result.stopped.startswith("patience: 2 rounds")
-    # The same proposal again is not scored again: one reflection candidate, and a note for the repeat.
+    # The same proposal again is not scored again: one reflection candidate, and a note for the repeat. A round
+    # that scores nothing spends no small-model call, so it counts against the round limit, not the patience.
     assert len(fitted) == 1 and "round 2: no new proposal from candidate 0" in result.notes
+    assert result.stopped == "4 rounds done" and len(large.received) == 4
+
+
+def test_patience_counts_the_rounds_that_scored_and_did_not_gain(offline_settings):
+    train = {e.text for e in _task().train}
+    script = [reflector(f"[FIT] {n}") for n in range(10)]  # a new rewrite every time, each fitting train only
+    result, _, large = _optimize(offline_settings, script, small=small_model(train), patience=2)
+    assert result.stopped.startswith("patience: 2 rounds") and len(large.received) == 2
+    assert [r.kept for r in result.reflections] == [False, False]
 
 
 def test_a_second_look_shows_the_next_mistakes_and_the_rewrite_that_failed(offline_settings):
@@ -152,6 +163,17 @@ def test_a_second_look_shows_the_next_mistakes_and_the_rewrite_that_failed(offli
     negatives = [e.text for e in _task().train if e.target == "negative"]
     shown = [[t for t in negatives if f"Input: {t}\n" in text] for text in (first, second)]
     assert len(shown[0]) == len(shown[1]) == 2 and shown[0] != shown[1]
+
+
+def test_each_look_shows_the_next_mistakes_even_when_the_last_brought_nothing_new(offline_settings):
+    train = {e.text for e in _task().train}
+    _, _, large = _optimize(
+        offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), mistakes=2, rounds=3, patience=5
+    )
+    negatives = [e.text for e in _task().train if e.target == "negative"]
+    shown = [{t for t in negatives if f"Input: {t}\n" in m[-1].content} for m in large.received]
+    assert len(shown) == 3 and all(len(s) == 2 for s in shown)
+    assert shown[1] != shown[0] and shown[2] != shown[1]  # the third look (after a repeat) moved on too
 
 
 def test_the_round_limit(offline_settings):
@@ -201,6 +223,27 @@ def test_priors_initialise_the_prompt_and_what_worked_is_written_back(offline_se
     assert written.edits[0].diagnosis == "needs [RULE]" and written.edits[0].gain == pytest.approx(gain)
     assert written.best_paths[0].strategies == ["reflection"]  # the path to the best prompt
     assert written.model == "custom:ScriptedChatModel" and len(memory.priors) == 2
+    memory.close()
+
+
+def test_priors_apply_one_demonstrations_strategy_at_most(offline_settings, tmp_path):
+    """A second demonstrations strategy would replace the first's demonstrations: the next-ranked rewrite goes."""
+    demos = [Strategy(f"demos_cover_{k}", "Show examples.", "Show examples.", selection="cover", k=k) for k in (4, 2)]
+    memory = Memory.open(tmp_path / "memory")
+    gains = {"demos_cover_4": 0.3, "demos_cover_2": 0.25, "add_role": 0.1}
+    memory.priors.add(
+        Prior(
+            task=TaskDescriptor(description="Classify film reviews by sentiment."),
+            model="m",
+            strategies=[StrategyStats(strategy=s, visits=4, mean_reward=0.8, mean_gain=g) for s, g in gains.items()],
+            dataset_size=30,
+        )
+    )
+    pool = StrategyPool([*POOL, *demos])
+    result, _, _ = _optimize(offline_settings, [large("[RULE]")] * 3, memory=memory, pool=pool, demos=[], rounds=0)
+    made = result.candidates[1]
+    assert made["origin"] == "priors: demos_cover_4 > add_role"
+    assert made["strategies"] == ["demos_cover_4", "add_role"] and made["kind"] == "priors"
     memory.close()
 
 
