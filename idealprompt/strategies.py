@@ -23,6 +23,7 @@ import yaml
 
 from idealprompt.errors import StrategyError
 from idealprompt.prompts import strategies as texts
+from idealprompt.yamlfile import read_yaml
 
 NEEDS = ("labels", "images")
 SELECTIONS = ("cover", "bootstrap", "mistakes")  # see idealprompt.search.demos
@@ -116,11 +117,13 @@ def load_strategies(path: Path | str) -> list[Strategy]:
     """The strategies of a YAML or JSON file: a list of {name, summary, instruction, needs?}."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise StrategyError(f"cannot read strategy file {path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise StrategyError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     try:
-        entries = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        entries = json.loads(text) if path.suffix == ".json" else read_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise StrategyError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {e}") from None
     if not isinstance(entries, list):

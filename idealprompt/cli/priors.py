@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from idealprompt.cli.common import MemoryOption, open_memory, out
+from idealprompt.errors import MemoryStoreError
 
 app = typer.Typer(help="The optimisation priors in the memory.", no_args_is_help=True)
 
@@ -130,9 +131,13 @@ def priors_show(prior_id: Annotated[str, typer.Argument(metavar="ID")], memory: 
 
 @app.command("export")
 def priors_export(
-    file: Annotated[Path, typer.Argument(help="a JSON Lines file to write")], memory: MemoryOption = None
+    file: Annotated[Path, typer.Argument(help="a JSON Lines file to write")],
+    force: Annotated[bool, typer.Option("--force", help="replace the file if it exists")] = False,
+    memory: MemoryOption = None,
 ):
     """Write every prior to a JSON Lines file, to share with another machine or team."""
+    if file.exists() and not force:
+        raise MemoryStoreError(f"{file} exists: pass --force to replace it, or name another file")
     out.print(f"exported {open_memory(memory).priors.export(file)} priors to {file}")
 
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from idealprompt.errors import FactsError
+from idealprompt.yamlfile import read_yaml
 
 # One `key[value]`: a key of words (letters, digits, spaces, hyphens; no space before the bracket) and a bracketed
 # value. Strict on purpose, so that prose with a bracket in it ("see [1]") is never read as slots.
@@ -99,7 +100,7 @@ def load_facts(path: str | Path) -> Facts:
 
 def _read_mapping(raw: str, path: Path) -> dict:
     try:
-        data = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
+        data = json.loads(raw) if path.suffix.lower() == ".json" else read_yaml(raw)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise FactsError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {e}") from None
     if not isinstance(data, dict) or not data:

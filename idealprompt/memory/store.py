@@ -155,6 +155,12 @@ class ChromaStore:
         if self._client is not None:
             self._client.close()  # the last reference in this process: Chroma drops its stale in-memory index
         self._collections.clear()
+        database = self.path / "chroma.sqlite3"
+        if database.exists() and database.stat().st_size == 0:  # SQLite would open it as a new, empty store
+            raise MemoryStoreError(
+                f"memory store {self.path}: its database {database.name} is empty (0 bytes), so its records are "
+                "lost: restore the folder from a backup, or pass a new folder with --memory"
+            )
         try:
             # Annotated as the ClientAPI interface, but a Client, the class that has `close`.
             self._client = cast(

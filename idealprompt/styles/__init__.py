@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from idealprompt.errors import StyleError
+from idealprompt.yamlfile import read_yaml
 
 BUILTIN = Path(__file__).with_name("builtin")
 NAME = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -53,10 +54,12 @@ def load_style(path: Path | str) -> Style:
     """A style file: YAML with name, description, exemplars (and an optional prompt)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = read_yaml(path.read_text(encoding="utf-8"))
         return Style.model_validate(data)
     except OSError as e:
         raise StyleError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise StyleError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except yaml.YAMLError as e:
         raise StyleError(f"{path}: not YAML ({e})") from None
     except ValidationError as e:

@@ -28,7 +28,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -94,6 +94,8 @@ class Source(BaseModel):
     target: str | None = None
     label_names: list[str] | None = None
     examples: list[dict[str, Any]] | None = None
+    # An input given twice with different targets: an error naming both (error), or every copy left out (drop).
+    conflicts: Literal["error", "drop"] = "error"
 
     @field_validator("format")
     @classmethod

@@ -18,6 +18,7 @@ A task file is YAML (.yaml, .yml) or JSON (.json):
       input: text                 # field name, or a list of names joined as "name: value" lines (default input)
       target: label               # field name of the reference (default target)
       label_names: [negative, positive]   # maps integer label ids in the data to names
+      conflicts: error            # an input given twice with different targets: error (default) | drop (every copy)
     split: {train: 30, dev: 20, test: 50, seed: 0}   # test may be "rest"; dev defaults to 0, test to rest
 
     # ... or one source per split; `split` then caps each (a seeded sample) and may be left out:
@@ -25,8 +26,9 @@ A task file is YAML (.yaml, .yml) or JSON (.json):
     # ... or examples inline:
     data: {format: inline, examples: [{input: "2 + 2?", target: "4"}]}
 
-Splits are reproducible and disjoint: the examples of one source (exact duplicates dropped, the first kept) are
-shuffled with random.Random(seed) and cut in order train, dev, test; so a larger test never changes train or dev.
+Splits are reproducible and disjoint: the examples of one source (exact duplicates dropped, the first kept; an
+input with two different targets is an error unless `conflicts: drop`) are shuffled with random.Random(seed) and
+cut in order train, dev, test; so a larger test never changes train or dev.
 Sources given per split are not checked against each other for overlap.
 
 Targets are checked when the task loads: a label must be one of `labels` (after `label_names`), a number is
@@ -50,6 +52,7 @@ from idealprompt.tasks.answers import Answer, canonical_number, parse_answer
 from idealprompt.tasks.loaders import Example, Row, Source, quoted_strings, read_rows
 from idealprompt.tasks.metrics import Metric, make_metric
 from idealprompt.tasks.output import Mode, OutputSpace, unwrap
+from idealprompt.yamlfile import read_yaml
 
 SPLITS = ("train", "dev", "test")
 DEFAULT_METRIC = {"label": "accuracy", "number": "numeric_match"}
@@ -170,7 +173,7 @@ def load_task(path: str | Path) -> Task:
     except (OSError, UnicodeDecodeError) as e:
         raise TaskError(f"{path}: cannot read the task file: {getattr(e, 'strerror', None) or e}") from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else read_yaml(text)
     except json.JSONDecodeError as e:
         raise TaskError(f"{path}:{e.lineno}: not JSON ({e.msg})") from None
     except yaml.YAMLError as e:
@@ -247,7 +250,7 @@ def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None) -> Ta
 
     def examples(name: str, src: Source) -> list[Example]:
         rows = read_rows(src, base=base, task=where, field=f"data.{name}" if name else "data")
-        return _unique([_example(row, answer, labels) for row in rows])
+        return _unique(rows, [_example(row, answer, labels) for row in rows], src.conflicts)
 
     if per_split:
         if "train" not in sources:
@@ -293,15 +296,22 @@ def _example(row: Row, answer: str, labels: list[str]) -> Example:
     return Example.new(text=row.text, target=target, images=row.images)
 
 
-def _unique(examples: list[Example]) -> list[Example]:
-    """Exact duplicates dropped, the first kept: a duplicate could land in two splits and leak the answer."""
-    seen: set[str] = set()
-    unique = []
-    for e in examples:
-        if e.id not in seen:
-            seen.add(e.id)
-            unique.append(e)
-    return unique
+def _unique(rows: list[Row], examples: list[Example], conflicts: str) -> list[Example]:
+    """Exact duplicates dropped, the first kept: a duplicate could land in two splits and leak the answer. The
+    same input with another target is an error (which one is right is for the data's owner to say), or with
+    `conflicts: drop` every copy of it is left out."""
+    first: dict[tuple[str, tuple[Path, ...]], tuple[Row, Example]] = {}
+    conflicting = set()
+    for row, e in zip(rows, examples, strict=True):
+        there, kept = first.setdefault((e.text, e.images), (row, e))
+        if kept.target != e.target:
+            if conflicts == "error":
+                raise TaskError(
+                    f"{row.where}: the same input as {there.where} with another target ({e.target!r}, there "
+                    f"{kept.target!r}): correct one of them, or set conflicts: drop on the data to leave it out"
+                )
+            conflicting.add((e.text, e.images))
+    return [e for key, (_, e) in first.items() if key not in conflicting]
 
 
 # --- splitting --------------------------------------------------------------------------------------------------

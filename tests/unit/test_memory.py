@@ -178,6 +178,12 @@ def test_bad_store_paths_are_named(tmp_path):
     (garbage / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(MemoryStoreError, match=f"{garbage}.*not readable"):
         len(Memory.open(garbage).priors)
+    truncated = tmp_path / "truncated"
+    truncated.mkdir()
+    (truncated / "chroma.sqlite3").touch()  # a store whose database was cut to nothing: not a new, empty one
+    with pytest.raises(MemoryStoreError, match=f"{truncated}: its database chroma.sqlite3 is empty"):
+        len(Memory.open(truncated).priors)
+    assert (truncated / "chroma.sqlite3").stat().st_size == 0  # left as found
 
 
 def test_a_folder_of_other_files_is_not_made_a_store(tmp_path, monkeypatch):

@@ -53,6 +53,10 @@ def test_priors_commands(memory, tmp_path):
     assert shown.exit_code == 0 and json.loads(shown.output)["id"] == one.id
     exported = runner.invoke(app, ["priors", "export", str(tmp_path / "p.jsonl"), *where])
     assert exported.exit_code == 0 and "exported 2" in exported.output
+    again = runner.invoke(app, ["priors", "export", str(tmp_path / "p.jsonl"), *where])
+    assert again.exit_code != 0 and "p.jsonl exists: pass --force" in str(again.exception)
+    forced = runner.invoke(app, ["priors", "export", str(tmp_path / "p.jsonl"), "--force", *where])
+    assert forced.exit_code == 0 and "exported 2" in forced.output
     deleted = runner.invoke(app, ["priors", "delete", one.id, *where])
     assert deleted.exit_code == 0 and len(memory.priors) == 1
     imported = runner.invoke(app, ["priors", "import", str(tmp_path / "p.jsonl"), *where])

@@ -259,6 +259,17 @@ def test_duplicates_are_dropped_so_they_cannot_leak_across_splits(tmp_path):
     assert len(task.train) + len(task.test) == 2
 
 
+def test_an_input_with_two_targets_is_an_error_naming_both_lines_or_is_dropped_when_asked(tmp_path):
+    rows = ['{"input": "same", "target": "a"}', '{"input": "other", "target": "a"}', '{"input": "same", "target": "b"}']
+    write(tmp_path / "d.jsonl", "\n".join(rows * 2) + "\n")
+    with pytest.raises(
+        TaskError, match=r"d.jsonl:3: the same input as .*d.jsonl:1 with another target \('b', there 'a'\)"
+    ):
+        Task.from_dict(_text_task("d.jsonl", {"train": 1, "test": "rest"}), base=tmp_path)
+    task = Task.from_dict(_text_task("d.jsonl", {"train": 1, "test": "rest"}, conflicts="drop"), base=tmp_path)
+    assert [e.text for e in task.train + task.test] == ["other"]  # neither copy of "same": which is right is unknown
+
+
 def test_paths_expand_variables(tmp_path, monkeypatch):
     write(tmp_path / "elsewhere" / "d.jsonl", '{"input": "x", "target": "y"}\n')
     monkeypatch.setenv("TASK_DATA", str(tmp_path / "elsewhere"))
