@@ -103,6 +103,8 @@ def load_settings(**overrides) -> Settings:
         return Settings(**overrides)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{source}: not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8") from None
     except ValidationError as e:
         where = f"{source} or IDEALPROMPT_* variables" if source else "IDEALPROMPT_* variables or arguments"
         problems = []

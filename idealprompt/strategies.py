@@ -23,7 +23,7 @@ import yaml
 
 from idealprompt.errors import StrategyError
 from idealprompt.prompts import strategies as texts
-from idealprompt.yamlfile import read_yaml
+from idealprompt.userfiles import read_text, read_yaml
 
 NEEDS = ("labels", "images")
 SELECTIONS = ("cover", "bootstrap", "mistakes")  # see idealprompt.search.demos
@@ -116,12 +116,7 @@ class StrategyPool:
 def load_strategies(path: Path | str) -> list[Strategy]:
     """The strategies of a YAML or JSON file: a list of {name, summary, instruction, needs?}."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise StrategyError(f"cannot read strategy file {path}: {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise StrategyError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    text = read_text(path, StrategyError, "strategy file")
     try:
         entries = json.loads(text) if path.suffix == ".json" else read_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:

@@ -44,9 +44,15 @@ def parse(text: str, schema: type[T]) -> T:
     if start < 0 or end < start:
         raise ValueError("no JSON object found in the answer")
     try:
-        return schema.model_validate(json.loads(text[start : end + 1], strict=False))
+        data = json.loads(text[start : end + 1], strict=False)
+        json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate could be neither sent nor written
+        return schema.model_validate(data)
     except json.JSONDecodeError as e:
         raise ValueError(f"not valid JSON: {e.msg} at character {e.pos}") from None
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+    except UnicodeEncodeError:
+        raise ValueError("a string holds a lone surrogate escape (such as \\ud800), which is not text") from None
     except ValidationError as e:
         raise ValueError(_describe(e)) from None
 

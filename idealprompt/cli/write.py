@@ -17,6 +17,7 @@ from idealprompt.facts import load_facts
 from idealprompt.graphs.sag import WriteOptions
 from idealprompt.sag import stream_write
 from idealprompt.styles import Style, builtin_styles, read_corpus
+from idealprompt.userfiles import read_text
 
 app = typer.Typer(help="The writing styles in the memory.", no_args_is_help=True)
 
@@ -111,7 +112,9 @@ def style_add(
     known = store.styles.find(name)
     if description is None and known is None:
         raise StyleError(f"style {name!r} is new: give --description")
-    prompt = prompt_file.read_text().strip() if prompt_file else (known.prompt if known else "")
+    prompt = (
+        read_text(prompt_file, StyleError, "prompt file").strip() if prompt_file else (known.prompt if known else "")
+    )
     texts, neutral = read_corpus(corpus)
     style = Style(
         name=name, description=description or known.description, exemplars=texts, neutral=neutral, prompt=prompt

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from idealprompt.errors import FactsError
-from idealprompt.yamlfile import read_yaml
+from idealprompt.userfiles import read_text, read_yaml
 
 # One `key[value]`: a key of words (letters, digits, spaces, hyphens; no space before the bracket) and a bracketed
 # value. Strict on purpose, so that prose with a bracket in it ("see [1]") is never read as slots.
@@ -85,12 +85,7 @@ def load_facts(path: str | Path) -> Facts:
     """Facts from a file: `.json`, `.yaml` or `.yml` hold a mapping of fact names to values; any other file is
     text, read as an MR when it is one and as free text otherwise."""
     path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FactsError(f"{path}: no such facts file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise FactsError(f"{path}: cannot read the facts file: {e}") from None
+    raw = read_text(path, FactsError, "facts file")
     if not raw.strip():
         raise FactsError(f"{path}: the facts file is empty")
     if path.suffix.lower() in (".json", ".yaml", ".yml"):

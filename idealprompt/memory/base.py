@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from idealprompt.errors import MemoryStoreError
 from idealprompt.memory.records import SCHEMA_VERSION
 from idealprompt.memory.store import VectorCollection
+from idealprompt.userfiles import read_text
 
 
 class Record(Protocol):
@@ -117,10 +118,7 @@ class RecordMemory(Generic[R]):
     def import_file(self, path: Path | str) -> int:
         """Read records written by `export`; every line is checked before anything is written."""
         path = Path(path)
-        try:
-            lines = path.read_text().splitlines()
-        except OSError as e:
-            raise MemoryStoreError(f"cannot read {path}: {e.strerror}") from None
+        lines = read_text(path, MemoryStoreError, "file to import").splitlines()
         return self.import_lines(lines, where=str(path))
 
     def import_lines(self, lines: list[str], *, where: str) -> int:

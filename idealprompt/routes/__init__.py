@@ -130,6 +130,8 @@ def make_chat_model(
     if route.provider == "ollama":
         from langchain_ollama import ChatOllama
 
+        from idealprompt.routes.retrying import AsyncRetryingTransport, RetryingTransport
+
         return ChatOllama(
             model=route.model,
             base_url=settings.ollama_host,
@@ -137,6 +139,9 @@ def make_chat_model(
             num_predict=settings.max_tokens,
             seed=settings.seed,
             client_kwargs={"timeout": settings.timeout},
+            # Ollama's client does not retry; a transient error would score an example 0.
+            sync_client_kwargs={"transport": RetryingTransport()},
+            async_client_kwargs={"transport": AsyncRetryingTransport()},
         )
     if route.provider != "embedded":
         return _langchain_model(route, settings)

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from idealprompt.errors import StyleError
-from idealprompt.yamlfile import read_yaml
+from idealprompt.userfiles import read_text, read_yaml
 
 BUILTIN = Path(__file__).with_name("builtin")
 NAME = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -53,13 +53,9 @@ def builtin_styles() -> dict[str, Style]:
 def load_style(path: Path | str) -> Style:
     """A style file: YAML with name, description, exemplars (and an optional prompt)."""
     path = Path(path)
+    text = read_text(path, StyleError, "style file")
     try:
-        data = read_yaml(path.read_text(encoding="utf-8"))
-        return Style.model_validate(data)
-    except OSError as e:
-        raise StyleError(f"cannot read {path}: {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise StyleError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        return Style.model_validate(read_yaml(text))
     except yaml.YAMLError as e:
         raise StyleError(f"{path}: not YAML ({e})") from None
     except ValidationError as e:
@@ -71,10 +67,7 @@ def read_corpus(path: Path | str) -> tuple[list[str], list[str]]:
     """The texts of a corpus file and their neutral versions (none, or one per text; see the module's docstring
     for the formats)."""
     path = Path(path)
-    try:
-        content = path.read_text()
-    except OSError as e:
-        raise StyleError(f"cannot read {path}: {e.strerror}") from None
+    content = read_text(path, StyleError, "corpus")
     if path.suffix == ".jsonl":
         rows = [_jsonl_row(path, n, line) for n, line in enumerate(content.splitlines(), 1) if line.strip()]
     elif any(not line.strip() for line in content.strip().splitlines()):

@@ -33,6 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from idealprompt.errors import TaskError
+from idealprompt.userfiles import read_text
 
 FORMATS = ("jsonl", "json", "csv", "tsv", "evoprompt", "bbh", "gsm8k", "easy_vqa", "inline")
 _BY_SUFFIX = {".jsonl": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv"}
@@ -185,12 +186,7 @@ def _locate(source: Source, *, base: Path, task: str, field: str) -> tuple[str, 
 
 # --- reading files ----------------------------------------------------------------------------------------------
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")  # -sig: tolerate the byte-order mark spreadsheets write
-    except UnicodeDecodeError as e:
-        raise TaskError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    except OSError as e:
-        raise TaskError(f"{path}: cannot read: {e.strerror}") from None
+    return read_text(path, TaskError, "data file")  # a byte-order mark, as spreadsheets write, is dropped
 
 
 def _lines(text: str) -> list[str]:

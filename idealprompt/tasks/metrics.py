@@ -11,7 +11,8 @@ Built-ins, by the name a task file gives them:
 - `rouge_l`: rouge-score's ROUGE-L F-measure (Porter stemming; its tokenizer keeps only ASCII letters and digits,
   so it suits English text), the mean over examples.
 - `"module:function"`: your own `function(prediction: str | None, target: str) -> float` in [0, 1], scored per
-  example and averaged. The module is imported from `sys.path`, else from the task file's folder.
+  example and averaged. The module is imported from `sys.path`, else from the task file's folder: loading such
+  a task file runs that module's code, so load task files only from people you would take code from.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ class Metric:
     corpus: Corpus | None = field(default=None, repr=False)
 
     def example_score(self, prediction: str | None, target: str) -> float:
-        value = self.per_example(prediction, target)
+        try:
+            value = self.per_example(prediction, target)
+        except SystemExit as e:  # a user's metric that exits would end the run without a word
+            raise TaskError(f"metric {self.name}: exited (SystemExit {e.code}) on prediction {prediction!r}") from None
         if not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:  # numpy scalars too; True counts 1
             raise TaskError(
                 f"metric {self.name}: returned {value!r} for prediction {prediction!r}; "
@@ -135,7 +139,7 @@ def _import_callable(spec: str, *, base: Path | None, where: str) -> PerExample:
     module_name, function_name = spec.split(":")
     try:
         module = _import(module_name, base)
-    except Exception as e:  # a user's module may fail in any way on import; say which and why
+    except (Exception, SystemExit) as e:  # a user's module may fail in any way on import; say which and why
         why = f"{type(e).__name__}: {e}"
         raise TaskError(f"{where}: cannot import {module_name!r} for metric {spec!r}: {why}") from None
     function = getattr(module, function_name, None)

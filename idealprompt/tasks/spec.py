@@ -52,7 +52,7 @@ from idealprompt.tasks.answers import Answer, canonical_number, parse_answer
 from idealprompt.tasks.loaders import Example, Row, Source, quoted_strings, read_rows
 from idealprompt.tasks.metrics import Metric, make_metric
 from idealprompt.tasks.output import Mode, OutputSpace, unwrap
-from idealprompt.yamlfile import read_yaml
+from idealprompt.userfiles import read_text, read_yaml
 
 SPLITS = ("train", "dev", "test")
 DEFAULT_METRIC = {"label": "accuracy", "number": "numeric_match"}
@@ -168,10 +168,7 @@ def load_task(path: str | Path) -> Task:
     path = Path(path)
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise TaskError(f"{path}: a task file is .yaml, .yml or .json")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise TaskError(f"{path}: cannot read the task file: {getattr(e, 'strerror', None) or e}") from None
+    text = read_text(path, TaskError, "task file")
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else read_yaml(text)
     except json.JSONDecodeError as e:

@@ -10,8 +10,8 @@ This is the hot path of every optimiser, so:
   has seen, costs no call.
 The mistakes worth reflecting on are chosen by `bad_cases` (the rule is in its docstring).
 Contract: one example's failure never aborts an evaluation (it scores 0 and is not remembered, so it is retried
-next time); a route that fails every request of an evaluation is broken, and its error propagates; a budget
-refusal propagates (`BudgetExhausted`) after the answers already received are kept.
+next time); a route that fails every request of an evaluation is broken: a RouteError names it and its error; a
+budget refusal propagates (`BudgetExhausted`) after the answers already received are kept.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class Evaluator:
     task: Task
     model: BaseChatModel
     concurrency: int = 1
+    route: str = "the small model"  # how errors name it
     calls: int = 0  # requests sent so far
     _answers: dict[tuple[str, str], Prediction] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -88,7 +89,7 @@ class Evaluator:
 
     @classmethod
     def for_session(cls, session: Session, task: Task) -> Evaluator:
-        return cls(task, session.model("small"), session.concurrency("small"))
+        return cls(task, session.model("small"), session.concurrency("small"), route=session.describe("small"))
 
     def system(self, prompt: str) -> str:
         """The system message a prompt becomes: the prompt, then the line that names the output space."""
@@ -149,7 +150,11 @@ class Evaluator:
         if refused is not None:
             raise refused
         if errors and len(errors) == len(examples):
-            raise errors[0]
+            error = errors[-1]
+            raise RouteError(
+                f"{self.route}: all {len(errors)} requests of an evaluation failed; the last: "
+                f"{type(error).__name__}: {error}"
+            ) from error
         return failed
 
     def _score(self, prompt: str, examples: list[Example], calls: int, failed: dict[str, Prediction]) -> Evaluation:

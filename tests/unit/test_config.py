@@ -37,6 +37,10 @@ def test_an_explicit_config_path_is_used(offline_settings, tmp_path, monkeypatch
     monkeypatch.setenv("IDEALPROMPT_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(ConfigError, match=r"missing.toml: no such file"):
         load_settings()
+    (tmp_path / "latin1.toml").write_bytes(b'large = "openai:caf\xe9"\n')
+    monkeypatch.setenv("IDEALPROMPT_CONFIG", str(tmp_path / "latin1.toml"))
+    with pytest.raises(ConfigError, match=r"latin1.toml: not UTF-8 text"):
+        load_settings()
 
 
 def test_ollama_host_without_scheme_is_accepted(offline_settings, monkeypatch):

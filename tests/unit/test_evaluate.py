@@ -92,8 +92,9 @@ def test_one_failed_request_scores_zero_and_is_retried_later(offline_settings):
 
 def test_a_route_that_fails_every_request_is_an_error(offline_settings):
     task = _task()
-    with pytest.raises(ConnectionError):
-        Evaluator(task, ScriptedChatModel(script=[ConnectionError("down")] * 4)).evaluate("Compute.", task.train)
+    model = ScriptedChatModel(script=[ConnectionError("down")] * 4)
+    with pytest.raises(RouteError, match=r"^ollama:m: all 4 requests of an evaluation failed; .*ConnectionError: down"):
+        Evaluator(task, model, route="ollama:m").evaluate("Compute.", task.train)
 
 
 def test_a_budget_refusal_keeps_the_answers_received(offline_settings):

@@ -7,6 +7,7 @@ import idealprompt
 
 RANKS = {
     "errors": 0,
+    "userfiles": 0,
     "config": 1,
     "packaged": 1,
     "prompts": 1,

@@ -91,6 +91,15 @@ async def test_async_variant_repairs_too():
     assert result.ok and len(model.received) == 2
 
 
+def test_answers_that_are_not_text_or_nest_too_deep_are_malformed_answers_not_crashes():
+    with pytest.raises(ValueError, match="lone surrogate"):
+        parse('{"label": "\\ud800", "confidence": 1}', Verdict)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        parse('{"label": ' + "[" * 100_000 + "]" * 100_000 + "}", Verdict)
+    model = ScriptedChatModel(script=['{"label": "\\udfff", "confidence": 1}', GOOD])
+    assert ask_structured(model, [HumanMessage("Rate it.")], Verdict).value == Verdict(label="positive", confidence=0.9)
+
+
 def test_json_mode_per_provider():
     schema = Verdict.model_json_schema()
     embedded = EmbeddedChatModel(model_name="m", model_path="/nowhere.gguf", sha256="0")

@@ -418,6 +418,20 @@ def _too_much(prediction, target):
     return 2.0
 
 
+def _exits(prediction, target):
+    raise SystemExit(3)
+
+
+def test_a_user_metric_that_exits_is_an_error_not_a_silent_end(tmp_path):
+    with pytest.raises(TaskError, match=r"metric tests.unit.test_tasks:_exits: exited \(SystemExit 3\)"):
+        make_metric("tests.unit.test_tasks:_exits").score(["a"], ["a"])
+    write(tmp_path / "exits_on_import_5.py", "import sys\nsys.exit(1)\n")
+    spec = {"answer": "text", "metric": "exits_on_import_5:score", "split": {"train": 1}}
+    spec["data"] = {"format": "inline", "examples": [{"input": "i", "target": "o"}]}
+    with pytest.raises(TaskError, match=r"cannot import 'exits_on_import_5' .*SystemExit: 1"):
+        load_task(task_file(tmp_path, spec))
+
+
 # --- bad task files ---------------------------------------------------------------------------------------------
 @pytest.fixture
 def data(tmp_path):
@@ -543,8 +557,14 @@ def test_unreadable_task_files(tmp_path):
         load_task(tmp_path / "list.yaml")
     with pytest.raises(TaskError, match=r"a task file is .yaml, .yml or .json"):
         load_task(tmp_path / "task.toml")
-    with pytest.raises(TaskError, match=r"nothing.yaml: cannot read the task file"):
+    with pytest.raises(TaskError, match=r"nothing.yaml: no such task file"):
         load_task(tmp_path / "nothing.yaml")
+    (tmp_path / "folder.yaml").mkdir()
+    with pytest.raises(TaskError, match=r"folder.yaml: cannot read the task file: Is a directory"):
+        load_task(tmp_path / "folder.yaml")
+    (tmp_path / "latin1.yaml").write_bytes(b"name: caf\xe9\n")
+    with pytest.raises(TaskError, match=r"latin1.yaml: the task file is not UTF-8 text .*save it as UTF-8"):
+        load_task(tmp_path / "latin1.yaml")
 
 
 def test_unquoted_yaml_yes_no_is_explained(tmp_path):

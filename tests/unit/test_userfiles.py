@@ -1,4 +1,5 @@
-"""Users' YAML files: keys as written, no key given twice, no alias bomb; through each loader, file and line."""
+"""Users' files: UTF-8 text, YAML with keys as written, no key given twice, no alias bomb; each loader names the
+file and line."""
 
 import time
 
@@ -10,7 +11,7 @@ from idealprompt.facts import load_facts
 from idealprompt.strategies import load_strategies
 from idealprompt.styles import load_style
 from idealprompt.tasks import load_task
-from idealprompt.yamlfile import MAX_NODES, read_yaml
+from idealprompt.userfiles import MAX_NODES, read_yaml
 
 
 def bomb(levels: int = 9, width: int = 9) -> str:
@@ -63,8 +64,8 @@ def test_every_loader_of_user_yaml_names_the_file_and_line(tmp_path):
     with pytest.raises(StrategyError, match=r"strategies.yaml: .*'summary' is given twice"):
         load_strategies(tmp_path / "strategies.yaml")
     (tmp_path / "style.yaml").write_bytes(b"name: caf\xe9\n")
-    with pytest.raises(StyleError, match=r"style.yaml: not UTF-8 text"):
+    with pytest.raises(StyleError, match=r"style.yaml: the style file is not UTF-8 text \(.* at byte 9\)"):
         load_style(tmp_path / "style.yaml")
     (tmp_path / "latin1.yaml").write_bytes(b"- name: caf\xe9\n")
-    with pytest.raises(StrategyError, match=r"latin1.yaml: not UTF-8 text"):
+    with pytest.raises(StrategyError, match=r"latin1.yaml: the strategy file is not UTF-8 text"):
         load_strategies(tmp_path / "latin1.yaml")

@@ -1,4 +1,5 @@
-"""YAML as users' files need it read: safe, with keys kept as written, no key given twice, and no alias bomb.
+"""Users' files as idealprompt reads them: text as UTF-8, with an error naming the file; YAML safe, with keys kept
+as written, no key given twice, and no alias bomb.
 
 PyYAML's `safe_load` reads the keys `yes:` and `1:` as True and 1, which are equal in Python, so one value
 silently replaces the other; it keeps the last of two equal keys without a word; and a few hundred bytes of
@@ -8,6 +9,7 @@ a `yaml.YAMLError` with the line, so the callers' handlers name the file and lin
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -15,6 +17,18 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_NODES = 5_000_000  # the document's size with every alias expanded; a 100,000-row task file is about 1,000,000
+
+
+def read_text(path: Path, error: type[Exception], what: str) -> str:
+    """The UTF-8 text of `path` (a byte-order mark dropped); `error` (with the file's name) if it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise error(f"{path}: no such {what}") from None
+    except OSError as e:
+        raise error(f"{path}: cannot read the {what}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: the {what} is not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8") from None
 
 
 def read_yaml(text: str) -> Any:
