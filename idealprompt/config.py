@@ -11,6 +11,7 @@ import difflib
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -59,6 +60,15 @@ class Settings(BaseSettings):
 
     # The vector memory (priors and style exemplars).
     memory: Path = Field(default_factory=lambda: platformdirs.user_data_path("idealprompt") / "memory")
+
+    # Privacy (idealprompt.routes.privacy): what may be sent to a route off this machine, and the record of it.
+    privacy: Literal["open", "redact"] | None = Field(
+        None, description="unset: open if every route is local, else redact"
+    )
+    local_hosts: list[str] = Field(default_factory=list, description="hosts counted as local besides loopback")
+    redact_terms: list[str] = Field(default_factory=list, description="terms redact mode replaces, e.g. names")
+    allow_tracing: list[Literal["langsmith", "opentelemetry"]] = Field(default_factory=list)
+    audit_log: Path = Field(default_factory=lambda: platformdirs.user_data_path("idealprompt") / "audit.jsonl")
 
     @field_validator("large", "small")
     @classmethod

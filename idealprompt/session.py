@@ -6,6 +6,7 @@ or in a server, with whichever models the caller chose.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from idealprompt.accounting import Budget, Ledger
 from idealprompt.cache import ReplayCache
 from idealprompt.config import Settings, load_settings
-from idealprompt.routes import ROLES, Route, make_chat_model, resolve
+from idealprompt.routes import ROLES, Route, make_chat_model, privacy, resolve
 
 
 class Session:
@@ -25,13 +26,18 @@ class Session:
         budget: Budget | None = None,
         models: dict[str, BaseChatModel] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        run: str | None = None,
     ):
-        """`models` replaces the routes of some roles by chat models of your own (they are metered too)."""
+        """`models` replaces the routes of some roles by chat models of your own (they are metered too, and not
+        guarded: where they send requests is theirs to say); `run` names the run in the audit log."""
         self.settings = settings or load_settings()
+        self.run = run or uuid.uuid4().hex[:12]
         self.ledger = Ledger(budget)
+        self._redactor = privacy.Redactor(self.settings.redact_terms)  # one for both roles: the same placeholders
         self._progress = progress
         self._routes: dict[str, Route] = {}
         self._models: dict[str, BaseChatModel] = {}
+        self._custom = set(models or {})
         for role, model in (models or {}).items():
             self._check_role(role)
             self._models[role] = self._metered(role, model, f"custom:{type(model).__name__}")
@@ -59,8 +65,21 @@ class Session:
         if role not in self._models:
             route = self.route(role)
             model = make_chat_model(route, self.settings, progress=self._progress)
+            model = privacy.guarded(model, route.spec, self.settings, role=role, run=self.run, redactor=self._redactor)
             self._models[role] = self._metered(role, model, route.spec)
         return self._models[role]
+
+    def privacy(self) -> str:
+        """The privacy mode in force and where each role's requests go, for a run to say at its start."""
+        hosts = {
+            role: privacy.host_of(self.describe(role), self.settings) for role in ROLES if role not in self._custom
+        }
+        remote = {role: host for role, host in hosts.items() if not privacy.is_local(host, self.settings)}
+        mode = privacy.mode(self.settings, remote=bool(remote))
+        if not remote:
+            return f"privacy {mode}: every route is local"
+        where = ", ".join(f"{role} to {host}" for role, host in remote.items())
+        return f"privacy {mode}: {where} (remote); audit log {self.settings.audit_log}"
 
     def _metered(self, role: str, model: BaseChatModel, name: str) -> BaseChatModel:
         if model.callbacks is not None and not isinstance(model.callbacks, list):

@@ -15,6 +15,7 @@ def offline_settings(tmp_path, monkeypatch) -> Settings:
     for name in os.environ:
         if name.startswith("IDEALPROMPT_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OLLAMA_HOST"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("IDEALPROMPT_AUDIT_LOG", str(tmp_path / "audit.jsonl"))  # CLI runs read settings anew
     return Settings(ollama_host=UNUSED_PORT, models_dir=tmp_path / "models")
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from idealprompt.cli import models, notebench, optimize, priors, warmup, write
+from idealprompt.cli import audit, models, notebench, optimize, priors, warmup, write
 from idealprompt.cli.common import err
 from idealprompt.config import CONFIG_ENV
 from idealprompt.errors import IdealpromptError
@@ -29,6 +29,7 @@ app.command()(warmup.warmup)
 app.command()(optimize.optimize)
 app.command()(write.write)
 app.command("eval-style")(notebench.eval_style)
+app.command()(audit.audit)
 
 
 def _version(shown: bool) -> None:

@@ -40,6 +40,7 @@ def eval_style(
         f"{len(examples)} examples, style [bold]{style}[/]; small {session.describe('small')}, large "
         f"{session.describe('large')}"
     )
+    err.print(session.privacy(), markup=False, highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err) as bar:
         tasks = {s: bar.add_task(s, total=len(examples)) for s in chosen}

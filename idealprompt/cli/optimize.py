@@ -60,16 +60,20 @@ def optimize(
     task = task if answers is None else dataclasses.replace(task, answers=answers)
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
     options = IdealOptions(rounds=rounds, beam_width=beam, patience=patience, warmup_iterations=warmup_iterations)
+    run_id = f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
     session = Session(
-        load_settings(), budget=Budget(small_calls=budget, large_tokens=large_tokens), progress=AssemblyProgress()
+        load_settings(),
+        budget=Budget(small_calls=budget, large_tokens=large_tokens),
+        progress=AssemblyProgress(),
+        run=run_id,
     )
     run = Optimization(session, task, pool, memory=open_memory(memory, create=True) if use_memory else None)
-    run_id = f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
     err.print(
         f"[bold]{task.name}[/]: {len(task.train)} train / {len(task.dev)} dev / {len(task.test)} test examples; "
         f"small {session.describe('small')}, large {session.describe('large')}; "
         f"budget {budget} small-model calls; {task.output.mode} answers"
     )
+    err.print(session.privacy(), markup=False, highlight=False)
     out_dir.mkdir(parents=True, exist_ok=True)
     with SqliteSaver.from_conn_string(str(out_dir / "checkpoints.sqlite")) as checkpointer:
         graph = build_ideal_graph(checkpointer)

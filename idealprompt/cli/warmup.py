@@ -50,17 +50,19 @@ def warmup(
     with SqliteSaver.from_conn_string(str(out_dir / "checkpoints.sqlite")) as checkpointer:
         graph = build_warmup_graph(checkpointer)
         for task in loaded:
+            thread = f"warmup-{task.name}-{uuid.uuid4().hex[:8]}"
             session = Session(
                 load_settings(),
                 budget=Budget(small_calls=budget, large_tokens=large_tokens),
                 progress=AssemblyProgress(),
+                run=thread,
             )
             run = Optimization(session, task, pool, memory=store)
-            thread = f"warmup-{task.name}-{uuid.uuid4().hex[:8]}"
             err.print(
                 f"[bold]{task.name}[/]: {len(task.train)} training examples, small {session.describe('small')}, "
                 f"large {session.describe('large')}, budget {budget} small-model calls"
             )
+            err.print(session.privacy(), markup=False, highlight=False)
             final = _run(graph, run, options, thread)
             tree = StrategyTree.model_validate(final["tree"])
             path = out_dir / f"{task.name}.tree.json"

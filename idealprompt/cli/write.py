@@ -37,6 +37,7 @@ def write(
     store = open_memory(memory, create=True)
     session = open_session()
     err.print(f"style [bold]{style}[/]; planner {session.describe('large')}, writer {session.describe('small')}")
+    err.print(session.privacy(), markup=False, highlight=False)
     options = WriteOptions(exemplars=exemplars, check=check, revisions=revisions)
     checkpointer = SqliteSaver.from_conn_string(str(trace)) if trace else None
     with checkpointer or contextlib.nullcontext() as saver:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableBinding
 
 from idealprompt.config import Settings
 from idealprompt.errors import RouteError
@@ -252,7 +252,10 @@ def limit_tokens(model: BaseChatModel, max_tokens: int) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
     from idealprompt.routes.embedded import EmbeddedChatModel
+    from idealprompt.routes.privacy import GuardedChatModel
 
+    if isinstance(model, GuardedChatModel):
+        return model.around(limit_tokens(model.inner, max_tokens))
     if isinstance(model, EmbeddedChatModel):
         return model.model_copy(update={"max_tokens": max_tokens})
     if isinstance(model, ChatOllama):
@@ -272,8 +275,11 @@ def accepts_images(model: BaseChatModel) -> bool:
     vision model when asked for one; one that cannot answers with an error that names the model.
     """
     from idealprompt.routes.embedded import EmbeddedChatModel
+    from idealprompt.routes.privacy import GuardedChatModel
 
-    return not isinstance(model, EmbeddedChatModel)
+    return (
+        accepts_images(model.inner) if isinstance(model, GuardedChatModel) else not isinstance(model, EmbeddedChatModel)
+    )
 
 
 def constrain(model: BaseChatModel, grammar: str | None, schema: dict | None) -> BaseChatModel:
@@ -287,9 +293,12 @@ def constrain(model: BaseChatModel, grammar: str | None, schema: dict | None) ->
     from langchain_openai import ChatOpenAI
 
     from idealprompt.routes.embedded import EmbeddedChatModel
+    from idealprompt.routes.privacy import GuardedChatModel
 
     if grammar is None and schema is None:
         return model
+    if isinstance(model, GuardedChatModel):
+        return model.around(constrain(model.inner, grammar, schema))
     if isinstance(model, EmbeddedChatModel):
         return model.model_copy(update={"grammar": grammar})
     if isinstance(model, ChatOllama):
@@ -315,7 +324,11 @@ def json_mode(model: BaseChatModel, schema: dict) -> Runnable[LanguageModelInput
     from langchain_openai import ChatOpenAI
 
     from idealprompt.routes.embedded import EmbeddedChatModel
+    from idealprompt.routes.privacy import GuardedChatModel
 
+    if isinstance(model, GuardedChatModel):  # the guard passes what the inner model is bound with
+        inner = json_mode(model.inner, schema)
+        return model.bind(**inner.kwargs) if isinstance(inner, RunnableBinding) else model
     if isinstance(model, EmbeddedChatModel):
         # llama.cpp compiles the schema to a grammar: even a 0.5B model then cannot emit malformed JSON.
         return model.bind(response_format={"type": "json_object", "schema": schema})

@@ -40,7 +40,7 @@ def test_an_alias_bomb_is_refused_at_once_and_ordinary_aliases_are_read():
     started = time.perf_counter()
     with pytest.raises(yaml.YAMLError, match=f"more than {MAX_NODES:,} values"):
         read_yaml(bomb())
-    assert time.perf_counter() - started < 1.0  # counted over distinct nodes, never expanded
+    assert time.perf_counter() - started < 20  # counted over distinct nodes, never expanded (that takes hours)
     assert read_yaml(bomb(levels=3, width=3))["a2"] == [[["lol"] * 3] * 3] * 3
     with pytest.raises(yaml.YAMLError, match="refers to a value that contains it"):
         read_yaml("a: &a [1, *a]\n")

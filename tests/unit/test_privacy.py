@@ -1,0 +1,152 @@
+"""Privacy: which routes are remote, redaction that comes back, the audit log, and a whole optimisation in redact
+mode against a recording OpenAI-compatible server standing in for a remote API."""
+
+import json
+import time
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from idealprompt.cli import app
+from idealprompt.errors import ConfigError
+from idealprompt.routes import privacy
+from idealprompt.routes.privacy import AuditLog, Redactor, host_of, is_local
+from tests.fake_openai_server import FakeOpenAIServer
+
+
+def test_which_routes_are_remote(offline_settings):
+    s = offline_settings
+    assert host_of("embedded:qwen2.5-coder-0.5b", s) is None and is_local(None, s)
+    assert host_of("ollama:qwen2.5:0.5b", s) == "127.0.0.1" and is_local("127.0.0.1", s)
+    assert host_of("openai:gpt-4o-mini", s) == "api.openai.com" and not is_local("api.openai.com", s)
+    lan = s.model_copy(update={"openai_base_url": "http://10.1.2.3:8000/v1"})
+    assert host_of("openai:m", lan) == "10.1.2.3" and not is_local("10.1.2.3", lan)
+    assert is_local("10.1.2.3", lan.model_copy(update={"local_hosts": ["10.1.2.3"]}))
+    assert host_of("anthropic:claude-sonnet-4-5", s) == "anthropic" and not is_local("anthropic", s)
+    assert is_local("localhost", s) and is_local("::1", s) and is_local("127.0.0.2", s)
+    assert privacy.mode(s, remote=False) == "open" and privacy.mode(s, remote=True) == "redact"
+    assert privacy.mode(s.model_copy(update={"privacy": "open"}), remote=True) == "open"
+
+
+def test_redaction_replaces_personal_data_consistently_and_restores_it():
+    redactor = Redactor(terms=["Acme Corp"])
+    text = (
+        "Mail ann.lee@example.com or call +44 20 7946 0958 about card 4111 1111 1111 1111, IBAN "
+        "DE89 3704 0044 0532 0130 00, SSN 123-45-6789, at Acme Corp. Again: ann.lee@example.com."
+    )
+    redacted, found = redactor.redact(text)
+    for value in ("ann.lee", "7946", "4111", "DE89", "123-45-6789", "Acme"):
+        assert value not in redacted
+    assert found == {"EMAIL": 2, "PHONE": 1, "CARD": 1, "IBAN": 1, "SSN": 1, "TERM": 1}
+    assert redacted.count("[EMAIL_1]") == 2  # the same value, the same placeholder
+    assert redactor.restore(redacted) == text
+    assert redactor.redact("Mail bob@example.org")[0] == "Mail [EMAIL_2]"  # the numbering goes on per redactor
+    # What is not personal stays: years, prices, a number that fails the card checksum is no card.
+    plain = "In 2019 it cost 1,234.50 EUR; 12 of 30 voted; 1234 5678 9012 3456."
+    assert "CARD" not in Redactor().redact(plain)[1] and "2019" in Redactor().redact(plain)[0]
+
+
+def test_redaction_does_not_backtrack_on_long_adversarial_input():
+    # Quadratic work here took minutes (an unbounded address part, a placeholder count over all made so far);
+    # linear work takes a fraction of a second. The bound only tells the two apart: it is no speed target.
+    started = time.perf_counter()
+    long = ("1 " * 5_000) + ("a." * 5_000) + "@" + ("b-" * 5_000) + ("1-" * 5_000)
+    _, found = Redactor(terms=["x"]).redact(long)
+    assert time.perf_counter() - started < 20 and found["CARD"] + found["PHONE"] > 0
+
+
+def test_tracing_is_refused_outside_open_mode_unless_allowed(offline_settings, monkeypatch):
+    monkeypatch.setenv("LANGSMITH_TRACING", "true")
+    privacy.check_tracing(offline_settings, "open")  # open: the user's choice
+    with pytest.raises(ConfigError, match="LANGSMITH_TRACING is set, so langsmith would receive"):
+        privacy.check_tracing(offline_settings, "redact")
+    privacy.check_tracing(offline_settings.model_copy(update={"allow_tracing": ["langsmith"]}), "redact")
+    monkeypatch.setenv("LANGSMITH_TRACING", "false")
+    privacy.check_tracing(offline_settings, "redact")
+
+
+REVIEWS = {"a delight": "positive", "pure joy": "positive", "a gem": "positive", "moving": "positive"}
+REVIEWS |= {"dull": "negative", "a chore": "negative", "lifeless": "negative", "a slog": "negative"}
+REVIEWS |= {"warm and funny": "positive", "hollow": "negative", "a triumph": "positive", "clumsy": "negative"}
+
+
+def answer(body: dict) -> str:
+    """Small: right once the prompt holds a rule; large: the reflector proposes it (as in test_openai_compatible)."""
+    system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+    if body["model"] == "small":
+        review = user.split(" (", 1)[0]
+        return REVIEWS.get(review, "positive") if "[RULE]" in system else "positive"
+    schema = json.dumps((body.get("response_format") or {}).get("schema") or {})
+    if "task_description" in schema:
+        return json.dumps({"diagnosis": "d", "label_definitions": [], "task_description": "Classify. [RULE]"})
+    return json.dumps({"prompt": "Classify the review, carefully."})
+
+
+def test_a_redacted_optimisation_sends_no_listed_datum_and_the_audit_log_matches_the_server(
+    offline_settings, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(privacy, "is_local", lambda host, settings: host is None)  # the server on 127.0.0.1 is "remote"
+    people = [f"reviewer{i}@mail.example.org" for i in range(len(REVIEWS))]
+    examples = [
+        {"input": f"{r} ({p}, Acme Corp)", "target": y} for (r, y), p in zip(REVIEWS.items(), people, strict=True)
+    ]
+    task = {
+        "name": "reviews",
+        "description": "Classify film reviews by sentiment.",
+        "seed_prompt": "Classify.",
+        "labels": ["positive", "negative"],
+        "data": {"format": "inline", "examples": examples},
+        "split": {"train": 6, "dev": 4, "test": 2, "seed": 0},
+    }
+    (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
+    (tmp_path / "idealprompt.toml").write_text('redact_terms = ["Acme Corp"]\n')
+    with FakeOpenAIServer(answer) as server:
+        env = {
+            "OPENAI_BASE_URL": f"{server.url}/v1",
+            "IDEALPROMPT_SMALL": "openai:small",
+            "IDEALPROMPT_LARGE": "openai:large",
+        }
+        args = [
+            "optimize",
+            str(tmp_path / "task.yaml"),
+            "--budget",
+            "60",
+            "--no-memory",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+        ran = CliRunner().invoke(app, args, env=env)
+    assert ran.exit_code == 0, ran.output
+    assert "privacy redact: large to 127.0.0.1, small to 127.0.0.1 (remote)" in ran.output
+    sent = json.dumps(server.received)
+    assert server.received and not any(p in sent for p in people) and "Acme Corp" not in sent
+    assert "[EMAIL_" in sent and "[TERM_1]" in sent
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert result["optimized"]["dev"] == 1.0, result["stopped"]  # the small model answers through the placeholders
+    entries = AuditLog(tmp_path / "audit.jsonl").read(result["run_id"])
+    assert len(entries) == len(server.received)  # one line per request the server got
+    assert sorted(e["route"] for e in entries) == sorted(f"openai:{b['model']}" for b in server.received)
+    assert {e["mode"] for e in entries} == {"redact"} and sum(e["redacted"].get("EMAIL", 0) for e in entries) > 0
+    shown = CliRunner().invoke(app, ["audit", result["run_id"][:12], "--json"])
+    assert shown.exit_code == 0 and [json.loads(line) for line in shown.output.splitlines()] == entries
+    assert CliRunner().invoke(app, ["audit", result["run_id"]]).exit_code == 0  # the table
+    assert "no remote request for run nosuch" in CliRunner().invoke(app, ["audit", "nosuch"]).output
+
+
+def test_a_tracing_exporter_stops_a_redacted_run_before_any_request(offline_settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(privacy, "is_local", lambda host, settings: host is None)
+    monkeypatch.setenv("LANGSMITH_TRACING", "true")
+    examples = [{"input": r, "target": y} for r, y in REVIEWS.items()]
+    task = {"name": "t", "description": "d", "seed_prompt": "Classify.", "labels": ["positive", "negative"]}
+    task |= {"data": {"format": "inline", "examples": examples}, "split": {"train": 6, "dev": 4, "test": 2}}
+    (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
+    with FakeOpenAIServer(answer) as server:
+        env = {
+            "OPENAI_BASE_URL": f"{server.url}/v1",
+            "IDEALPROMPT_SMALL": "openai:small",
+            "IDEALPROMPT_LARGE": "openai:large",
+        }
+        ran = CliRunner().invoke(app, ["optimize", str(tmp_path / "task.yaml"), "--no-memory"], env=env)
+    assert ran.exit_code != 0 and "LANGSMITH_TRACING is set" in str(ran.exception)
+    assert server.received == []
