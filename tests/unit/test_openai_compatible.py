@@ -32,7 +32,7 @@ def answer(body: dict) -> str:
     return json.dumps({"prompt": "Classify the review's sentiment, carefully."})  # the optimizer's
 
 
-def test_an_optimisation_against_an_openai_compatible_server(offline_settings, tmp_path):
+def _task_file(tmp_path, split: dict) -> str:
     examples = [{"input": t, "target": "positive"} for t in POSITIVE] + [
         {"input": t, "target": "negative"} for t in NEGATIVE
     ]
@@ -42,20 +42,25 @@ def test_an_optimisation_against_an_openai_compatible_server(offline_settings, t
         "seed_prompt": "Classify.",
         "labels": ["positive", "negative"],
         "data": {"format": "inline", "examples": examples},
-        "split": {"train": 6, "dev": 6, "test": 4, "seed": 0},
+        "split": split | {"seed": 0},
     }
     (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
+    return str(tmp_path / "task.yaml")
+
+
+def _optimize(server, *args):
+    env = {
+        "OPENAI_BASE_URL": f"{server.url}/v1",
+        "IDEALPROMPT_SMALL": "openai:small",
+        "IDEALPROMPT_LARGE": "openai:large",
+    }
+    return CliRunner().invoke(app, ["optimize", *args, "--no-memory"], env=env)
+
+
+def test_an_optimisation_against_an_openai_compatible_server(offline_settings, tmp_path):
+    task = _task_file(tmp_path, {"train": 6, "dev": 6, "test": 4})
     with FakeOpenAIServer(answer) as server:
-        env = {
-            "OPENAI_BASE_URL": f"{server.url}/v1",
-            "IDEALPROMPT_SMALL": "openai:small",
-            "IDEALPROMPT_LARGE": "openai:large",
-        }
-        ran = CliRunner().invoke(
-            app,
-            ["optimize", str(tmp_path / "task.yaml"), "--budget", "60", "--no-memory", "--out", str(tmp_path / "out")],
-            env=env,
-        )
+        ran = _optimize(server, task, "--budget", "60", "--out", str(tmp_path / "out"))
     assert ran.exit_code == 0, ran.output
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert result["optimized"]["dev"] == 1.0 and result["optimized"]["test"] == 1.0 > result["seed"]["test"]
@@ -63,3 +68,26 @@ def test_an_optimisation_against_an_openai_compatible_server(offline_settings, t
     small = [b for b in server.received if b["model"] == "small"]
     assert small and all(b.get("grammar") for b in small)  # a compatible server is sent the answer grammar
     assert result["usage"]["small"]["calls"] <= 60
+
+
+def test_a_task_without_a_test_split_and_model_text_with_markup(offline_settings, tmp_path):
+    """The end of a run must not crash: no test split gives no test scores; a prompt with rich markup prints."""
+
+    def markup(body: dict) -> str:
+        if body["model"] == "large" and "task_description" in json.dumps(body.get("response_format") or {}):
+            return json.dumps({"diagnosis": "d", "label_definitions": [], "task_description": "Be [/b] bold. [RULE]"})
+        return answer(body)
+
+    task = _task_file(tmp_path, {"train": 8, "dev": 8, "test": 0})
+    with FakeOpenAIServer(markup) as server:
+        ran = _optimize(server, task, "--budget", "80", "--warmup-iterations", "0", "--out", str(tmp_path / "out"))
+    assert ran.exit_code == 0, ran.output
+    assert "Be [/b] bold. [RULE]" in ran.output and "the task has no test split" in ran.output
+    assert json.loads((tmp_path / "out" / "result.json").read_text())["optimized"]["test"] is None
+
+
+def test_a_run_that_scored_nothing_exits_1(offline_settings, tmp_path):
+    task = _task_file(tmp_path, {"train": 6, "dev": 6, "test": 4})
+    with FakeOpenAIServer(answer) as server:
+        ran = _optimize(server, task, "--budget", "1", "--out", str(tmp_path / "out"))
+    assert ran.exit_code == 1 and "nothing was scored" in ran.output
