@@ -34,6 +34,14 @@ class FakeOpenAIServer:
         self._server.shutdown()
         self._server.server_close()
 
+    def env(self, small: str = "small", large: str = "large") -> dict[str, str]:
+        """The variables that send both roles to this server, as a user of the CLI sets them."""
+        return {
+            "OPENAI_BASE_URL": f"{self.url}/v1",
+            "IDEALPROMPT_SMALL": f"openai:{small}",
+            "IDEALPROMPT_LARGE": f"openai:{large}",
+        }
+
     def complete(self, body: dict) -> dict:
         with self._lock:
             self.received.append(body)

@@ -49,11 +49,7 @@ def _task_file(tmp_path, split: dict) -> str:
 
 
 def _optimize(server, *args):
-    env = {
-        "OPENAI_BASE_URL": f"{server.url}/v1",
-        "IDEALPROMPT_SMALL": "openai:small",
-        "IDEALPROMPT_LARGE": "openai:large",
-    }
+    env = server.env()
     return CliRunner().invoke(app, ["optimize", *args, "--no-memory"], env=env)
 
 

@@ -102,11 +102,7 @@ def test_a_redacted_optimisation_sends_no_listed_datum_and_the_audit_log_matches
     (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
     (tmp_path / "idealprompt.toml").write_text('redact_terms = ["Acme Corp"]\n')
     with FakeOpenAIServer(answer) as server:
-        env = {
-            "OPENAI_BASE_URL": f"{server.url}/v1",
-            "IDEALPROMPT_SMALL": "openai:small",
-            "IDEALPROMPT_LARGE": "openai:large",
-        }
+        env = server.env()
         args = [
             "optimize",
             str(tmp_path / "task.yaml"),
@@ -142,11 +138,7 @@ def test_a_tracing_exporter_stops_a_redacted_run_before_any_request(offline_sett
     task |= {"data": {"format": "inline", "examples": examples}, "split": {"train": 6, "dev": 4, "test": 2}}
     (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
     with FakeOpenAIServer(answer) as server:
-        env = {
-            "OPENAI_BASE_URL": f"{server.url}/v1",
-            "IDEALPROMPT_SMALL": "openai:small",
-            "IDEALPROMPT_LARGE": "openai:large",
-        }
+        env = server.env()
         ran = CliRunner().invoke(app, ["optimize", str(tmp_path / "task.yaml"), "--no-memory"], env=env)
     assert ran.exit_code != 0 and "LANGSMITH_TRACING is set" in str(ran.exception)
     assert server.received == []
