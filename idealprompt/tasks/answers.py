@@ -73,6 +73,7 @@ def canonical_number(text: str) -> str | None:
 
 
 # --- labels -----------------------------------------------------------------------------------------------------
+STATED_CHARS = 300  # how far after "the answer is" its label is looked for
 def _parse_label(raw: str, labels: list[str]) -> str | None:
     text = _FENCE.sub("", raw).strip()
     whole = _PREFIX.sub("", text).strip(_EDGES).casefold()
@@ -83,7 +84,9 @@ def _parse_label(raw: str, labels: list[str]) -> str | None:
     if letters and (m := _LETTER_ALONE.match(whole)) and m.group(1).upper() in letters:
         return letters[m.group(1).upper()]
     for statement in reversed(list(_STATEMENT.finditer(text))):
-        found = _first_label(text[statement.end() :], labels, letters)
+        # The sentence of a statement, within a bound: an answer repeating "the answer is" without a full stop
+        # would otherwise be read to its end once per statement.
+        found = _first_label(text[statement.end() : statement.end() + STATED_CHARS], labels, letters)
         if found is not None:
             return found
     mentions = _mentions(text, labels, letters)
