@@ -74,6 +74,8 @@ def canonical_number(text: str) -> str | None:
 
 # --- labels -----------------------------------------------------------------------------------------------------
 STATED_CHARS = 300  # how far after "the answer is" its label is looked for
+
+
 def _parse_label(raw: str, labels: list[str]) -> str | None:
     text = _FENCE.sub("", raw).strip()
     whole = _PREFIX.sub("", text).strip(_EDGES).casefold()

@@ -26,7 +26,7 @@ def test_bad_corpus_files_are_named(tmp_path):
         read_corpus(bad)
     with pytest.raises(StyleError, match=r"empty.txt: no texts"):
         read_corpus(empty)
-    with pytest.raises(StyleError, match="missing.txt: no such corpus"):
+    with pytest.raises(StyleError, match=r"missing.txt: no such corpus"):
         read_corpus(tmp_path / "missing.txt")
     bad.write_text('{"text": "One!", "neutral": "one"}\n{"text": "Two!"}\n')
     with pytest.raises(StyleError, match=r'bad.jsonl: "neutral" is given for some texts only'):
