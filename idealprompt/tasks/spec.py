@@ -49,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from idealprompt.errors import TaskError
 from idealprompt.tasks.answers import Answer, canonical_number, parse_answer
-from idealprompt.tasks.loaders import Example, Row, Source, quoted_strings, read_rows
+from idealprompt.tasks.loaders import Example, Row, Source, example_id, quoted_strings, read_rows
 from idealprompt.tasks.metrics import Metric, make_metric
 from idealprompt.tasks.output import Mode, OutputSpace, unwrap
 from idealprompt.userfiles import read_text, read_yaml
@@ -297,17 +297,18 @@ def _unique(rows: list[Row], examples: list[Example], conflicts: str) -> list[Ex
     """Exact duplicates dropped, the first kept: a duplicate could land in two splits and leak the answer. The
     same input with another target is an error (which one is right is for the data's owner to say), or with
     `conflicts: drop` every copy of it is left out."""
-    first: dict[tuple[str, tuple[Path, ...]], tuple[Row, Example]] = {}
+    first: dict[str, tuple[Row, Example]] = {}  # by the input's digest: its text and its images' bytes
     conflicting = set()
     for row, e in zip(rows, examples, strict=True):
-        there, kept = first.setdefault((e.text, e.images), (row, e))
+        key = example_id(e.text, "", e.images)
+        there, kept = first.setdefault(key, (row, e))
         if kept.target != e.target:
             if conflicts == "error":
                 raise TaskError(
                     f"{row.where}: the same input as {there.where} with another target ({e.target!r}, there "
                     f"{kept.target!r}): correct one of them, or set conflicts: drop on the data to leave it out"
                 )
-            conflicting.add((e.text, e.images))
+            conflicting.add(key)
     return [e for key, (_, e) in first.items() if key not in conflicting]
 
 
