@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     memory: Path = Field(default_factory=lambda: platformdirs.user_data_path("idealprompt") / "memory")
 
     # Privacy (idealprompt.routes.privacy): what may be sent to a route off this machine, and the record of it.
-    privacy: Literal["open", "redact"] | None = Field(
+    privacy: Literal["open", "redact", "private"] | None = Field(
         None, description="unset: open if every route is local, else redact"
     )
     local_hosts: list[str] = Field(default_factory=list, description="hosts counted as local besides loopback")

@@ -48,3 +48,12 @@ class StyleError(IdealpromptError):
 class FactsError(IdealpromptError):
     """The facts of a writing job (a facts file, an E2E meaning representation, a dataset of them) are missing or
     malformed; the message names the file and field (and line where there is one)."""
+
+
+class PrivacyError(IdealpromptError):
+    """A request would send what the privacy mode keeps on this machine; it is refused before it is sent."""
+
+
+class OutputError(IdealpromptError):
+    """A result cannot be written where it was asked: an earlier result is in the way, the disk is full, or the
+    folder is not writable; nothing is left half-written."""

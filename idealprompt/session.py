@@ -7,7 +7,7 @@ or in a server, with whichever models the caller chose.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -34,6 +34,7 @@ class Session:
         self.run = run or uuid.uuid4().hex[:12]
         self.ledger = Ledger(budget)
         self._redactor = privacy.Redactor(self.settings.redact_terms)  # one for both roles: the same placeholders
+        self._shield = privacy.Shield()
         self._progress = progress
         self._routes: dict[str, Route] = {}
         self._models: dict[str, BaseChatModel] = {}
@@ -65,9 +66,28 @@ class Session:
         if role not in self._models:
             route = self.route(role)
             model = make_chat_model(route, self.settings, progress=self._progress)
-            model = privacy.guarded(model, route.spec, self.settings, role=role, run=self.run, redactor=self._redactor)
+            model = privacy.guarded(
+                model, route.spec, self.settings, role=role, run=self.run, redactor=self._redactor, shield=self._shield
+            )
             self._models[role] = self._metered(role, model, route.spec)
         return self._models[role]
+
+    @property
+    def private(self) -> bool:
+        """Whether the large model must not see the users' data: private mode, with a remote large route."""
+        if self.settings.privacy != "private" or "large" in self._custom:
+            return False
+        return not privacy.is_local(privacy.host_of(self.route("large").spec, self.settings), self.settings)
+
+    def protect(self, texts: Iterable[str]) -> None:
+        """Texts (examples, facts) that private mode refuses to send to a remote route, should a request quote them."""
+        if self.private:
+            self._shield.protect(texts)
+
+    def data_model(self, role: str) -> BaseChatModel:
+        """The model for a request that carries the users' data (facts to plan from, texts to check or judge): the
+        role's own, except in private mode, where the small local model stands in for a remote large one."""
+        return self.model("small" if role == "large" and self.private else role)
 
     def privacy(self) -> str:
         """The privacy mode in force and where each role's requests go, for a run to say at its start."""
@@ -79,7 +99,13 @@ class Session:
         if not remote:
             return f"privacy {mode}: every route is local"
         where = ", ".join(f"{role} to {host}" for role, host in remote.items())
-        return f"privacy {mode}: {where} (remote); audit log {self.settings.audit_log}"
+        sees = (
+            "; the large model sees prompts, error statistics and the small model's descriptions of mistakes, and the "
+            "small model plans, checks and judges texts"
+            if self.private
+            else ""
+        )
+        return f"privacy {mode}: {where} (remote){sees}; audit log {self.settings.audit_log}"
 
     def _metered(self, role: str, model: BaseChatModel, name: str) -> BaseChatModel:
         if model.callbacks is not None and not isinstance(model.callbacks, list):

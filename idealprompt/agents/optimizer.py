@@ -35,6 +35,7 @@ def output_space(task: Task) -> str:
 
 def rewrite_messages(prompt: str, strategy: Strategy, task: Task, examples: list[Example]) -> list:
     shown = "\n".join(prompts.EXAMPLE.format(input=e.text[:EXAMPLE_CHARS], target=e.target) for e in examples)
+    shown = shown or prompts.NO_EXAMPLES
     user = prompts.APPLY.format(
         description=task.description,
         output_space=output_space(task),

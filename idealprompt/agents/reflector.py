@@ -9,6 +9,7 @@ unusable one is no proposal, not a crash.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -18,7 +19,7 @@ from idealprompt.agents.optimizer import ANSWER_TOKENS, PROMPT_WORDS, output_spa
 from idealprompt.memory import Lesson
 from idealprompt.prompts import reflector as prompts
 from idealprompt.routes import limit_tokens
-from idealprompt.search.beam import Candidate
+from idealprompt.search.beam import Candidate, render
 from idealprompt.structured import ask_structured
 from idealprompt.tasks import Task
 from idealprompt.tools.evaluate import Prediction, describe
@@ -30,6 +31,15 @@ RULE_CHARS = 400  # a lesson's rule is cut: the gist of another task's prompt, n
 class Definition(BaseModel):
     label: str
     definition: str
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """What the reflector sees of the mistakes in private mode: aggregate statistics, and one description per
+    mistake written by the local small model (`agents.describer`)."""
+
+    statistics: str
+    descriptions: list[str]
 
 
 class Reflection(BaseModel):
@@ -44,18 +54,23 @@ def reflect_messages(
     task: Task,
     lessons: Sequence[Lesson] = (),
     tried: Sequence[Candidate] = (),
+    withheld: Withheld | None = None,
 ) -> list:
-    shown = []
-    for m in mistakes:
-        d = describe(m)
-        shown.append(
-            prompts.MISTAKE.format(
-                input=d["input"][:INPUT_CHARS],
-                expected=d["expected"],
-                answer=d["answer"][:INPUT_CHARS] or "(nothing)",
-                read_as=d["read_as"],
+    prompt = candidate.render()
+    if withheld is None:
+        shown = "\n".join(_shown(m) for m in mistakes)
+    else:  # private: no example text, and no demonstration (a training example) either
+        described = "\n".join(
+            prompts.MISTAKE_DESCRIBED.format(
+                description=text,
+                confusion=prompts.CONFUSION.format(**describe(m)) if task.answer == "label" else "",
             )
+            for m, text in zip(mistakes, withheld.descriptions, strict=True)
         )
+        shown = prompts.PRIVATE_MISTAKES.format(statistics=withheld.statistics, described=described)
+        prompt = render(candidate.instruction, candidate.definitions)
+        if candidate.demos:
+            prompt += prompts.DEMOS_WITHHELD.format(n=len(candidate.demos))
     learnt = "\n".join(
         prompts.LESSON.format(diagnosis=x.edit.diagnosis.strip(), rule=x.edit.rule[:RULE_CHARS].strip())
         for x in lessons
@@ -66,12 +81,22 @@ def reflect_messages(
     user = prompts.REFLECT.format(
         description=task.description,
         output_space=output_space(task),
-        prompt=candidate.render(),
-        mistakes="\n".join(shown),
+        prompt=prompt,
+        mistakes=shown,
         lessons=prompts.LESSONS.format(lessons=learnt) if learnt else "",
         tried=prompts.TRIED.format(tried=attempts) if attempts else "",
     )
     return [SystemMessage(prompts.SYSTEM.format(words=PROMPT_WORDS)), HumanMessage(user)]
+
+
+def _shown(mistake: Prediction) -> str:
+    d = describe(mistake)
+    return prompts.MISTAKE.format(
+        input=d["input"][:INPUT_CHARS],
+        expected=d["expected"],
+        answer=d["answer"][:INPUT_CHARS] or "(nothing)",
+        read_as=d["read_as"],
+    )
 
 
 def _outcome(attempt: Candidate) -> str:
@@ -90,12 +115,14 @@ def reflect(
     task: Task,
     lessons: Sequence[Lesson] = (),
     tried: Sequence[Candidate] = (),
+    withheld: Withheld | None = None,
 ) -> Reflection | None:
     """A proposal: the diagnosis, a new task description and label definitions (only the task's labels, each
     once); None when the model gave nothing usable or nothing new. `lessons`: kept reflections of similar tasks;
     `tried`: rewrites of this candidate already scored and not kept, shown with how they fared (not their dev
-    scores) so that the reflector (greedy, as a rule) does not propose them again."""
-    messages = reflect_messages(candidate, mistakes, task, lessons, tried)
+    scores) so that the reflector (greedy, as a rule) does not propose them again; `withheld` (private mode):
+    the mistakes' statistics and descriptions, shown instead of the examples."""
+    messages = reflect_messages(candidate, mistakes, task, lessons, tried, withheld)
     answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Reflection)
     proposal = answer.value
     if proposal is None:

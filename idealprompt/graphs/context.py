@@ -10,7 +10,9 @@ from functools import cached_property
 
 import numpy as np
 
+from idealprompt.agents.describer import describe_mistake
 from idealprompt.agents.optimizer import apply_strategy
+from idealprompt.agents.reflector import Withheld
 from idealprompt.errors import StyleError
 from idealprompt.facts.slots import SlotLexicon
 from idealprompt.memory import Lesson, Memory, ScoredPrior, TaskDescriptor, lessons, rank_strategies
@@ -20,7 +22,7 @@ from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
 from idealprompt.styles import Style, builtin_styles
 from idealprompt.tasks import Example, Task
-from idealprompt.tools.evaluate import Evaluator, bad_cases
+from idealprompt.tools.evaluate import Evaluation, Evaluator, Prediction, bad_cases, error_statistics
 from idealprompt.tools.style import StyleScorer
 
 EXAMPLES_IN_DESCRIPTOR = 3
@@ -36,8 +38,12 @@ class Optimization:
     pool: StrategyPool = field(default_factory=StrategyPool.builtin)
     memory: Memory | None = None  # None: no priors are read or written
 
+    _descriptions: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
+
     def __post_init__(self):
         self.evaluator  # noqa: B018  built now: a task the small model cannot serve (images) fails before any call
+        examples = [*self.task.train, *self.task.dev, *self.task.test]
+        self.session.protect(text for e in examples for text in (e.text, e.target))
 
     @cached_property
     def evaluator(self) -> Evaluator:
@@ -88,6 +94,17 @@ class Optimization:
         """The kept reflections of similar tasks that raised their dev score: shown to the reflector."""
         return lessons(self.priors)
 
+    def withheld(self, evaluation: Evaluation, mistakes: list[Prediction]) -> Withheld:
+        """The mistakes as private mode shows them to the reflector: statistics, and the small model's description
+        of each (asked once per example and answer: a mistake shown again costs no call)."""
+        for m in mistakes:
+            if (m.example.id, m.answer) not in self._descriptions:
+                self._descriptions[m.example.id, m.answer] = describe_mistake(self.session.model("small"), m, self.task)
+        return Withheld(
+            statistics=error_statistics(evaluation, labelled=self.task.answer == "label"),
+            descriptions=[self._descriptions[m.example.id, m.answer] for m in mistakes],
+        )
+
     def mistake_pool(self) -> list[Example]:
         """The training examples whose answers show a prompt's mistakes: a prefix of train, as is the warm-up's
         minibatch, so their answers are shared."""
@@ -105,7 +122,7 @@ class Optimization:
                 prompt=instruction,
                 strategy=strategy,
                 task=self.task,
-                examples=showcase(self.task.train, SHOWN_TO_OPTIMIZER),
+                examples=[] if self.session.private else showcase(self.task.train, SHOWN_TO_OPTIMIZER),
             )
             return None if new is None else (new, demos)
         right, mistakes = [], []

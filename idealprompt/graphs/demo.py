@@ -54,7 +54,7 @@ def plan(state: DemoState, runtime: Runtime[Session]) -> DemoState:  # type: ign
         HumanMessage(prompts.PLAN_USER.format(style=state.get("style", "friendly"), facts=facts)),
     ]
     try:
-        answer = ask_structured(runtime.context.model("large"), messages, Plan)
+        answer = ask_structured(runtime.context.data_model("large"), messages, Plan)
     except BudgetExhausted as e:
         return {"stopped": str(e)}
     if answer.value is not None and answer.value.sentences:

@@ -213,6 +213,7 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
                 task=run.task,
                 lessons=run.lessons(),
                 tried=tried,
+                withheld=run.withheld(evaluations[candidate.id], mistakes) if run.session.private else None,
             )
             definitions = {} if proposal is None else {d.label: d.definition for d in proposal.label_definitions}
             if proposal is None or beam.holds(render(proposal.task_description, definitions, candidate.demos)):

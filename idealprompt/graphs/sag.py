@@ -60,7 +60,7 @@ def plan(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
     options = WriteOptions.model_validate(state.get("options") or {})
     update: WriteState = {"instruction": instruction, "options": options.model_dump()}
     try:
-        answer = planner.plan(runtime.context.session.model("large"), facts=facts, instruction=instruction)
+        answer = planner.plan(runtime.context.session.data_model("large"), facts=facts, instruction=instruction)
     except BudgetExhausted as e:
         return update | {"stopped": str(e)}
     if answer.value is not None:
@@ -108,7 +108,7 @@ def check(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
     score = run.scorer.probabilities([text], run.style.name)[0]
     try:
         found = check_facts(
-            Facts.model_validate(state["facts"]), text, model=run.session.model("large"), lexicon=run.lexicon
+            Facts.model_validate(state["facts"]), text, model=run.session.data_model("large"), lexicon=run.lexicon
         )
     except BudgetExhausted as e:
         return {"style_score": score, "stopped": str(e)}

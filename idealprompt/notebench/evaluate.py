@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from idealprompt.agents import stylist
-from idealprompt.errors import BudgetExhausted, StyleError
+from idealprompt.errors import BudgetExhausted, PrivacyError, StyleError
 from idealprompt.graphs.context import Writing
 from idealprompt.graphs.sag import WriteOptions, build_sag_graph
 from idealprompt.memory import Memory
@@ -97,6 +97,8 @@ def evaluate_writing(
     unknown = set(systems) - set(SYSTEMS)
     if unknown:
         raise ValueError(f"unknown systems {sorted(unknown)}: choose from {', '.join(SYSTEMS)}")
+    if "large" in systems and run.session.private:
+        raise PrivacyError("privacy private: the large system would send the facts to the remote large route")
     scores, graph = [], build_sag_graph()
     for system in systems:
         outputs, seconds = [], 0.0
@@ -106,7 +108,7 @@ def evaluate_writing(
             seconds += time.perf_counter() - started
             if progress:
                 progress(system, done, len(examples))
-        judge_model = run.session.model("large") if judge else None
+        judge_model = run.session.data_model("large") if judge else None
         checks = [
             check_facts(e.facts, text, model=judge_model, lexicon=run.lexicon) if text else FactCheck(method="none")
             for e, text in zip(examples, outputs, strict=True)

@@ -30,3 +30,4 @@ TEXT = "The answer is free text."
 
 EXAMPLE = """- Input: {input}
   Answer: {target}"""
+NO_EXAMPLES = "(none shown)"

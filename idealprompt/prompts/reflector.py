@@ -32,6 +32,20 @@ MISTAKE = """- Input: {input}
   Model's answer: {answer}
   Read as: {read_as}"""
 
+# Private mode: the reflector sees no example. The statistics and the local small model's descriptions stand in
+# for the mistakes; {described} is a list of MISTAKE_DESCRIBED lines.
+PRIVATE_MISTAKES = """The examples are private and not shown. What the model did under this prompt on training examples:
+{statistics}
+Its most consequential mistakes, as described by someone who saw them:
+{described}"""
+
+MISTAKE_DESCRIBED = """- {description}{confusion}"""
+CONFUSION = """ (read as {read_as}; {expected} was right)"""  # labels only: they are the task's, not the example's
+
+# Private mode: the prompt is shown without its worked examples (they are training examples).
+DEMOS_WITHHELD = """
+({n} worked examples follow the prompt; they are private and not shown.)"""
+
 # Shown when priors of similar tasks hold kept reflections; {lessons} is a list of LESSON lines.
 LESSONS = """
 Lessons from similar tasks (what was wrong there, and the rule that raised the score; use what applies here):

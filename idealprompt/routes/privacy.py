@@ -10,7 +10,13 @@ Modes (`privacy` setting; unset: `open` when every route is local, `redact` as s
   US social security numbers, phone numbers and the user's `redact_terms` are replaced by placeholders
   (`[EMAIL_1]`); the placeholders in the answer are put back, so results read as the data did. The same value
   gets the same placeholder for a whole session, so the large model can still tell two people apart.
-In `redact`, tracing exporters (LangSmith, OpenTelemetry), which would send the unredacted text elsewhere, are
+- `private`: no example text, target or image is sent to a remote route. The graphs build what the large model
+  sees from the prompt, aggregate error statistics and descriptions of the mistakes written by the local small
+  model (`agents.describer`); what needs the data itself (planning, fact checks, judging texts) is done by the
+  small model. The small route must be local. As a net under that construction, the guard refuses a request that
+  quotes a protected text (`Shield`: a run of `Shield.SPAN` words of an example) or carries an image, and redacts
+  as `redact` does.
+Outside `open`, tracing exporters (LangSmith, OpenTelemetry), which would send the unredacted text elsewhere, are
 refused unless named in `allow_tracing`.
 
 Every request to a remote route is one line of the audit log (JSON Lines, `audit_log` setting): time, run, role,
@@ -29,7 +35,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +47,9 @@ from langchain_core.runnables import Runnable, RunnableBinding
 from pydantic import ConfigDict, Field
 
 from idealprompt.config import Settings
-from idealprompt.errors import ConfigError
+from idealprompt.errors import ConfigError, PrivacyError
 
-MODES = ("open", "redact")
+MODES = ("open", "redact", "private")
 OPENAI_HOST = "api.openai.com"
 TRACING = {  # exporter -> the variables that switch it on
     "langsmith": ("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2", "LANGCHAIN_TRACING"),
@@ -158,6 +164,41 @@ class Redactor:
             return self._by_value[value]
 
 
+# --- the net under private mode ----------------------------------------------------------------------------------
+class Shield:
+    """The texts private mode keeps on this machine, and a check of what a request would quote of them.
+
+    A text is held as its runs of `SPAN` words (case and punctuation aside): a request that contains one quotes it.
+    Shorter texts are not held (their words are common words as often as not); the graphs keep them out by
+    construction, and this is the net under it."""
+
+    SPAN = 8
+
+    def __init__(self) -> None:
+        self._spans: set[tuple[str, ...]] = set()
+        self._lock = threading.Lock()
+
+    def protect(self, texts: Iterable[str]) -> None:
+        spans = {span for text in texts for span in _spans(text, self.SPAN)}
+        with self._lock:
+            self._spans |= spans
+
+    def quoted(self, text: str) -> str | None:
+        """The first protected run of words `text` contains, or None."""
+        return next((" ".join(s) for s in _spans(text, self.SPAN) if s in self._spans), None)
+
+
+def _spans(text: str, n: int) -> Iterator[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.casefold())
+    return (tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def quotes(text: str, source: str, n: int = 4) -> bool:
+    """Whether `text` repeats a run of `n` words of `source` (case and punctuation aside)."""
+    held = set(_spans(source, n))
+    return any(span in held for span in _spans(text, n))
+
+
 # --- the audit log ----------------------------------------------------------------------------------------------
 class AuditLog:
     """JSON Lines of every remote request, appended (one write per line, so processes sharing it interleave whole
@@ -181,7 +222,8 @@ class AuditLog:
 
 # --- the guard around a remote model ----------------------------------------------------------------------------
 class GuardedChatModel(BaseChatModel):
-    """A remote route's model, behind the privacy mode: what it is sent is redacted (in `redact`) and audited."""
+    """A remote route's model, behind the privacy mode: what it is sent is redacted (outside `open`), checked
+    against the shield (in `private`) and audited."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -192,6 +234,7 @@ class GuardedChatModel(BaseChatModel):
     role: str
     run: str
     redactor: Redactor = Field(exclude=True)
+    shield: Shield = Field(exclude=True)
     audit: AuditLog = Field(exclude=True)
 
     @property
@@ -246,6 +289,8 @@ class GuardedChatModel(BaseChatModel):
 
         out = []
         for m in messages:
+            if self.mode == "private":
+                self._check(m)
             if isinstance(m.content, str):
                 content: Any = clean(m.content)
             else:  # content parts (text and images): the text ones are redacted
@@ -255,6 +300,17 @@ class GuardedChatModel(BaseChatModel):
                 ]
             out.append(m.model_copy(update={"content": content}))
         return out, redacted
+
+    def _check(self, message: BaseMessage) -> None:
+        """Refuse, in private mode, a message that carries an image or quotes a protected text."""
+        parts = [] if isinstance(message.content, str) else message.content
+        if any(isinstance(p, dict) and p.get("type") not in (None, "text") for p in parts):
+            raise PrivacyError(f"privacy private: a request to {self.route} ({self.role}) carries an image; refused")
+        if (quote := self.shield.quoted(message.text)) is not None:
+            raise PrivacyError(
+                f"privacy private: a request to {self.route} ({self.role}) quotes a protected example "
+                f"({quote[:40]!r}...); refused"
+            )
 
     def _result(
         self, answer: BaseMessage, sent: list[BaseMessage], redacted: Counter[str], started: float
@@ -289,7 +345,14 @@ def _restored(answer: BaseMessage, redactor: Redactor) -> AIMessage:
 
 
 def guarded(
-    model: BaseChatModel, spec: str, settings: Settings, *, role: str, run: str, redactor: Redactor
+    model: BaseChatModel,
+    spec: str,
+    settings: Settings,
+    *,
+    role: str,
+    run: str,
+    redactor: Redactor,
+    shield: Shield,
 ) -> BaseChatModel:
     """`model` as the privacy mode lets it be called: unchanged when its route is local, else behind a guard
     (after refusing a tracing exporter the mode does not allow, before any request is sent)."""
@@ -297,8 +360,21 @@ def guarded(
     if host is None or is_local(host, settings):
         return model
     in_force = mode(settings, remote=True)
+    if in_force == "private" and role == "small":
+        raise ConfigError(
+            f"privacy private: the small route {spec} goes to {host}, off this machine, and the small model answers "
+            "the examples; use a local small route, or list the host in local_hosts if it is yours"
+        )
     check_tracing(settings, in_force)
     audit = AuditLog(settings.audit_log)
     return GuardedChatModel(
-        inner=model, route=spec, host=host, mode=in_force, role=role, run=run, redactor=redactor, audit=audit
+        inner=model,
+        route=spec,
+        host=host,
+        mode=in_force,
+        role=role,
+        run=run,
+        redactor=redactor,
+        shield=shield,
+        audit=audit,
     )

@@ -195,8 +195,7 @@ def bad_cases(
     """
 
     def confusion(p: Prediction) -> tuple[str, str]:
-        expected = p.example.target if labelled else "*"
-        return expected, UNREADABLE if p.parsed is None else (p.parsed if labelled else "wrong")
+        return _confusion(p, labelled)
 
     failures = evaluation.failures
     counts = Counter(confusion(p) for p in failures)
@@ -212,6 +211,25 @@ def bad_cases(
     ordered = chosen + [p for p in ranked if p not in chosen]
     start = offset % len(ordered) if ordered else 0
     return (ordered[start:] + ordered[:start])[:k]
+
+
+def _confusion(p: Prediction, labelled: bool) -> tuple[str, str]:
+    expected = p.example.target if labelled else "*"
+    return expected, UNREADABLE if p.parsed is None else (p.parsed if labelled else "wrong")
+
+
+def error_statistics(evaluation: Evaluation, *, labelled: bool) -> str:
+    """A prompt's mistakes in aggregate, naming no example: how many were right, and each confusion's count
+    (labels are the task's own; other answers are told apart only as wrong or unreadable)."""
+    n, failures = len(evaluation.predictions), evaluation.failures
+    lines = [f"{n - len(failures)} of {n} training examples answered right."]
+    for (expected, read), count in Counter(_confusion(p, labelled) for p in failures).most_common():
+        if read == UNREADABLE:
+            right = f" ({expected} was right)" if labelled else ""
+            lines.append(f"- {count} answers could not be read as an answer{right}")
+        else:
+            lines.append(f"- {count} times {read} where {expected} was right" if labelled else f"- {count} wrong")
+    return "\n".join(lines)
 
 
 def describe(prediction: Prediction) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Privacy: which routes are remote, redaction that comes back, the audit log, and a whole optimisation in redact
+"""Privacy: which routes are remote, redaction that comes back, the audit log, and whole runs in redact and private
 mode against a recording OpenAI-compatible server standing in for a remote API."""
 
 import json
@@ -6,13 +6,19 @@ import time
 
 import pytest
 import yaml
+from langchain_core.messages import HumanMessage
 from typer.testing import CliRunner
 
+from idealprompt import Session
 from idealprompt.cli import app
-from idealprompt.errors import ConfigError
+from idealprompt.errors import ConfigError, PrivacyError
+from idealprompt.prompts.writing import PLAN_SYSTEM
 from idealprompt.routes import privacy
 from idealprompt.routes.privacy import AuditLog, Redactor, host_of, is_local
+from idealprompt.sag import write
 from tests.fake_openai_server import FakeOpenAIServer
+from tests.fakes import ScriptedChatModel
+from tests.unit.test_sag_graph import FACTS, FAITHFUL, PLAN
 
 
 def test_which_routes_are_remote(offline_settings):
@@ -142,3 +148,92 @@ def test_a_tracing_exporter_stops_a_redacted_run_before_any_request(offline_sett
         ran = CliRunner().invoke(app, ["optimize", str(tmp_path / "task.yaml"), "--no-memory"], env=env)
     assert ran.exit_code != 0 and "LANGSMITH_TRACING is set" in str(ran.exception)
     assert server.received == []
+
+
+# --- private mode -------------------------------------------------------------------------------------------------
+def _remote_large(monkeypatch):
+    """Only the large route is off this machine (both roles talk to the one fake server on 127.0.0.1)."""
+    monkeypatch.setattr(privacy, "host_of", lambda spec, settings: "api.example.com" if "large" in spec else None)
+
+
+def private_answer(body: dict) -> str:
+    """As `answer`, and the small model describes a mistake without quoting it when asked to."""
+    if body["model"] == "small" and body["messages"][0]["content"].startswith("You describe a mistake"):
+        return "A short verdict on a film whose negative tone the model missed."
+    return answer(body)
+
+
+def test_a_private_optimisation_sends_no_example_to_the_remote_large_model(offline_settings, tmp_path, monkeypatch):
+    _remote_large(monkeypatch)
+    people = [f"reviewer{i}@mail.example.org" for i in range(len(REVIEWS))]
+    examples = [
+        {"input": f"{r} (wrote {p} of Acme Corp after the screening)", "target": y}
+        for (r, y), p in zip(REVIEWS.items(), people, strict=True)
+    ]
+    task = {
+        "name": "reviews",
+        "description": "Classify film reviews by sentiment.",
+        "seed_prompt": "Classify.",
+        "labels": ["positive", "negative"],
+        "data": {"format": "inline", "examples": examples},
+        "split": {"train": 6, "dev": 4, "test": 2, "seed": 0},
+    }
+    (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
+    (tmp_path / "idealprompt.toml").write_text('privacy = "private"\n')
+    with FakeOpenAIServer(private_answer) as server:
+        args = ["optimize", str(tmp_path / "task.yaml"), "--budget", "60", "--no-memory", "--out", str(tmp_path / "o")]
+        ran = CliRunner().invoke(app, args, env=server.env())
+    assert ran.exit_code == 0, ran.output
+    assert "privacy private: large to api.example.com (remote); the large model sees prompts" in ran.output
+    large = json.dumps([b for b in server.received if b["model"] == "large"])
+    small = json.dumps([b for b in server.received if b["model"] == "small"])
+    assert "task_description" in large  # the reflector was asked
+    assert "negative tone the model missed" in large and "times positive where negative was right" in large
+    # No example reached it, not even redacted: every input ends "... of Acme Corp after the screening".
+    assert not any(e["input"] in large for e in examples) and "screening" not in large and "Acme" not in large
+    assert "You describe a mistake" in small  # the descriptions were written on this machine
+    result = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert result["optimized"]["dev"] == 1.0, result["stopped"]  # the reflection still found the rule
+    entries = AuditLog(tmp_path / "audit.jsonl").read(result["run_id"])
+    assert len(entries) == large.count('"model": "large"') and {e["role"] for e in entries} == {"large"}
+
+
+def test_private_mode_needs_a_local_small_model(offline_settings):
+    lan = {"privacy": "private", "small": "openai:small", "openai_base_url": "http://10.9.9.9:8000/v1"}
+    session = Session(offline_settings.model_copy(update=lan))
+    with pytest.raises(ConfigError, match=r"privacy private: the small route openai:small goes to 10\.9\.9\.9"):
+        session.model("small")
+
+
+def test_the_shield_refuses_a_request_that_quotes_an_example_or_carries_an_image(offline_settings, monkeypatch):
+    _remote_large(monkeypatch)
+    settings = offline_settings.model_copy(update={"privacy": "private", "large": "openai:large"})
+    session = Session(settings)
+    secret = "the quarterly figures of the northern branch were restated twice this spring"
+    session.protect([secret, "short text"])
+    inner = ScriptedChatModel(script=["fine"] * 3)
+    monkeypatch.setattr("idealprompt.session.make_chat_model", lambda route, settings, progress=None: inner)
+    large = session.model("large")
+    assert large.invoke("Improve this prompt: classify reports.").content == "fine"
+    assert large.invoke("short text, as such, is not held").content == "fine"  # under SPAN words: not held
+    quoting = "Rule: when THE QUARTERLY figures of the northern branch were restated, answer yes."
+    with pytest.raises(PrivacyError, match="quotes a protected example"):
+        large.invoke(quoting)
+    image = HumanMessage([{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}])
+    with pytest.raises(PrivacyError, match="carries an image"):
+        large.invoke([image])
+    assert len(inner.received) == 2  # what was refused was never sent
+    assert privacy.quotes("they restated the figures", secret) is False
+    assert privacy.quotes("it says northern branch were restated", secret) is True
+
+
+def test_private_writing_plans_on_this_machine(offline_settings, monkeypatch):
+    _remote_large(monkeypatch)
+    settings = offline_settings.model_copy(update={"privacy": "private", "large": "openai:large"})
+    small = ScriptedChatModel(script=[json.dumps({"facts": PLAN}), FAITHFUL])
+    with FakeOpenAIServer("never asked") as server:
+        session = Session(settings.model_copy(update={"openai_base_url": f"{server.url}/v1"}), models={"small": small})
+        assert session.private and session.data_model("large") is session.model("small")
+        result = write(FACTS, style="tablenotes", session=session)
+    assert server.received == [] and result.plan == PLAN and result.text == FAITHFUL
+    assert small.received[0][0].content.startswith(PLAN_SYSTEM)  # the plan was asked of the small model
