@@ -24,7 +24,7 @@ $(VENV)/.ready: pyproject.toml requirements/dev.lock
 
 # The main job: IDEAL on a shipped example task with the embedded models, printing seed vs optimised scores.
 demo: setup
-	$(BIN)/idealprompt optimize examples/sports_understanding.yaml --budget 300 --out runs/quickstart
+	$(BIN)/idealprompt optimize examples/sports_understanding.yaml --budget 300 --out runs/quickstart --force
 
 test: setup
 	$(BIN)/python -m pytest

@@ -19,6 +19,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field
 
 from idealprompt.accounting import Budget
+from idealprompt.errors import OutputError
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
 from idealprompt.memory import Memory
@@ -28,6 +29,7 @@ from idealprompt.strategies import StrategyPool
 from idealprompt.tasks import Task, load_task
 from idealprompt.tasks.output import Mode
 from idealprompt.tools.evaluate import system_message
+from idealprompt.userfiles import write_text
 
 
 class Scores(BaseModel):
@@ -136,14 +138,14 @@ class OptimizeResult(BaseModel):
         `answer.schema.json` (Ollama's `format`, OpenAI's `response_format`), a `Modelfile` (`ollama create`),
         and `result.json` (everything)."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         prompt, result = folder / "prompt.txt", folder / "result.json"
-        prompt.write_text(self.prompt + "\n")
+        files = {prompt: self.prompt + "\n", folder / "Modelfile": self.modelfile()}
         if self.answer_grammar is not None:
-            (folder / "answer.gbnf").write_text(self.answer_grammar + "\n")
-            (folder / "answer.schema.json").write_text(json.dumps(self.answer_schema, indent=2) + "\n")
-        (folder / "Modelfile").write_text(self.modelfile())
-        result.write_text(self.model_dump_json(indent=2) + "\n")
+            files[folder / "answer.gbnf"] = self.answer_grammar + "\n"
+            files[folder / "answer.schema.json"] = json.dumps(self.answer_schema, indent=2) + "\n"
+        files[result] = self.model_dump_json(indent=2) + "\n"  # last: a result.json means the rest is there
+        for path, text in files.items():
+            write_text(path, text, OutputError, "result")
         return prompt, result
 
     def modelfile(self) -> str:

@@ -1,5 +1,5 @@
-"""Users' files as idealprompt reads them: text as UTF-8, with an error naming the file; YAML safe, with keys kept
-as written, no key given twice, and no alias bomb.
+"""Users' files as idealprompt reads and writes them: text as UTF-8, with an error naming the file; YAML safe, with
+keys kept as written, no key given twice, and no alias bomb; results written whole or not at all.
 
 PyYAML's `safe_load` reads the keys `yes:` and `1:` as True and 1, which are equal in Python, so one value
 silently replaces the other; it keeps the last of two equal keys without a word; and a few hundred bytes of
@@ -9,6 +9,9 @@ a `yaml.YAMLError` with the line, so the callers' handlers name the file and lin
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,24 @@ def read_text(path: Path, error: type[Exception], what: str) -> str:
         raise error(f"{path}: cannot read the {what}: {e.strerror}") from None
     except UnicodeDecodeError as e:
         raise error(f"{path}: the {what} is not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8") from None
+
+
+def write_text(path: Path, text: str, error: type[Exception], what: str) -> None:
+    """`text` as the whole of `path`, or `error` with nothing changed: written beside it and renamed into place, so a
+    full disk or a kill mid-write leaves the earlier file (or none), never half of one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise error(f"{path}: cannot write the {what}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise error(f"{path}: cannot write the {what}: {e.strerror}") from None
 
 
 def read_yaml(text: str) -> Any:

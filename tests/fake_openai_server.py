@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -33,6 +34,23 @@ class FakeOpenAIServer:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def outage(self, seconds: float) -> threading.Thread:
+        """Stop serving (the port refuses connections) for `seconds`, then serve again on the same port, as a
+        server that crashed and was restarted; from another thread, so a handler may call it."""
+        port = self._server.server_address[1]
+
+        def down_and_up() -> None:
+            self._server.shutdown()
+            self._server.server_close()
+            time.sleep(seconds)
+            self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+            self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+            self._thread.start()
+
+        thread = threading.Thread(target=down_and_up)
+        thread.start()
+        return thread
 
     def env(self, small: str = "small", large: str = "large") -> dict[str, str]:
         """The variables that send both roles to this server, as a user of the CLI sets them."""

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from idealprompt.config import load_settings
+from idealprompt.errors import OutputError
 from idealprompt.session import Session
 
 MemoryOption = Annotated[
@@ -48,6 +49,12 @@ def open_memory(path: Path | None, *, create: bool = False):
     from idealprompt.memory import Memory
 
     return Memory.open(path, create=create)
+
+
+def refuse_overwrite(path: Path, force: bool) -> None:
+    """Stop before any work when `path` holds an earlier result and `--force` was not given."""
+    if path.exists() and not force:
+        raise OutputError(f"{path} holds an earlier result: pass --force to replace it, or choose another --out")
 
 
 def print_ledger(session: Session) -> None:

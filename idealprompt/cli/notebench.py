@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from idealprompt.cli.common import MemoryOption, err, open_memory, open_session, out, print_ledger
+from idealprompt.cli.common import MemoryOption, err, open_memory, open_session, out, print_ledger, refuse_overwrite
+from idealprompt.errors import OutputError
 from idealprompt.notebench.data import load_dataset
 from idealprompt.notebench.evaluate import SYSTEMS, evaluate_writing, table, writing_for
+from idealprompt.userfiles import write_text
 
 
 def eval_style(
@@ -26,10 +28,13 @@ def eval_style(
         True
     ),
     out_file: Annotated[Path | None, typer.Option("--out", help="a JSON file for scores and every output")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an earlier --out file")] = False,
     memory: MemoryOption = None,
 ):
     """Score the small model alone, the large model alone and plan+write on a dataset: ROUGE-L, BLEU-4,
     hallucinated facts (unsupported, contradicted), style consistency and time."""
+    if out_file is not None:
+        refuse_overwrite(out_file, force)
     chosen = [s.strip() for s in systems.split(",") if s.strip()]
     if unknown := set(chosen) - set(SYSTEMS):
         raise typer.BadParameter(f"unknown {sorted(unknown)}; choose from {', '.join(SYSTEMS)}", param_hint="--systems")
@@ -54,6 +59,6 @@ def eval_style(
     out.print(table(scores), markup=False)
     if out_file:
         report = {"dataset": str(dataset), "style": style, "systems": [s.model_dump() for s in scores]}
-        out_file.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        write_text(out_file, json.dumps(report, indent=2, ensure_ascii=False) + "\n", OutputError, "report")
         err.print(f"scores and outputs: {out_file}")
     print_ledger(session)

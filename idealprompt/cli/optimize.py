@@ -13,7 +13,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from idealprompt.accounting import Budget
-from idealprompt.cli.common import AssemblyProgress, MemoryOption, err, open_memory, out, print_ledger
+from idealprompt.cli.common import (
+    AssemblyProgress,
+    MemoryOption,
+    err,
+    open_memory,
+    out,
+    print_ledger,
+    refuse_overwrite,
+)
 from idealprompt.config import load_settings
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
@@ -53,9 +61,11 @@ def optimize(
     ] = None,
     strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,
     use_memory: Annotated[bool, typer.Option("--use-memory/--no-memory", help="read and write priors")] = True,
+    force: Annotated[bool, typer.Option("--force", help="replace an earlier result in --out")] = False,
     memory: MemoryOption = None,
 ):
     """Optimise a task's prompt for the small model: priors or warm-up, then reflection on its mistakes."""
+    refuse_overwrite(out_dir / "result.json", force)
     task = load_task(task_file)
     task = task if answers is None else dataclasses.replace(task, answers=answers)
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)

@@ -13,8 +13,17 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from rich.table import Table
 
 from idealprompt.accounting import Budget
-from idealprompt.cli.common import AssemblyProgress, MemoryOption, err, open_memory, out, print_ledger
+from idealprompt.cli.common import (
+    AssemblyProgress,
+    MemoryOption,
+    err,
+    open_memory,
+    out,
+    print_ledger,
+    refuse_overwrite,
+)
 from idealprompt.config import load_settings
+from idealprompt.errors import OutputError
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import build_warmup_graph
 from idealprompt.memory.records import StrategyStats
@@ -22,6 +31,7 @@ from idealprompt.search.tree import SearchOptions, StrategyTree
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
 from idealprompt.tasks import load_task
+from idealprompt.userfiles import write_text
 
 
 def warmup(
@@ -36,10 +46,13 @@ def warmup(
     seed: Annotated[int, typer.Option(help="orders the strategies not ranked by priors")] = 0,
     strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="where trees and checkpoints go")] = Path("runs/warmup"),
+    force: Annotated[bool, typer.Option("--force", help="replace earlier trees in --out")] = False,
     memory: MemoryOption = None,
 ):
     """Search strategy sequences for each task (UCT), print the strategies by mean gain, and store the priors."""
     loaded = [load_task(path) for path in tasks]  # every file is checked before any model runs
+    for task in loaded:
+        refuse_overwrite(out_dir / f"{task.name}.tree.json", force)
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
     options = SearchOptions(
         max_depth=depth, width=width, minibatch=minibatch, exploration=exploration, iterations=iterations, seed=seed
@@ -66,7 +79,7 @@ def warmup(
             final = _run(graph, run, options, thread)
             tree = StrategyTree.model_validate(final["tree"])
             path = out_dir / f"{task.name}.tree.json"
-            path.write_text(tree.model_dump_json(indent=2))
+            write_text(path, tree.model_dump_json(indent=2), OutputError, "search tree")
             if tree.evaluated():
                 best = tree.best()
                 out.print(

@@ -110,7 +110,10 @@ def make_chat_model(
     """A chat model for `route`, with the generation defaults of `settings`."""
     route = route if isinstance(route, Route) else Route(route)
     if route.provider == "openai":
+        import httpx
         from langchain_openai import ChatOpenAI
+
+        from idealprompt.routes.retrying import AsyncRetryingTransport, RetryingTransport
 
         compatible = settings.openai_base_url is not None
         if not (settings.openai_api_key or compatible):
@@ -125,7 +128,11 @@ def make_chat_model(
             extra_body={"max_tokens": settings.max_tokens} if compatible else None,
             seed=settings.seed,
             timeout=settings.timeout,
-            max_retries=2,
+            # Our retries, not the client's: it also retries a request that timed out while the model answered,
+            # which held a call to a server that never answers for three timeouts.
+            max_retries=0,
+            http_client=httpx.Client(transport=RetryingTransport()),
+            http_async_client=httpx.AsyncClient(transport=AsyncRetryingTransport()),
         )
     if route.provider == "ollama":
         from langchain_ollama import ChatOllama

@@ -7,6 +7,7 @@ import yaml
 from typer.testing import CliRunner
 
 from idealprompt.cli import app
+from idealprompt.errors import OutputError
 from tests.fake_openai_server import FakeOpenAIServer
 
 POSITIVE = ["a delight", "warm and funny", "pure joy", "a triumph", "sharp and witty", "a gem", "moving", "uplifting"]
@@ -87,3 +88,17 @@ def test_a_run_that_scored_nothing_exits_1(offline_settings, tmp_path):
     with FakeOpenAIServer(answer) as server:
         ran = _optimize(server, task, "--budget", "1", "--out", str(tmp_path / "out"))
     assert ran.exit_code == 1 and "nothing was scored" in ran.output
+
+
+def test_an_earlier_result_is_not_overwritten_without_force(offline_settings, tmp_path):
+    task = _task_file(tmp_path, {"train": 6, "dev": 6, "test": 4})
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "result.json").write_text('{"earlier": true}')
+    with FakeOpenAIServer(answer) as server:
+        refused = _optimize(server, task, "--budget", "20", "--out", str(tmp_path / "out"))
+        assert isinstance(refused.exception, OutputError) and "pass --force to replace it" in str(refused.exception)
+        assert server.received == []  # refused before any work
+        assert (tmp_path / "out" / "result.json").read_text() == '{"earlier": true}'
+        forced = _optimize(server, task, "--budget", "20", "--out", str(tmp_path / "out"), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "earlier" not in json.loads((tmp_path / "out" / "result.json").read_text())

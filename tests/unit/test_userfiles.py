@@ -1,17 +1,19 @@
 """Users' files: UTF-8 text, YAML with keys as written, no key given twice, no alias bomb; each loader names the
 file and line."""
 
+import errno
+import os
 import time
 
 import pytest
 import yaml
 
-from idealprompt.errors import FactsError, StrategyError, StyleError, TaskError
+from idealprompt.errors import FactsError, OutputError, StrategyError, StyleError, TaskError
 from idealprompt.facts import load_facts
 from idealprompt.strategies import load_strategies
 from idealprompt.styles import load_style
 from idealprompt.tasks import load_task
-from idealprompt.userfiles import MAX_NODES, read_yaml
+from idealprompt.userfiles import MAX_NODES, read_yaml, write_text
 
 
 def bomb(levels: int = 9, width: int = 9) -> str:
@@ -69,3 +71,17 @@ def test_every_loader_of_user_yaml_names_the_file_and_line(tmp_path):
     (tmp_path / "latin1.yaml").write_bytes(b"- name: caf\xe9\n")
     with pytest.raises(StrategyError, match=r"latin1.yaml: the strategy file is not UTF-8 text"):
         load_strategies(tmp_path / "latin1.yaml")
+
+
+def test_a_result_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    path = tmp_path / "out" / "result.json"
+    write_text(path, "first\n", OutputError, "result")
+    assert path.read_text() == "first\n"
+
+    def full_disk(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(OutputError, match=r"result.json: cannot write the result: No space left on device"):
+        write_text(path, "second, cut short\n", OutputError, "result")
+    assert path.read_text() == "first\n" and [p.name for p in path.parent.iterdir()] == ["result.json"]
