@@ -274,6 +274,7 @@ def _easy_vqa(folder: Path, *, task: str, field: str) -> list[Row]:
         question, answer, image = (str(v) for v in item)
         if f"{image}.png" not in present:
             raise TaskError(f"{where}: no image {images / f'{image}.png'}")
+        check_image(images / f"{image}.png", where)
         rows.append(Row(question, answer, ((images / f"{image}.png").resolve(),), where))
     return rows
 
@@ -346,4 +347,30 @@ def _images(record: dict, base: Path, where: str) -> tuple[Path, ...]:
     for path in paths:
         if not path.is_file():
             raise TaskError(f"{where}: field 'images': no such file {path}")
+        check_image(path, f"{where}: field 'images'")
     return paths
+
+
+# An image's first bytes name its format; PNG and JPEG also end on a marker, which a truncated file lacks.
+SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF", b"GIF89a": "GIF", b"BM": "BMP"}
+END_MARKERS = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9"}
+TAIL_BYTES = 1024  # a JPEG may carry a few bytes after its end marker
+
+
+def check_image(path: Path, where: str) -> None:
+    """A TaskError naming `where` unless `path` looks like a whole image: not empty, of a format a vision model
+    takes, not cut short. The bytes are not decoded: a server that cannot read one says so for that example."""
+    size = path.stat().st_size
+    if size == 0:
+        raise TaskError(f"{where}: {path} is empty, not an image")
+    with path.open("rb") as f:
+        head = f.read(12)
+        f.seek(max(0, size - TAIL_BYTES))
+        tail = f.read()
+    kind = next((k for sig, k in SIGNATURES.items() if head.startswith(sig)), None)
+    if kind is None and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        kind = "WEBP"
+    if kind is None:
+        raise TaskError(f"{where}: {path} is not a PNG, JPEG, GIF, WebP or BMP image")
+    if kind in END_MARKERS and END_MARKERS[kind] not in tail:
+        raise TaskError(f"{where}: {path} is a cut-short {kind} (no end marker): copy it again")

@@ -10,7 +10,8 @@ from idealprompt.errors import TaskError
 from idealprompt.tasks import Example, Task, load_task, make_metric, parse_answer
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-PNG = bytes.fromhex("89504e470d0a1a0a")  # a PNG signature is enough: the loader never decodes images
+# A PNG's signature and end marker are enough: the loader checks an image is whole, and never decodes it.
+PNG, PNG_END = bytes.fromhex("89504e470d0a1a0a"), b"IEND\xaeB`\x82"
 
 
 def half_credit(prediction, target):
@@ -192,7 +193,8 @@ def test_gsm8k(tmp_path):
 
 
 def test_inline_examples_with_images(tmp_path):
-    write(tmp_path / "pics" / "cat.png", "not really a png")
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "cat.png").write_bytes(PNG + b"cat" + PNG_END)
     task = Task.from_dict(
         {
             "name": "inline",
@@ -222,8 +224,8 @@ def test_easy_vqa_folder_without_decoding_images(tmp_path):
         json.dumps([["what shape?", "circle", 0], ["what shape?", "circle", 1], ["is it red?", "yes", 1]]),
     )
     (folder / "images").mkdir()
-    (folder / "images" / "0.png").write_bytes(PNG + b"0")
-    (folder / "images" / "1.png").write_bytes(PNG + b"1")
+    (folder / "images" / "0.png").write_bytes(PNG + b"0" + PNG_END)
+    (folder / "images" / "1.png").write_bytes(PNG + b"1" + PNG_END)
     task = load_task(
         task_file(
             tmp_path,
@@ -590,3 +592,20 @@ def test_a_missing_file_with_variables_in_its_path_never_shows_their_values(tmp_
     with pytest.raises(TaskError, match=r"no such file: \$\{SECRET_DIR\}/data.jsonl") as caught:
         load_task(tmp_path / "task.json")
     assert "sk-live" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty, not an image"),
+        (b"<html>not found</html>", "is not a PNG, JPEG, GIF, WebP or BMP image"),
+        (PNG + b"cut short in the middle of a copy", "is a cut-short PNG"),
+        (b"\xff\xd8\xff\xe0 cut short", "is a cut-short JPEG"),
+    ],
+)
+def test_an_empty_corrupt_or_cut_short_image_names_its_row(tmp_path, content, message):
+    (tmp_path / "x.png").write_bytes(content)
+    data = {"format": "inline", "examples": [{"input": "What?", "target": "cat", "images": ["x.png"]}] * 2}
+    spec = {"name": "t", "description": "d", "seed_prompt": "s", "labels": ["cat"], "data": data}
+    with pytest.raises(TaskError, match=rf"examples\[0\]: field 'images': .*x.png {message}"):
+        Task.from_dict(spec | {"split": {"train": 1, "dev": 1}}, base=tmp_path)
