@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     timeout: float = Field(120.0, gt=0, description="seconds per request to a server")
     concurrency: int = Field(4, ge=1, description="requests in flight at once to a server route")
 
+    trust_code: bool = Field(False, description="load task files whose metric is a module:function (runs it)")
+
     # The embedded runtime (llama.cpp).
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1, gt=0)
     context_size: int = Field(4096, ge=512)

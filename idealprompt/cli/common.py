@@ -17,6 +17,9 @@ from idealprompt.session import Session
 MemoryOption = Annotated[
     Path | None, typer.Option("--memory", help="the memory folder (default: the `memory` setting, IDEALPROMPT_MEMORY)")
 ]
+TrustCodeOption = Annotated[
+    bool, typer.Option("--trust-code", help="load a task whose metric is a module:function (it runs that code)")
+]
 out = Console(soft_wrap=True)  # long paths and routes stay whole, to be copied
 err = Console(stderr=True, soft_wrap=True)
 

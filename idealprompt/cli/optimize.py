@@ -16,6 +16,7 @@ from idealprompt.accounting import Budget
 from idealprompt.cli.common import (
     AssemblyProgress,
     MemoryOption,
+    TrustCodeOption,
     err,
     open_memory,
     out,
@@ -62,17 +63,19 @@ def optimize(
     strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,
     use_memory: Annotated[bool, typer.Option("--use-memory/--no-memory", help="read and write priors")] = True,
     force: Annotated[bool, typer.Option("--force", help="replace an earlier result in --out")] = False,
+    trust_code: TrustCodeOption = False,
     memory: MemoryOption = None,
 ):
     """Optimise a task's prompt for the small model: priors or warm-up, then reflection on its mistakes."""
     refuse_overwrite(out_dir / "result.json", force)
-    task = load_task(task_file)
+    settings = load_settings()
+    task = load_task(task_file, trust_code=trust_code or settings.trust_code)
     task = task if answers is None else dataclasses.replace(task, answers=answers)
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
     options = IdealOptions(rounds=rounds, beam_width=beam, patience=patience, warmup_iterations=warmup_iterations)
     run_id = f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
     session = Session(
-        load_settings(),
+        settings,
         budget=Budget(small_calls=budget, large_tokens=large_tokens),
         progress=AssemblyProgress(),
         run=run_id,

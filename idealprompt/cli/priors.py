@@ -71,7 +71,8 @@ def priors_explain(
     from idealprompt.tasks import load_task
 
     session = open_session()
-    run = Optimization(session, load_task(task_file), memory=open_memory(memory))
+    task = load_task(task_file, trust_code=session.settings.trust_code)
+    run = Optimization(session, task, memory=open_memory(memory))
     out.print(f"{run.task.name}, for target model {run.target}:", markup=False)
     table = Table(
         "similarity", "model affinity", "weight", "task", "model", "strategies", "lessons", title="priors retrieved"

@@ -16,6 +16,7 @@ from idealprompt.accounting import Budget
 from idealprompt.cli.common import (
     AssemblyProgress,
     MemoryOption,
+    TrustCodeOption,
     err,
     open_memory,
     out,
@@ -47,10 +48,12 @@ def warmup(
     strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="where trees and checkpoints go")] = Path("runs/warmup"),
     force: Annotated[bool, typer.Option("--force", help="replace earlier trees in --out")] = False,
+    trust_code: TrustCodeOption = False,
     memory: MemoryOption = None,
 ):
     """Search strategy sequences for each task (UCT), print the strategies by mean gain, and store the priors."""
-    loaded = [load_task(path) for path in tasks]  # every file is checked before any model runs
+    trusted = trust_code or load_settings().trust_code
+    loaded = [load_task(path, trust_code=trusted) for path in tasks]  # every file is checked before any model runs
     for task in loaded:
         refuse_overwrite(out_dir / f"{task.name}.tree.json", force)
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)

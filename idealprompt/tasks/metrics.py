@@ -12,7 +12,8 @@ Built-ins, by the name a task file gives them:
   so it suits English text), the mean over examples.
 - `"module:function"`: your own `function(prediction: str | None, target: str) -> float` in [0, 1], scored per
   example and averaged. The module is imported from `sys.path`, else from the task file's folder: loading such
-  a task file runs that module's code, so load task files only from people you would take code from.
+  a task file runs that module's code, so a task file may name one only when its loader trusts code
+  (`--trust-code`, the `trust_code` setting, `load_task(..., trust_code=True)`).
 """
 
 from __future__ import annotations
@@ -122,6 +123,11 @@ _SIMPLE: dict[str, PerExample] = {
 }
 BUILTIN = (*_SIMPLE, "macro_f1")
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def runs_code(spec: str) -> bool:
+    """Whether a metric name is a `module:function`: the user's code, imported when the task loads."""
+    return bool(_CALLABLE.match(spec))
 
 
 def make_metric(spec: str, *, labels: Sequence[str] = (), base: Path | None = None, where: str = "metric") -> Metric:

@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from idealprompt.errors import TaskError
 from idealprompt.tasks.answers import Answer, canonical_number, parse_answer
 from idealprompt.tasks.loaders import Example, Row, Source, example_id, quoted_strings, read_rows
-from idealprompt.tasks.metrics import Metric, make_metric
+from idealprompt.tasks.metrics import Metric, make_metric, runs_code
 from idealprompt.tasks.output import Mode, OutputSpace, unwrap
 from idealprompt.userfiles import read_text, read_yaml
 
@@ -152,19 +152,23 @@ class Task:
         return self.metric.example_score(prediction, example.target)
 
     @classmethod
-    def from_dict(cls, data: dict, *, base: Path | None = None, source: Path | None = None) -> Task:
+    def from_dict(
+        cls, data: dict, *, base: Path | None = None, source: Path | None = None, trust_code: bool = False
+    ) -> Task:
         """A task from the fields of a task file; relative data paths are resolved against `base` (the task
-        file's folder, else the working directory)."""
+        file's folder, else the working directory). `trust_code`: a `module:function` metric may be imported
+        (which runs that module's code); without it, such a task is an error."""
         where = str(source) if source is not None else "task"
         if not isinstance(data, dict):
             found = "an empty file" if data is None else type(data).__name__
             raise TaskError(f"{where}: expected a mapping of fields (name, description, ...), found {found}")
         base = Path(base) if base is not None else (Path(source).parent if source is not None else Path.cwd())
-        return _build(_validate(TaskFile, data, where, ""), where=where, base=base, source=source)
+        spec = _validate(TaskFile, data, where, "")
+        return _build(spec, where=where, base=base, source=source, trust_code=trust_code)
 
 
-def load_task(path: str | Path) -> Task:
-    """The task in a YAML or JSON task file."""
+def load_task(path: str | Path, *, trust_code: bool = False) -> Task:
+    """The task in a YAML or JSON task file; `trust_code` as for `Task.from_dict`."""
     path = Path(path)
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise TaskError(f"{path}: a task file is .yaml, .yml or .json")
@@ -177,7 +181,7 @@ def load_task(path: str | Path) -> Task:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise TaskError(f"{path}{line}: not YAML ({getattr(e, 'problem', None) or e})") from None
-    return Task.from_dict(data, base=path.parent, source=path)
+    return Task.from_dict(data, base=path.parent, source=path, trust_code=trust_code)
 
 
 # --- validation -------------------------------------------------------------------------------------------------
@@ -215,7 +219,7 @@ def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None) -> Task:
+def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None, trust_code: bool) -> Task:
     per_split = bool(spec.data) and set(spec.data) <= set(SPLITS)
     sources = (
         {name: _validate(Source, value, where, f"data.{name}") for name, value in spec.data.items()}
@@ -243,6 +247,11 @@ def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None) -> Ta
         raise TaskError(f"{where}: field 'metric': {metric_name} needs answer: {METRIC_NEEDS[metric_name]}")
     if spec.answers == "constrained" and answer == "text":
         raise TaskError(f"{where}: field 'answers': constrained needs answer: label or number (a text is free)")
+    if runs_code(metric_name) and not trust_code:
+        raise TaskError(
+            f"{where}: field 'metric': {metric_name!r} imports module {metric_name.split(':')[0]!r}, which runs its "
+            "code; if you trust it, pass --trust-code (or set trust_code = true, or load_task(..., trust_code=True))"
+        )
     metric = make_metric(metric_name, labels=labels, base=base, where=f"{where}: field 'metric'")
 
     def examples(name: str, src: Source) -> list[Example]:

@@ -388,17 +388,19 @@ def test_a_user_metric_by_module_and_function(tmp_path):
     metric = make_metric("tests.unit.test_tasks:half_credit")
     assert metric.score(["a", "b", None, "d"], ["a", "a", "a", "d"]) == pytest.approx((1 + 0.5 + 0 + 1) / 4)
     write(tmp_path / "my_task_metric_7.py", "def score(prediction, target):\n    return prediction == target\n")
-    task = load_task(
-        task_file(
-            tmp_path,
-            {
-                "answer": "text",
-                "metric": "my_task_metric_7:score",
-                "data": {"format": "inline", "examples": [{"input": "i", "target": "o"}]},
-                "split": {"train": 1},
-            },
-        )
+    path = task_file(
+        tmp_path,
+        {
+            "answer": "text",
+            "metric": "my_task_metric_7:score",
+            "data": {"format": "inline", "examples": [{"input": "i", "target": "o"}]},
+            "split": {"train": 1},
+        },
     )
+    with pytest.raises(TaskError, match=r"field 'metric': 'my_task_metric_7:score' imports .* pass --trust-code"):
+        load_task(path)  # a task file's code runs only when its loader says so
+    assert "my_task_metric_7" not in sys.modules
+    task = load_task(path, trust_code=True)
     assert task.example_score("o", task.train[0]) == 1.0 and str(tmp_path) not in sys.path
 
 
@@ -431,7 +433,7 @@ def test_a_user_metric_that_exits_is_an_error_not_a_silent_end(tmp_path):
     spec = {"answer": "text", "metric": "exits_on_import_5:score", "split": {"train": 1}}
     spec["data"] = {"format": "inline", "examples": [{"input": "i", "target": "o"}]}
     with pytest.raises(TaskError, match=r"cannot import 'exits_on_import_5' .*SystemExit: 1"):
-        load_task(task_file(tmp_path, spec))
+        load_task(task_file(tmp_path, spec), trust_code=True)
 
 
 # --- bad task files ---------------------------------------------------------------------------------------------
@@ -512,7 +514,7 @@ def _label_task(**changes) -> dict:
 )
 def test_bad_task_files_name_the_file_and_field(data, body, message):
     with pytest.raises(TaskError, match=message):
-        load_task(task_file(data, body))
+        load_task(task_file(data, body), trust_code=True)  # trusted, so that a metric's own errors show
 
 
 def test_bad_data_files_name_the_line(tmp_path):
