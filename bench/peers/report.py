@@ -27,7 +27,14 @@ SETUP = {  # how each system was run and held to the budget
     "at its defaults (reflection minibatch 3, Pareto selection, merge on); not exact: it checks the budget "
     "between iterations",
     REFERENCE: "the seed prompt on the large model: a reference, not a contender",
+    "ideal-redact": "as `ideal`, in privacy mode `redact`, the large server counted as remote (a stand-in for an "
+    "API): what redaction costs; not a contender",
+    "ideal-private": "as `ideal`, in privacy mode `private`, the large server counted as remote: the reflector "
+    "sees no example, only error statistics and the small model's descriptions of mistakes, which are small-model "
+    "calls of the same budget; not a contender",
 }
+PRIVACY = ("ideal", "ideal-redact", "ideal-private")  # the same engine in the modes open, redact and private
+NOT_CONTENDERS = {REFERENCE, *PRIVACY[1:]}
 DSPY_PROGRAM = (
     "DSPy's program: one `dspy.Predict`, text -> answer, the seed prompt as its instructions, a `str` "
     "answer whose description lists the labels (so that an answer outside them is read by the task's "
@@ -99,6 +106,7 @@ def markdown(rows: dict[tuple[str, str], dict], config: dict, png: str) -> str:
             )
         lines.append("")
     lines += summary(tasks, seeds)
+    lines += privacy_cost(tasks)
     overheads = [
         r["framework_overhead"]
         for (_, s), r in done.items()
@@ -126,7 +134,7 @@ def summary(tasks: dict[str, dict[str, dict]], seeds: dict[str, float]) -> list[
     systems on the small model, ties to each) per system."""
     wins: dict[str, int] = {}
     for systems in tasks.values():
-        scored = {s: r["test_accuracy"] for s, r in systems.items() if "test_accuracy" in r and s != REFERENCE}
+        scored = {s: r["test_accuracy"] for s, r in systems.items() if "test_accuracy" in r and s not in NOT_CONTENDERS}
         best = max(scored.values(), default=None)
         for s, accuracy in scored.items():
             wins[s] = wins.get(s, 0) + (accuracy == best)
@@ -144,7 +152,34 @@ def summary(tasks: dict[str, dict[str, dict]], seeds: dict[str, float]) -> list[
         mean_gain = f"{statistics.fmean(gains) * 100:+.1f} points" if gains else ""
         lines.append(
             f"| {system} | {len(rows)} | {statistics.fmean(r['test_accuracy'] for r in rows.values()):.1%} "
-            f"| {mean_gain} | {'reference' if system == REFERENCE else wins.get(system, 0)} |"
+            f"| {mean_gain} | {_wins(system, wins)} |"
+        )
+    return [*lines, ""]
+
+
+def _wins(system: str, wins: dict[str, int]) -> str:
+    if system == REFERENCE:
+        return "reference"
+    return "privacy variant" if system in NOT_CONTENDERS else str(wins.get(system, 0))
+
+
+def privacy_cost(tasks: dict[str, dict[str, dict]]) -> list[str]:
+    """IDEAL's test accuracy and spend in the modes open, redact and private, where a task has a private run."""
+    compared = {t: s for t, s in tasks.items() if all("test_accuracy" in s.get(m, {}) for m in PRIVACY)}
+    if not compared:
+        return []
+    lines = [
+        "### What privacy costs",
+        "",
+        "| task | open | redact | private | private: small calls, large tokens (open: the same) |",
+        "|---|---|---|---|---|",
+    ]
+    for task, s in compared.items():
+        o, r, p = (s[m] for m in PRIVACY)
+        lines.append(
+            f"| {task} | {o['test_accuracy']:.1%} | {r['test_accuracy']:.1%} ({(r['test_accuracy'] - o['test_accuracy']) * 100:+.1f}) "
+            f"| {p['test_accuracy']:.1%} ({(p['test_accuracy'] - o['test_accuracy']) * 100:+.1f}) "
+            f"| {p['small_calls']}, {p['large_tokens']:,} ({o['small_calls']}, {o['large_tokens']:,}) |"
         )
     return [*lines, ""]
 

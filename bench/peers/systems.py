@@ -3,7 +3,8 @@ would run it, through the counting proxy, read with the task's own parser and sc
 
 Each system is a function `(Run) -> Outcome`: it optimises (its requests go to the run's `optimize` client, capped
 at the budget) and returns a caller for one test example (whose requests go to the `test` client, not capped).
-Here: the seed prompt, IDEAL cold and IDEAL with priors, and the large model as the target; the DSPy and GEPA
+Here: the seed prompt, IDEAL cold and IDEAL with priors, the large model as the target, and IDEAL cold in the
+privacy modes `redact` and `private` (what privacy costs); the DSPy and GEPA
 optimisers are in `bench.peers.dspy_systems`, imported only when one of them runs.
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import openai
 
@@ -182,7 +184,31 @@ def ideal_priors(run: Run) -> Outcome:
     return _ideal_outcome(run, result, priors_from=[p.stem for p in others])
 
 
-def _optimize(run: Run, memory):
+def ideal_redact(run: Run) -> Outcome:
+    """As `ideal`, in privacy mode `redact`, the large server counted as remote: the cost of redaction."""
+    return _ideal_outcome(run, _private_optimize(run, "redact"), priors_from=[])
+
+
+def ideal_private(run: Run) -> Outcome:
+    """As `ideal`, in privacy mode `private`, the large server counted as remote: the reflector sees no example,
+    only statistics and the small model's descriptions of mistakes (which count in the small budget)."""
+    return _ideal_outcome(run, _private_optimize(run, "private"), priors_from=[])
+
+
+def _private_optimize(run: Run, mode: str):
+    from idealprompt.routes import privacy
+
+    real = privacy.host_of
+    large = f"openai:{run.large}"
+
+    def host_of(spec, settings):  # the large server on 127.0.0.1 stands in for a remote API
+        return "remote-large.invalid" if spec == large else real(spec, settings)
+
+    with tempfile.TemporaryDirectory() as folder, mock.patch.object(privacy, "host_of", host_of):
+        return _optimize(run, None, privacy=mode, audit_log=Path(folder) / "audit.jsonl")
+
+
+def _optimize(run: Run, memory, **settings_given):
     from idealprompt import Budget, Session, load_settings, optimize
 
     settings = load_settings(
@@ -192,6 +218,7 @@ def _optimize(run: Run, memory):
         openai_api_key=None,
         replay_cache=None,
         timeout=SERVER_TIMEOUT,
+        **settings_given,
     )
     session = Session(settings, budget=Budget(small_calls=run.budget))
     # The test split is emptied: the optimiser never sees it, and its own test scores are not used.
@@ -236,6 +263,8 @@ SYSTEMS = {
     "mipro-demos": "mipro_demos",
     "gepa": "gepa",
     "large-as-target": large_as_target,
+    "ideal-redact": ideal_redact,
+    "ideal-private": ideal_private,
 }
 
 

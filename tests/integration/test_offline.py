@@ -11,7 +11,10 @@ from pathlib import Path
 from tests.conftest import UNUSED_PORT
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN = "import tests.no_network, os\nfrom idealprompt.cli import app\nprint(os.environ.get('ORT_DISABLE_TELEMETRY'))\napp()"
+RUN = """import tests.no_network, os
+from idealprompt.cli import app
+print(os.environ.get("ORT_DISABLE_TELEMETRY"))
+app()"""
 
 
 def test_a_whole_embedded_run_makes_no_connection_beyond_loopback(real_settings, tmp_path):

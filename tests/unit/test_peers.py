@@ -196,3 +196,29 @@ def test_a_rerun_skips_the_runs_done_and_retries_the_failed(tmp_path):
     assert runs.run_pending(pairs, run_one, results, **options) == [] and called == []
     runs.run_pending(pairs[:1], run_one, results, **{**options, "config": {**CONFIG, "budget": 20}})
     assert called == [("trec", "seed")]  # another budget is another run
+
+
+def test_privacy_variants_are_compared_with_ideal_and_win_nothing(tmp_path):
+    results = tmp_path / "peers.jsonl"
+    for name, accuracy in [
+        ("seed", 0.4),
+        ("ideal", 0.7),
+        ("copro", 0.6),
+        ("ideal-redact", 0.7),
+        ("ideal-private", 0.8),
+    ]:
+        runs.append_row(results, result("trec", name, accuracy))
+    report.write(runs.latest(runs.read_rows(results), CONFIG), CONFIG, results, canonical=False)
+    text = (tmp_path / "peers.md").read_text()
+    assert "| ideal | 1 | 70.0% | +30.0 points | 1 |" in text  # the best contender, private's 80% aside
+    assert "| ideal-private | 1 | 80.0% | +40.0 points | privacy variant |" in text
+    assert "| trec | 70.0% | 70.0% (+0.0) | 80.0% (+10.0) | 290, 12,000 (290, 12,000) |" in text
+
+
+def test_ideal_private_sends_no_example_to_the_large_server(served, tmp_path):
+    proxy, small, large = served
+    task = tiny_task(["Yes", "No", "Yes", "No", "Yes", "No"])
+    row = measure(Run("tiny", task, "ideal-private", 20, proxy, "small", "large", tmp_path), system("ideal-private"))
+    assert row["small_calls"] <= 20 and large.received  # the large model was asked, and saw no example
+    assert not any(e.text in json.dumps(large.received) for e in [*task.train, *task.dev, *task.test])
+    assert any(e.text in json.dumps(small.received) for e in task.train)  # the small one answered them
