@@ -107,7 +107,11 @@ class ChromaStore:
         with self._thread_lock, self._lock.write_lock() if write else self._lock.read_lock():
             if self._generation() != self._seen:
                 self._reopen()
-            yield
+            try:
+                yield
+            except BaseException:
+                self._seen = -1  # the client may hold what failed to reach disk: reopen before the next use
+                raise
             if write:
                 self._seen = self._generation() + 1
                 tmp = self._generation_file.with_suffix(".tmp")
@@ -196,7 +200,13 @@ class ChromaCollection:
             for i in range(0, len(ids), step):
                 j = i + step
                 metadatas = [f | {"record": r} for f, r in zip(fields[i:j], records[i:j], strict=True)]
-                collection.upsert(ids=ids[i:j], embeddings=vectors[i:j], metadatas=metadatas)
+                try:
+                    collection.upsert(ids=ids[i:j], embeddings=vectors[i:j], metadatas=metadatas)
+                except Exception as e:  # a full disk, a read-only folder: SQLite's error, or Chroma's around it
+                    raise MemoryStoreError(
+                        f"memory store {self.store.path}: cannot write to {self.name!r} ({e}); {i} of {len(ids)} "
+                        "records were stored before it, and writing them again is safe"
+                    ) from None
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
         with self.store.locked(write=False):

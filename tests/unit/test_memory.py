@@ -1,9 +1,11 @@
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 
 import chromadb
+import chromadb.api.models.Collection
 import pytest
 from chromadb.config import Settings
 
@@ -167,6 +169,23 @@ def test_a_crash_mid_write_leaves_the_store_readable(tmp_path):
     assert len(memory.priors) >= 8
     assert set(written) <= {p.id for p in memory.priors.all()}
     assert memory.priors.search("movie reviews", k=3)
+
+
+def test_a_write_error_is_named_and_loses_nothing_stored(memory, monkeypatch):
+    kept = prior("sentiment", cot=0.1)
+    memory.priors.add(kept)
+    real = chromadb.api.models.Collection.Collection.upsert
+
+    def disk_full(self, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(chromadb.api.models.Collection.Collection, "upsert", disk_full)
+    with pytest.raises(MemoryStoreError, match=r"cannot write to 'priors' \(database or disk is full\); 0 of 1"):
+        memory.priors.add(prior("trec", cot=0.2))
+    monkeypatch.setattr(chromadb.api.models.Collection.Collection, "upsert", real)
+    assert [p.id for p in memory.priors.all()] == [kept.id]  # what was stored is still there, and readable
+    memory.priors.add(prior("trec", cot=0.2))  # and the store takes writes again once the disk has room
+    assert len(memory.priors) == 2
 
 
 def test_bad_store_paths_are_named(tmp_path):
