@@ -237,3 +237,24 @@ def test_private_writing_plans_on_this_machine(offline_settings, monkeypatch):
         result = write(FACTS, style="tablenotes", session=session)
     assert server.received == [] and result.plan == PLAN and result.text == FAITHFUL
     assert small.received[0][0].content.startswith(PLAN_SYSTEM)  # the plan was asked of the small model
+
+
+def test_redacted_writing_sends_no_listed_term_and_restores_the_plan(offline_settings, tmp_path, monkeypatch):
+    _remote_large(monkeypatch)
+    settings = offline_settings.model_copy(
+        update={"privacy": "redact", "large": "openai:large", "redact_terms": ["The Eagle"]}
+    )
+
+    def planner(body: dict) -> str:  # the remote planner plans with the placeholder it was sent
+        assert "[TERM_1]" in body["messages"][-1]["content"]
+        return json.dumps({"facts": ["[TERM_1] is a pub.", "It is by the riverside."]})
+
+    small = ScriptedChatModel(script=[FAITHFUL])
+    with FakeOpenAIServer(planner) as server:
+        url = {"openai_base_url": f"{server.url}/v1"}
+        session = Session(settings.model_copy(update=url), models={"small": small}, run="write-run")
+        result = write(FACTS, style="tablenotes", session=session)
+    assert len(server.received) == 1 and "The Eagle" not in json.dumps(server.received)
+    assert result.plan == PLAN and result.text == FAITHFUL  # the placeholder came back as the name
+    entries = AuditLog(settings.audit_log).read("write-run")
+    assert [(e["role"], e["redacted"]) for e in entries] == [("large", {"TERM": 1})]
