@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from langgraph.checkpoint.sqlite import SqliteSaver
 from rich.markup import escape
 from rich.table import Table
 
@@ -27,6 +26,7 @@ from idealprompt.config import load_settings
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
 from idealprompt.ideal import OptimizeResult
+from idealprompt.runstore import open_trace
 from idealprompt.search.beam import Beam
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
@@ -88,7 +88,7 @@ def optimize(
     )
     err.print(session.privacy(), markup=False, highlight=False)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with SqliteSaver.from_conn_string(str(out_dir / "checkpoints.sqlite")) as checkpointer:
+    with open_trace(out_dir / "checkpoints.sqlite") as checkpointer:
         graph = build_ideal_graph(checkpointer)
         config, progress = {"configurable": {"thread_id": run_id}}, _Progress(run)
         for update in graph.stream({"options": options.model_dump()}, config, context=run, stream_mode="updates"):

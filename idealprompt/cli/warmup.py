@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from langgraph.checkpoint.sqlite import SqliteSaver
 from rich.table import Table
 
 from idealprompt.accounting import Budget
@@ -28,6 +27,7 @@ from idealprompt.errors import OutputError
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import build_warmup_graph
 from idealprompt.memory.records import StrategyStats
+from idealprompt.runstore import open_trace
 from idealprompt.search.tree import SearchOptions, StrategyTree
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
@@ -63,7 +63,7 @@ def warmup(
     store = open_memory(memory, create=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     trees = []
-    with SqliteSaver.from_conn_string(str(out_dir / "checkpoints.sqlite")) as checkpointer:
+    with open_trace(out_dir / "checkpoints.sqlite") as checkpointer:
         graph = build_warmup_graph(checkpointer)
         for task in loaded:
             thread = f"warmup-{task.name}-{uuid.uuid4().hex[:8]}"

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from langgraph.checkpoint.sqlite import SqliteSaver
 from rich.markup import escape
 from rich.table import Table
 
@@ -15,6 +14,7 @@ from idealprompt.cli.common import MemoryOption, err, open_memory, open_session,
 from idealprompt.errors import StyleError
 from idealprompt.facts import load_facts
 from idealprompt.graphs.sag import WriteOptions
+from idealprompt.runstore import open_trace
 from idealprompt.sag import stream_write
 from idealprompt.styles import Style, builtin_styles, read_corpus
 from idealprompt.userfiles import read_text
@@ -39,7 +39,7 @@ def write(
     err.print(f"style [bold]{style}[/]; planner {session.describe('large')}, writer {session.describe('small')}")
     err.print(session.privacy(), markup=False, highlight=False)
     options = WriteOptions(exemplars=exemplars, check=check, revisions=revisions)
-    checkpointer = SqliteSaver.from_conn_string(str(trace)) if trace else None
+    checkpointer = open_trace(trace) if trace else None
     with checkpointer or contextlib.nullcontext() as saver:
         events = stream_write(
             found,

@@ -18,6 +18,7 @@ RANKS = {
     "strategies": 2,
     "accounting": 3,
     "cache": 3,
+    "runstore": 3,
     "structured": 3,
     "session": 4,
     "memory": 5,
