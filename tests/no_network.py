@@ -1,5 +1,5 @@
 """Imported first by child processes of the tests: any connection or lookup beyond this machine raises, and is
-written to the file IDEALPROMPT_TEST_NET_LOG names (if set), so that an attempt a library swallows is still seen.
+written to the file NO_NETWORK_LOG names (if set), so that an attempt a library swallows is still seen.
 
 pytest-socket guards the test process itself; a child process is guarded by importing this module first.
 Native code (onnxruntime's telemetry) bypasses Python sockets, so tests also check ORT_DISABLE_TELEMETRY.
@@ -13,7 +13,7 @@ _connect, _getaddrinfo = socket.socket.connect, socket.getaddrinfo
 
 
 def _refuse(what: str) -> None:
-    if log := os.environ.get("IDEALPROMPT_TEST_NET_LOG"):
+    if log := os.environ.get("NO_NETWORK_LOG"):
         with open(log, "a", encoding="utf-8") as f:
             f.write(what + "\n")
     raise RuntimeError(what)

@@ -27,7 +27,7 @@ def test_a_whole_embedded_run_makes_no_connection_beyond_loopback(real_settings,
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("IDEALPROMPT_", "OPENAI_", "OLLAMA_"))}
     env = clean | {
-        "IDEALPROMPT_TEST_NET_LOG": str(log),
+        "NO_NETWORK_LOG": str(log),
         "IDEALPROMPT_OLLAMA_HOST": UNUSED_PORT,
         "IDEALPROMPT_MODELS_DIR": str(real_settings.models_dir),
         "IDEALPROMPT_THREADS": "2",
@@ -44,5 +44,6 @@ def test_a_whole_embedded_run_makes_no_connection_beyond_loopback(real_settings,
     assert ran.stdout.splitlines()[0] == "1"  # onnxruntime's native telemetry, which no socket guard sees, is off
     assert "privacy open: every route is local" in ran.stderr
     result = json.loads((out / "result.json").read_text())
-    assert result["prior_id"] and result["usage"]["small"]["calls"] <= 12
+    assert result["usage"]["small"]["calls"] <= 12 and result["optimized"]["dev"] is not None  # it scored
+    assert (tmp_path / "memory" / "chroma.sqlite3").stat().st_size > 0  # Chroma was opened and searched
     assert not (tmp_path / "audit.jsonl").exists()  # nothing remote, so nothing to audit
