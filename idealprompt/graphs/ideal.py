@@ -12,7 +12,8 @@ how it was initialised. `score` races new candidates against the best so far on 
 first round picks the start by dev score, later rounds keep a candidate only if it beats its parent on dev
 (`search.beam`). `reflect` shows the reflector agent the mistakes that matter most (`tools.evaluate.bad_cases`,
 read from the first training examples) for each candidate of the beam and turns its proposal (a new task
-description and label definitions; the demonstrations are kept) into a candidate. The loop ends on the budget,
+description and label definitions; the demonstrations are kept) into a candidate; a rewrite the beam already holds
+is asked again with sampling (`options.resample`). The loop ends on the budget,
 the round limit, the patience limit (scored rounds without a better dev score) or a perfect dev score. `test` scores
 the seed and the best prompt on the test split, counted apart from the budget; `remember` writes what worked back
 to memory.
@@ -31,15 +32,19 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict  # pydantic (LangGraph server schemas) needs it on Python < 3.12
 
+from idealprompt.agents.reflector import Reflection
 from idealprompt.agents.reflector import reflect as reflector
 from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import build_warmup_graph
 from idealprompt.memory import BestPath, Edit, Prior, StrategyStats
+from idealprompt.routes import sample
 from idealprompt.search.beam import Beam, Candidate, render
 from idealprompt.search.tree import StrategyTree
 from idealprompt.tools.evaluate import bad_cases
 from idealprompt.tools.race import race
+
+RESAMPLE_TEMPERATURE = 0.8  # enough for another wording from a 1.5B model, little enough to stay on the task
 
 
 class IdealOptions(BaseModel):
@@ -49,6 +54,9 @@ class IdealOptions(BaseModel):
     rounds: int = Field(8, ge=0, description="reflection rounds at most")
     patience: int = Field(3, ge=1, description="scored rounds without a better dev score before stopping")
     mistakes: int = Field(5, ge=1, description="mistakes shown to the reflector per candidate")
+    resample: int = Field(
+        1, ge=0, description="times the reflector is asked again, sampling, when its rewrite is one already made"
+    )
     prior_strategies: int = Field(2, ge=0, description="top-ranked prior strategies applied to the seed prompt")
     demos: list[str] = Field(
         ["demos_cover_4", "demos_bootstrap_4"],
@@ -206,17 +214,10 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
             if not mistakes:
                 continue
             candidate.looks += 1
-            proposal = reflector(
-                run.session.model("large"),
-                candidate=candidate,
-                mistakes=mistakes,
-                task=run.task,
-                lessons=run.lessons(),
-                tried=tried,
-                withheld=run.withheld(evaluations[candidate.id], mistakes) if run.session.private else None,
-            )
-            definitions = {} if proposal is None else {d.label: d.definition for d in proposal.label_definitions}
-            if proposal is None or beam.holds(render(proposal.task_description, definitions, candidate.demos)):
+            withheld = run.withheld(evaluations[candidate.id], mistakes) if run.session.private else None
+            asked = {"mistakes": mistakes, "task": run.task, "lessons": run.lessons(), "tried": tried}
+            proposal, definitions = _proposal(run, beam, candidate, options.resample, asked | {"withheld": withheld})
+            if proposal is None:
                 notes.append(f"round {state['round'] + 1}: no new proposal from candidate {candidate.id}")
                 continue
             child = beam.add(
@@ -284,6 +285,27 @@ def remember(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
+def _proposal(
+    run: Optimization, beam: Beam, candidate: Candidate, resample: int, asked: dict
+) -> tuple[Reflection | None, dict[str, str]]:
+    """The reflector's rewrite of `candidate` and its label definitions, if it is one the beam does not hold. A
+    greedy reflector repeats a rewrite for a prompt it has seen (even when shown other mistakes), so a repeat is
+    asked again, sampling, up to `resample` times (seeded by candidate and look: a rerun asks the same)."""
+    model = run.session.model("large")
+    for attempt in range(resample + 1):
+        if attempt:
+            model = sample(run.session.model("large"), RESAMPLE_TEMPERATURE, seed=_seed(candidate, attempt))
+        proposal = reflector(model, candidate=candidate, **asked)
+        definitions = {} if proposal is None else {d.label: d.definition for d in proposal.label_definitions}
+        if proposal is not None and not beam.holds(render(proposal.task_description, definitions, candidate.demos)):
+            return proposal, definitions
+    return None, {}
+
+
+def _seed(candidate: Candidate, attempt: int) -> int:
+    return 1000 * candidate.id + 10 * candidate.looks + attempt
+
+
 def _verdict(beam: Beam, state: IdealState) -> str | None:
     """Why the reflection loop ends now, if it does."""
     options = IdealOptions.model_validate(state["options"])

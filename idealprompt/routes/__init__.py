@@ -275,6 +275,18 @@ def limit_tokens(model: BaseChatModel, max_tokens: int) -> BaseChatModel:
     return model  # a model of the caller's: its own settings hold
 
 
+def sample(model: BaseChatModel, temperature: float, seed: int) -> BaseChatModel:
+    """A copy of `model` (its callbacks and cache kept) that samples at `temperature` with `seed`: another answer to
+    the same request, the same one again on a rerun where the route honours seeds (llama.cpp, Ollama, OpenAI's)."""
+    from idealprompt.routes.privacy import GuardedChatModel
+
+    if isinstance(model, GuardedChatModel):
+        return model.around(sample(model.inner, temperature, seed))
+    fields = type(model).model_fields
+    update = {name: value for name, value in (("temperature", temperature), ("seed", seed)) if name in fields}
+    return model.model_copy(update=update) if update else model  # a model of the caller's: its own settings hold
+
+
 def accepts_images(model: BaseChatModel) -> bool:
     """Whether images may be sent to `model` as message content parts.
 

@@ -131,7 +131,7 @@ def test_reflection_finds_the_rule_and_stops_at_a_perfect_dev_score(offline_sett
 def test_a_candidate_that_only_fits_train_is_not_kept(offline_settings):
     train = {e.text for e in _task().train}
     result, _, large = _optimize(
-        offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2, rounds=4
+        offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2, rounds=4, resample=0
     )
     fitted = [c for c in result.candidates if c["kind"] == "reflection"]
     assert fitted and fitted[0]["dev"] == result.seed.dev and fitted[0]["dropped"] is None
@@ -142,6 +142,25 @@ def test_a_candidate_that_only_fits_train_is_not_kept(offline_settings):
     # that scores nothing spends no small-model call, so it counts against the round limit, not the patience.
     assert len(fitted) == 1 and "round 2: no new proposal from candidate 0" in result.notes
     assert result.stopped == "4 rounds done" and len(large.received) == 4
+
+
+def test_a_repeated_rewrite_is_asked_again_with_sampling(offline_settings, monkeypatch):
+    """The greedy reflector repeats its first rewrite; asked again at a temperature, it makes another."""
+    sampled = []
+
+    def sample(model, temperature, seed):
+        sampled.append((temperature, seed))
+        return model  # the scripted model has no temperature: its script says what a sampled answer is
+
+    monkeypatch.setattr("idealprompt.graphs.ideal.sample", sample)
+    train = {e.text for e in _task().train}
+    script = [reflector("[FIT]"), reflector("[FIT]"), reflector("[RULE]")] + [reflector("[FIT]")] * 5
+    result, _, large = _optimize(offline_settings, script, small=small_model(train), patience=3, rounds=3)
+    assert [r.diagnosis for r in result.reflections] == ["needs [FIT]", "needs [RULE]"]
+    assert "[RULE]" in result.prompt and result.optimized.dev == 1.0
+    assert len(large.received) == 3 and large.received[2] == large.received[1]  # the same request, sampled
+    assert sampled == [(0.8, 21)]  # candidate 0 (the seed prompt), its second look, the first resample
+    assert "no new proposal" not in " ".join(result.notes)
 
 
 def test_patience_counts_the_rounds_that_scored_and_did_not_gain(offline_settings):
@@ -155,7 +174,7 @@ def test_patience_counts_the_rounds_that_scored_and_did_not_gain(offline_setting
 def test_a_second_look_shows_the_next_mistakes_and_the_rewrite_that_failed(offline_settings):
     train = {e.text for e in _task().train}
     _, _, large = _optimize(
-        offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2, mistakes=2
+        offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), patience=2, mistakes=2, resample=0
     )
     first, second = (messages[-1].content for messages in large.received[:2])
     assert "already tried" not in first
@@ -168,7 +187,13 @@ def test_a_second_look_shows_the_next_mistakes_and_the_rewrite_that_failed(offli
 def test_each_look_shows_the_next_mistakes_even_when_the_last_brought_nothing_new(offline_settings):
     train = {e.text for e in _task().train}
     _, _, large = _optimize(
-        offline_settings, [reflector("[FIT]")] * 10, small=small_model(train), mistakes=2, rounds=3, patience=5
+        offline_settings,
+        [reflector("[FIT]")] * 10,
+        small=small_model(train),
+        mistakes=2,
+        rounds=3,
+        patience=5,
+        resample=0,
     )
     negatives = [e.text for e in _task().train if e.target == "negative"]
     shown = [{t for t in negatives if f"Input: {t}\n" in m[-1].content} for m in large.received]
@@ -263,7 +288,7 @@ def test_with_an_empty_memory_a_short_warmup_initialises(offline_settings, tmp_p
 
 def test_the_reflector_sees_a_beam(offline_settings):
     result, _, large = _optimize(
-        offline_settings, [reflector("[FIT]")] * 10, small=small_model(), rounds=2, beam_width=2, patience=3
+        offline_settings, [reflector("[FIT]")] * 10, small=small_model(), rounds=2, beam_width=2, patience=3, resample=0
     )
     assert result.rounds == 2 and len(large.received) == 2  # one kept candidate: one proposal per round
 

@@ -146,3 +146,15 @@ def test_a_password_in_the_base_url_is_never_printed(offline_settings):
     with pytest.raises(RouteError, match=r"http://\*\*\*@127.0.0.1:9/v1 did not answer") as caught:
         check(Route("openai:any"), settings)
     assert "hunter2" not in str(caught.value)
+
+
+def test_sample_sets_temperature_and_seed_where_a_route_has_them(offline_settings):
+    from langchain_openai import ChatOpenAI
+
+    from idealprompt.routes import sample
+
+    greedy = ChatOpenAI(model="m", api_key="k", base_url="http://127.0.0.1:9/v1", temperature=0.0, seed=0)
+    sampled = sample(greedy, 0.8, seed=21)
+    assert (sampled.temperature, sampled.seed) == (0.8, 21) and (greedy.temperature, greedy.seed) == (0.0, 0)
+    scripted = ScriptedChatModel(script=[])
+    assert sample(scripted, 0.8, seed=21) is scripted  # a model of the caller's keeps its own settings
