@@ -89,13 +89,11 @@ def answer(body: dict) -> str:
     return json.dumps({"prompt": "Classify the review, carefully."})
 
 
-def test_a_redacted_optimisation_sends_no_listed_datum_and_the_audit_log_matches_the_server(
-    offline_settings, tmp_path, monkeypatch
-):
-    monkeypatch.setattr(privacy, "is_local", lambda host, settings: host is None)  # the server on 127.0.0.1 is "remote"
-    people = [f"reviewer{i}@mail.example.org" for i in range(len(REVIEWS))]
+def _reviews_task(folder, shape: str, people: list[str]) -> list[dict]:
+    """task.yaml in `folder`: REVIEWS, each input written as `shape` with its review and a person; its examples."""
     examples = [
-        {"input": f"{r} ({p}, Acme Corp)", "target": y} for (r, y), p in zip(REVIEWS.items(), people, strict=True)
+        {"input": shape.format(review=r, person=p), "target": y}
+        for (r, y), p in zip(REVIEWS.items(), people, strict=True)
     ]
     task = {
         "name": "reviews",
@@ -105,7 +103,16 @@ def test_a_redacted_optimisation_sends_no_listed_datum_and_the_audit_log_matches
         "data": {"format": "inline", "examples": examples},
         "split": {"train": 6, "dev": 4, "test": 2, "seed": 0},
     }
-    (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
+    (folder / "task.yaml").write_text(yaml.safe_dump(task))
+    return examples
+
+
+def test_a_redacted_optimisation_sends_no_listed_datum_and_the_audit_log_matches_the_server(
+    offline_settings, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(privacy, "is_local", lambda host, settings: host is None)  # the server on 127.0.0.1 is "remote"
+    people = [f"reviewer{i}@mail.example.org" for i in range(len(REVIEWS))]
+    _reviews_task(tmp_path, "{review} ({person}, Acme Corp)", people)
     (tmp_path / "idealprompt.toml").write_text('redact_terms = ["Acme Corp"]\n')
     with FakeOpenAIServer(answer) as server:
         env = server.env()
@@ -166,19 +173,7 @@ def private_answer(body: dict) -> str:
 def test_a_private_optimisation_sends_no_example_to_the_remote_large_model(offline_settings, tmp_path, monkeypatch):
     _remote_large(monkeypatch)
     people = [f"reviewer{i}@mail.example.org" for i in range(len(REVIEWS))]
-    examples = [
-        {"input": f"{r} (wrote {p} of Acme Corp after the screening)", "target": y}
-        for (r, y), p in zip(REVIEWS.items(), people, strict=True)
-    ]
-    task = {
-        "name": "reviews",
-        "description": "Classify film reviews by sentiment.",
-        "seed_prompt": "Classify.",
-        "labels": ["positive", "negative"],
-        "data": {"format": "inline", "examples": examples},
-        "split": {"train": 6, "dev": 4, "test": 2, "seed": 0},
-    }
-    (tmp_path / "task.yaml").write_text(yaml.safe_dump(task))
+    examples = _reviews_task(tmp_path, "{review} (wrote {person} of Acme Corp after the screening)", people)
     (tmp_path / "idealprompt.toml").write_text('privacy = "private"\n')
     with FakeOpenAIServer(private_answer) as server:
         args = ["optimize", str(tmp_path / "task.yaml"), "--budget", "60", "--no-memory", "--out", str(tmp_path / "o")]
