@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from idealprompt.config import load_settings
+from idealprompt.config import Settings, load_settings
 from idealprompt.errors import OutputError
 from idealprompt.session import Session
 
@@ -20,6 +20,7 @@ MemoryOption = Annotated[
 TrustCodeOption = Annotated[
     bool, typer.Option("--trust-code", help="load a task whose metric is a module:function (it runs that code)")
 ]
+CALLS = "calls.sqlite"  # every model call of a CLI run, beside its result: what a rerun after a kill replays
 out = Console(soft_wrap=True)  # long paths and routes stay whole, to be copied
 err = Console(stderr=True, soft_wrap=True)
 
@@ -58,6 +59,21 @@ def refuse_overwrite(path: Path, force: bool) -> None:
     """Stop before any work when `path` holds an earlier result and `--force` was not given."""
     if path.exists() and not force:
         raise OutputError(f"{path} holds an earlier result: pass --force to replace it, or choose another --out")
+
+
+def recording_calls(settings: Settings, out_dir: Path, *, force: bool) -> Settings:
+    """`settings` with every model call recorded in `out_dir/calls.sqlite` (unless a `replay_cache` is set), so that
+    the same command run again after an interruption replays what was asked (counted in the budget as before) and
+    pays for none of it again; `--force` starts afresh."""
+    if settings.replay_cache is not None:
+        return settings
+    calls = out_dir / CALLS
+    if force:
+        for path in (calls, calls.with_name(f"{CALLS}-wal"), calls.with_name(f"{CALLS}-shm")):
+            path.unlink(missing_ok=True)
+    elif calls.exists():
+        err.print(f"resuming: the calls recorded in {calls} by an interrupted run are replayed, not paid again")
+    return settings.model_copy(update={"replay_cache": calls})
 
 
 def print_ledger(session: Session) -> None:

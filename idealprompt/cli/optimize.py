@@ -20,6 +20,7 @@ from idealprompt.cli.common import (
     open_memory,
     out,
     print_ledger,
+    recording_calls,
     refuse_overwrite,
 )
 from idealprompt.config import load_settings
@@ -68,7 +69,7 @@ def optimize(
 ):
     """Optimise a task's prompt for the small model: priors or warm-up, then reflection on its mistakes."""
     refuse_overwrite(out_dir / "result.json", force)
-    settings = load_settings()
+    settings = recording_calls(load_settings(), out_dir, force=force)
     task = load_task(task_file, trust_code=trust_code or settings.trust_code)
     task = task if answers is None else dataclasses.replace(task, answers=answers)
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)

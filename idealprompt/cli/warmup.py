@@ -20,6 +20,7 @@ from idealprompt.cli.common import (
     open_memory,
     out,
     print_ledger,
+    recording_calls,
     refuse_overwrite,
 )
 from idealprompt.config import load_settings
@@ -52,10 +53,12 @@ def warmup(
     memory: MemoryOption = None,
 ):
     """Search strategy sequences for each task (UCT), print the strategies by mean gain, and store the priors."""
-    trusted = trust_code or load_settings().trust_code
+    settings = load_settings()
+    trusted = trust_code or settings.trust_code
     loaded = [load_task(path, trust_code=trusted) for path in tasks]  # every file is checked before any model runs
     for task in loaded:
         refuse_overwrite(out_dir / f"{task.name}.tree.json", force)
+    settings = recording_calls(settings, out_dir, force=force)
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
     options = SearchOptions(
         max_depth=depth, width=width, minibatch=minibatch, exploration=exploration, iterations=iterations, seed=seed
@@ -68,7 +71,7 @@ def warmup(
         for task in loaded:
             thread = f"warmup-{task.name}-{uuid.uuid4().hex[:8]}"
             session = Session(
-                load_settings(),
+                settings,
                 budget=Budget(small_calls=budget, large_tokens=large_tokens),
                 progress=AssemblyProgress(),
                 run=thread,

@@ -2,6 +2,13 @@
 embedded extra runs it: both roles on `openai:` routes, nothing in process."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import yaml
 from typer.testing import CliRunner
@@ -10,6 +17,8 @@ from idealprompt.cli import app
 from idealprompt.errors import OutputError
 from tests.fake_openai_server import FakeOpenAIServer
 
+REPO = Path(__file__).resolve().parents[2]
+CLI = "import tests.no_network\nfrom idealprompt.cli import main\nmain()"
 POSITIVE = ["a delight", "warm and funny", "pure joy", "a triumph", "sharp and witty", "a gem", "moving", "uplifting"]
 NEGATIVE = ["dull", "a tedious mess", "forgettable", "a chore", "lifeless", "clumsy", "a slog", "hollow"]
 
@@ -102,3 +111,40 @@ def test_an_earlier_result_is_not_overwritten_without_force(offline_settings, tm
         forced = _optimize(server, task, "--budget", "20", "--out", str(tmp_path / "out"), "--force")
     assert forced.exit_code == 0, forced.output
     assert "earlier" not in json.loads((tmp_path / "out" / "result.json").read_text())
+
+
+def test_a_run_killed_mid_way_and_run_again_pays_for_no_call_twice(offline_settings, tmp_path):
+    """SIGKILL during the optimisation; the same command again replays the calls the killed run recorded and ends
+    as a run that was never interrupted. Only the request in flight at the kill (never answered) is asked again."""
+    task, kill_at, blocked = _task_file(tmp_path, {"train": 6, "dev": 6, "test": 4}), 12, threading.Event()
+
+    def stalls(body: dict) -> str:
+        if len(server.received) == kill_at:
+            blocked.wait(60)  # the killed run never gets this answer
+        return answer(body)
+
+    args = ["optimize", task, "--budget", "60", "--no-memory", "--out", str(tmp_path / "out")]
+    env = os.environ | {"IDEALPROMPT_CONCURRENCY": "1", "PYTHONPATH": str(REPO)}
+    with FakeOpenAIServer(stalls) as server:
+        env |= server.env()
+        child = subprocess.Popen([sys.executable, "-c", CLI, *args], env=env, cwd=tmp_path)
+        deadline = time.monotonic() + 120
+        while len(server.received) < kill_at and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        blocked.set()
+        before = [json.dumps(b, sort_keys=True) for b in server.received]
+        assert len(before) == kill_at and not (tmp_path / "out" / "result.json").exists()
+        again = CliRunner().invoke(app, args, env=server.env() | {"IDEALPROMPT_CONCURRENCY": "1"})
+        after = [json.dumps(b, sort_keys=True) for b in server.received[kill_at:]]
+    assert again.exit_code == 0, again.output
+    assert "resuming: the calls recorded in" in again.output
+    assert set(after) & set(before) == {before[-1]}  # only the unanswered request is sent again
+    with FakeOpenAIServer(answer) as server:  # the same run, never interrupted
+        whole = _optimize(server, task, "--budget", "60", "--out", str(tmp_path / "whole"))
+    assert whole.exit_code == 0, whole.output
+    resumed, uninterrupted = (json.loads((tmp_path / d / "result.json").read_text()) for d in ("out", "whole"))
+    for key in ("prompt", "seed", "optimized", "stopped", "candidates"):
+        assert resumed[key] == uninterrupted[key], key
+    assert len(before) - 1 + len(after) == len(server.received)  # the calls of one run, one of them asked twice
