@@ -171,7 +171,7 @@ def privacy_cost(tasks: dict[str, dict[str, dict]]) -> list[str]:
     lines = [
         "### What privacy costs",
         "",
-        "| task | open | redact | private | private: small calls, large tokens (open: the same) |",
+        "| task | open | redact | private | private: small calls, large tokens (open's) |",
         "|---|---|---|---|---|",
     ]
     for task, s in compared.items():
