@@ -75,9 +75,7 @@ class Session:
     @property
     def private(self) -> bool:
         """Whether the large model must not see the users' data: private mode, with a remote large route."""
-        if self.settings.privacy != "private" or "large" in self._custom:
-            return False
-        return not privacy.is_local(privacy.host_of(self.route("large").spec, self.settings), self.settings)
+        return self.settings.privacy == "private" and "large" in self._remote()
 
     def protect(self, texts: Iterable[str]) -> None:
         """Texts (examples, facts) that private mode refuses to send to a remote route, should a request quote them."""
@@ -91,10 +89,7 @@ class Session:
 
     def privacy(self) -> str:
         """The privacy mode in force and where each role's requests go, for a run to say at its start."""
-        hosts = {
-            role: privacy.host_of(self.describe(role), self.settings) for role in ROLES if role not in self._custom
-        }
-        remote = {role: host for role, host in hosts.items() if not privacy.is_local(host, self.settings)}
+        remote = self._remote()
         mode = privacy.mode(self.settings, remote=bool(remote))
         if not remote:
             return f"privacy {mode}: every route is local"
@@ -106,6 +101,13 @@ class Session:
             else ""
         )
         return f"privacy {mode}: {where} (remote){sees}; audit log {self.settings.audit_log}"
+
+    def _remote(self) -> dict[str, str | None]:
+        """The roles whose requests leave this machine, with their hosts (models passed in are the caller's)."""
+        hosts = {
+            role: privacy.host_of(self.describe(role), self.settings) for role in ROLES if role not in self._custom
+        }
+        return {role: host for role, host in hosts.items() if not privacy.is_local(host, self.settings)}
 
     def _metered(self, role: str, model: BaseChatModel, name: str) -> BaseChatModel:
         if model.callbacks is not None and not isinstance(model.callbacks, list):
