@@ -75,7 +75,7 @@ class Session:
     @property
     def private(self) -> bool:
         """Whether the large model must not see the users' data: private mode, with a remote large route."""
-        return self.settings.privacy == "private" and "large" in self._remote()
+        return self.settings.privacy == "private" and "large" in self._remote(("large",))
 
     def protect(self, texts: Iterable[str]) -> None:
         """Texts (examples, facts) that private mode refuses to send to a remote route, should a request quote them."""
@@ -102,10 +102,11 @@ class Session:
         )
         return f"privacy {mode}: {where} (remote){sees}; audit log {self.settings.audit_log}"
 
-    def _remote(self) -> dict[str, str | None]:
-        """The roles whose requests leave this machine, with their hosts (models passed in are the caller's)."""
+    def _remote(self, roles: Iterable[str] = ROLES) -> dict[str, str | None]:
+        """Those of the roles whose requests leave this machine, with their hosts (models passed in are the caller's);
+        only these roles' routes are resolved."""
         hosts = {
-            role: privacy.host_of(self.describe(role), self.settings) for role in ROLES if role not in self._custom
+            role: privacy.host_of(self.describe(role), self.settings) for role in roles if role not in self._custom
         }
         return {role: host for role, host in hosts.items() if not privacy.is_local(host, self.settings)}
 
