@@ -30,6 +30,7 @@ from idealprompt.errors import BudgetExhausted, RunCancelled
 
 MESSAGE_OVERHEAD = 4  # role and separators per message, as in OpenAI's counting recipe
 _APART: ContextVar[str | None] = ContextVar("idealprompt_ledger_apart", default=None)
+ROLE_KEY = "idealprompt_role"  # the metadata key under which a session's models carry their role, for callbacks
 
 
 @functools.cache

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # The vector memory (priors and style exemplars).
     memory: Path = Field(default_factory=lambda: platformdirs.user_data_path("idealprompt") / "memory")
 
+    # The run store (idealprompt.runs): every CLI run, its steps and calls, for `idealprompt runs` and `trace`.
+    runs: Path = Field(default_factory=lambda: platformdirs.user_data_path("idealprompt") / "runs")
+
     # Privacy (idealprompt.routes.privacy): what may be sent to a route off this machine, and the record of it.
     privacy: Literal["open", "redact", "private"] | None = Field(
         None, description="unset: open if every route is local, else redact"

@@ -57,3 +57,7 @@ class PrivacyError(IdealpromptError):
 class OutputError(IdealpromptError):
     """A result cannot be written where it was asked: an earlier result is in the way, the disk is full, or the
     folder is not writable; nothing is left half-written."""
+
+
+class RunNotFound(IdealpromptError):
+    """No run in the run store has the id asked for, or several start with the prefix given."""

@@ -15,12 +15,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field
 
 from idealprompt.accounting import Budget
 from idealprompt.errors import OutputError
-from idealprompt.graphs.context import Optimization
+from idealprompt.graphs.context import Optimization, with_thread
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
 from idealprompt.memory import Memory
 from idealprompt.search.beam import Beam
@@ -30,6 +31,8 @@ from idealprompt.tasks import Task, load_task
 from idealprompt.tasks.output import Mode
 from idealprompt.tools.evaluate import system_message
 from idealprompt.userfiles import write_text
+
+MISTAKES_SHOWN = 10
 
 
 class Scores(BaseModel):
@@ -64,6 +67,7 @@ class OptimizeResult(BaseModel):
     answer_schema: dict | None = Field(description="the same constraint as a JSON schema")
     answer_tokens: int = Field(description="the most tokens an answer was given")
     seed_prompt: str
+    seed_message: str = Field(description="the seed prompt's system message, as the model received it")
     initialisation: str
     seed: Scores
     optimized: Scores
@@ -79,6 +83,10 @@ class OptimizeResult(BaseModel):
     prior_id: str | None
     notes: list[str]
     candidates: list[dict[str, Any]] = Field(description="every candidate: origin, scores, whether it was kept")
+    mistakes: dict[str, list[dict[str, str]]] = Field(
+        description=f"the first {MISTAKES_SHOWN} wrong test answers of the seed and the optimised prompt: id, input, "
+        "expected, answer"
+    )
 
     @classmethod
     def from_state(cls, state: dict, run: Optimization, run_id: str) -> OptimizeResult:
@@ -112,6 +120,7 @@ class OptimizeResult(BaseModel):
             answer_schema=space.schema(),
             answer_tokens=run.task.answer_tokens,
             seed_prompt=seed.instruction,
+            seed_message=system_message(run.task, seed.render()),
             initialisation=state.get("initialisation", "seed prompt"),
             seed=Scores(train=seed.train, dev=seed.dev, test=test.get("seed")),
             optimized=Scores(train=best.train, dev=best.dev, test=test.get("optimized")),
@@ -130,6 +139,7 @@ class OptimizeResult(BaseModel):
                 c.model_dump(exclude={"instruction", "definitions", "demos"}) | {"kept": c.id in beam.kept}
                 for c in beam.candidates
             ],
+            mistakes={"seed": _mistakes(run, seed.render()), "optimized": _mistakes(run, best.render())},
         )
 
     def write(self, folder: Path | str) -> tuple[Path, Path]:
@@ -166,14 +176,23 @@ class OptimizeResult(BaseModel):
         return "\n".join(lines) + "\n"
 
 
-def _prepare(task, session, budget, memory, options, pool, run_id, answers):
+def _mistakes(run: Optimization, prompt: str) -> list[dict[str, str]]:
+    """The prompt's wrong answers on test, from what the test step was told (no call)."""
+    wrong = [p for p in run.evaluator.known(prompt, run.task.test).predictions if p.score < 1]
+    return [
+        {"id": p.example.id, "input": p.example.text, "expected": p.example.target, "answer": p.answer}
+        for p in wrong[:MISTAKES_SHOWN]
+    ]
+
+
+def _prepare(task, session, budget, memory, options, pool, run_id, answers, config):
     task = task if isinstance(task, Task) else load_task(task)
     task = task if answers is None else dataclasses.replace(task, answers=answers)
     session = session or Session(budget=budget)
     run = Optimization(session, task, pool or StrategyPool.builtin(), memory=memory)
     run_id = run_id or f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
     inputs = {"options": (options or IdealOptions()).model_dump()}
-    return run, run_id, inputs, {"configurable": {"thread_id": run_id}}
+    return run, run_id, inputs, with_thread(config, run_id)
 
 
 def optimize(
@@ -187,11 +206,13 @@ def optimize(
     checkpointer: BaseCheckpointSaver | None = None,
     run_id: str | None = None,
     answers: Mode | None = None,
+    config: RunnableConfig | None = None,
 ) -> OptimizeResult:
     """Optimise the task's prompt for the session's small model. `budget` applies when no `session` is given;
     `memory` (None: none) gives priors and receives what worked; `checkpointer` keeps the trace under `run_id`;
-    `answers` overrides the task's answer mode (constrained or free)."""
-    run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id, answers)
+    `answers` overrides the task's answer mode (constrained or free); `config` is LangGraph's (callbacks, tags,
+    metadata pass through to every step and model call: a `runs.Journal` there records the calls)."""
+    run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id, answers, config)
     state = build_ideal_graph(checkpointer).invoke(inputs, config, context=run)
     return OptimizeResult.from_state(state, run, run_id)
 
@@ -207,9 +228,10 @@ async def aoptimize(
     checkpointer: BaseCheckpointSaver | None = None,
     run_id: str | None = None,
     answers: Mode | None = None,
+    config: RunnableConfig | None = None,
 ) -> OptimizeResult:
     """`optimize`, for an event loop. Cancelling it stops its spending: no model call is sent after the cancel."""
-    run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id, answers)
+    run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id, answers, config)
     try:
         state = await build_ideal_graph(checkpointer).ainvoke(inputs, config, context=run)
     except asyncio.CancelledError:

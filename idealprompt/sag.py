@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field
 
 from idealprompt.facts import Facts, load_facts
 from idealprompt.facts.slots import SlotLexicon
-from idealprompt.graphs.context import Writing
+from idealprompt.graphs.context import Writing, with_thread
 from idealprompt.graphs.sag import WriteOptions, build_sag_graph
 from idealprompt.memory import Memory
 from idealprompt.session import Session
@@ -61,7 +62,7 @@ def as_facts(facts: Facts | dict | str | Path) -> Facts:
     return load_facts(facts) if isinstance(facts, Path) else Facts.of(facts)
 
 
-def _prepare(facts, style, instruction, session, memory, options, lexicon, run_id):
+def _prepare(facts, style, instruction, session, memory, options, lexicon, run_id, config):
     run = Writing.of(session or Session(), style, memory, lexicon=lexicon)
     inputs = {
         "facts": as_facts(facts).model_dump(),
@@ -69,7 +70,7 @@ def _prepare(facts, style, instruction, session, memory, options, lexicon, run_i
         "options": (options or WriteOptions()).model_dump(),
     }
     run_id = run_id or f"sag-{run.style.name}-{uuid.uuid4().hex[:8]}"
-    return run, inputs, {"configurable": {"thread_id": run_id}}, run_id
+    return run, inputs, with_thread(config, run_id), run_id
 
 
 def write(
@@ -83,10 +84,12 @@ def write(
     lexicon: SlotLexicon | None = None,
     checkpointer: BaseCheckpointSaver | None = None,
     run_id: str | None = None,
+    config: RunnableConfig | None = None,
 ) -> WriteResult:
     """Plan (large role) and write (small role) a text stating `facts` in `style`; `memory` (None: built-in styles
-    only) holds styles and their exemplars; `checkpointer` keeps the trace under `run_id`."""
-    run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id)
+    only) holds styles and their exemplars; `checkpointer` keeps the trace under `run_id`; `config` is LangGraph's
+    (callbacks, tags, metadata pass through to every step and model call)."""
+    run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id, config)
     return WriteResult.from_state(build_sag_graph(checkpointer).invoke(inputs, config, context=run), run, run_id)
 
 
@@ -101,9 +104,10 @@ async def awrite(
     lexicon: SlotLexicon | None = None,
     checkpointer: BaseCheckpointSaver | None = None,
     run_id: str | None = None,
+    config: RunnableConfig | None = None,
 ) -> WriteResult:
     """`write`, for an event loop."""
-    run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id)
+    run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id, config)
     state = await build_sag_graph(checkpointer).ainvoke(inputs, config, context=run)
     return WriteResult.from_state(state, run, run_id)
 
@@ -119,11 +123,13 @@ def stream_write(
     lexicon: SlotLexicon | None = None,
     checkpointer: BaseCheckpointSaver | None = None,
     run_id: str | None = None,
+    config: RunnableConfig | None = None,
+    steps: bool = False,
 ) -> Iterator[tuple[str, Any]]:
     """`write`, as it happens: ("plan", the plan's facts), ("draft", n) as draft n starts, ("token", text) as the
-    stylist writes it, ("text", the whole text) when it is done, ("check", FactCheck as JSON) after each check, and
-    last ("result", WriteResult)."""
-    run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id)
+    stylist writes it, ("text", the whole text) when it is done, ("check", FactCheck as JSON) after each check,
+    with `steps` also ("step", (node, update)) as each step of the graph ends, and last ("result", WriteResult)."""
+    run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id, config)
     state: dict[str, Any] = {}
     drafts, writing = 0, False
     modes = ["updates", "messages", "values"]
@@ -139,6 +145,8 @@ def stream_write(
                 yield "token", chunk.text
         else:
             for node, update in event.items():
+                if steps:
+                    yield "step", (node, update or {})
                 if node == "plan" and update.get("plan"):
                     yield "plan", update["plan"]
                 elif node == "write" and update.get("drafts"):

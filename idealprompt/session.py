@@ -12,7 +12,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from idealprompt.accounting import Budget, Ledger
+from idealprompt.accounting import ROLE_KEY, Budget, Ledger
 from idealprompt.cache import ReplayCache
 from idealprompt.config import Settings, load_settings
 from idealprompt.routes import ROLES, Route, make_chat_model, privacy, resolve
@@ -113,7 +113,11 @@ class Session:
     def _metered(self, role: str, model: BaseChatModel, name: str) -> BaseChatModel:
         if model.callbacks is not None and not isinstance(model.callbacks, list):
             raise TypeError("a model passed to Session must carry its callbacks as a list")
-        update: dict[str, Any] = {"callbacks": [*(model.callbacks or []), self.ledger.callback(role)], "name": name}
+        update: dict[str, Any] = {
+            "callbacks": [*(model.callbacks or []), self.ledger.callback(role)],
+            "name": name,
+            "metadata": {**(model.metadata or {}), ROLE_KEY: role},  # for the callbacks a caller adds (runs.Journal)
+        }
         if self.settings.replay_cache:
             update["cache"] = ReplayCache(self.settings.replay_cache, route=name)
         return model.model_copy(update=update)

@@ -16,7 +16,8 @@ def offline_settings(tmp_path, monkeypatch) -> Settings:
         if name.startswith("IDEALPROMPT_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OLLAMA_HOST"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("IDEALPROMPT_AUDIT_LOG", str(tmp_path / "audit.jsonl"))  # CLI runs read settings anew
-    return Settings(ollama_host=UNUSED_PORT, models_dir=tmp_path / "models")
+    monkeypatch.setenv("IDEALPROMPT_RUNS", str(tmp_path / "runs"))
+    return Settings(ollama_host=UNUSED_PORT, models_dir=tmp_path / "models", runs=tmp_path / "runs")
 
 
 def pytest_collection_modifyitems(config, items):

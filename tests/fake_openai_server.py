@@ -1,5 +1,6 @@
 """A tiny OpenAI-compatible server for unit tests: it answers /v1/chat/completions from a script (a fixed text or a
-function of the request) with a `usage` block, lists one model, and records the bodies it was sent."""
+function of the request) with a `usage` block, streamed when asked, lists one model, and records the bodies it was
+sent."""
 
 from __future__ import annotations
 
@@ -85,7 +86,28 @@ def _handler(server: FakeOpenAIServer):
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            self._send(200, server.complete(body))
+            answer = server.complete(body)
+            if body.get("stream"):
+                self._stream(answer)
+            else:
+                self._send(200, answer)
+
+        def _stream(self, answer: dict):
+            """The answer as server-sent events, a chunk per word, as OpenAI streams it."""
+            text, base = answer["choices"][0]["message"]["content"], {k: answer[k] for k in ("id", "created", "model")}
+            words = [w + " " for w in text.split(" ")]
+            words[-1] = words[-1][:-1]
+            deltas = [{"role": "assistant", "content": ""}, *({"content": w} for w in words)]
+            chunks = [{"index": 0, "delta": d, "finish_reason": None} for d in deltas]
+            chunks.append({"index": 0, "delta": {}, "finish_reason": "stop"})
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for choice in chunks:
+                event = base | {"object": "chat.completion.chunk", "choices": [choice]}
+                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+            usage = base | {"object": "chat.completion.chunk", "choices": [], "usage": answer["usage"]}
+            self.wfile.write(f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode())
 
         def _send(self, status: int, answer: dict):
             data = json.dumps(answer).encode()

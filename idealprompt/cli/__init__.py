@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from idealprompt.cli import audit, models, notebench, optimize, priors, warmup, write
+from idealprompt.cli import audit, models, notebench, optimize, priors, runs, warmup, write
 from idealprompt.cli.common import err
 from idealprompt.config import CONFIG_ENV
 from idealprompt.errors import IdealpromptError
@@ -30,6 +30,11 @@ app.command()(optimize.optimize)
 app.command()(write.write)
 app.command("eval-style")(notebench.eval_style)
 app.command()(audit.audit)
+app.command()(runs.runs)
+app.command()(runs.trace)
+app.command()(runs.resume)
+app.command()(runs.fork)
+app.command()(runs.report)
 
 
 def _version(shown: bool) -> None:
@@ -43,12 +48,17 @@ def _version(shown: bool) -> None:
 @app.callback()
 def _global(
     config: Annotated[Path | None, typer.Option(help="a settings file instead of ./idealprompt.toml")] = None,
+    runs_dir: Annotated[
+        Path | None, typer.Option("--runs", help="the run store's folder (default: the `runs` setting)")
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
     ] = False,
 ):
     if config is not None:
         os.environ[CONFIG_ENV] = str(config)
+    if runs_dir is not None:
+        os.environ["IDEALPROMPT_RUNS"] = str(runs_dir.resolve())
 
 
 def main() -> None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import enum
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from idealprompt.config import Settings, load_settings
 from idealprompt.errors import OutputError
+from idealprompt.runs import Journal, RunStore
 from idealprompt.session import Session
 
 MemoryOption = Annotated[
@@ -20,6 +26,8 @@ MemoryOption = Annotated[
 TrustCodeOption = Annotated[
     bool, typer.Option("--trust-code", help="load a task whose metric is a module:function (it runs that code)")
 ]
+RunIdOption = Annotated[str | None, typer.Option(hidden=True, help="the run's id (`idealprompt resume` gives it)")]
+NOT_REPEATED = {"force", "run_id"}  # options `resume` must not run again: --force would delete what it replays
 CALLS = "calls.sqlite"  # every model call of a CLI run, beside its result: what a rerun after a kill replays
 out = Console(soft_wrap=True)  # long paths and routes stay whole, to be copied
 err = Console(stderr=True, soft_wrap=True)
@@ -83,3 +91,84 @@ def print_ledger(session: Session) -> None:
             role, *(str(u[k]) for k in ("calls", "cached", "prompt_tokens", "completion_tokens")), f"{u['seconds']:.1f}"
         )
     err.print(table)
+
+
+def command_line(ctx: typer.Context, **overrides) -> list[str]:
+    """The running command's arguments, rebuilt from what click parsed (paths made absolute) with some parameters
+    set otherwise (`overrides`, by name), for `resume`."""
+    words: list[str] = []
+    if ctx.parent is not None and (config := ctx.parent.params.get("config")) is not None:
+        words += ["--config", _word(config)]
+    words.append(ctx.info_name or ctx.command.name or "")
+    for param in ctx.command.params:
+        value = overrides.get(param.name or "", ctx.params.get(param.name or ""))
+        if value is None or param.name in NOT_REPEATED:
+            continue
+        values = list(value) if param.multiple or param.nargs == -1 else [value]
+        if param.param_type_name == "argument":
+            words += [_word(v) for v in values]
+        elif getattr(param, "is_flag", False):
+            if value or param.secondary_opts:
+                words.append(param.opts[0] if value else param.secondary_opts[0])
+        else:
+            for v in values:
+                words += [param.opts[0], _word(v)]
+    return words
+
+
+def _word(value) -> str:
+    if isinstance(value, Path):
+        return str(value.resolve())
+    return str(value.value) if isinstance(value, enum.Enum) else str(value)
+
+
+@contextmanager
+def recorded_run(store: RunStore, run: str, **started) -> Iterator[Journal]:
+    """A run started in the store (`RunStore.start`'s arguments) and its journal; it is marked failed, or
+    interrupted (Ctrl-C), if the run raises, and the caller marks how it ended otherwise."""
+    store.start(run, **started)
+    try:
+        yield Journal()
+    except KeyboardInterrupt:
+        store.finish(run, "interrupted")
+        raise
+    except BaseException:
+        store.finish(run, "failed")
+        raise
+
+
+QuietOption = Annotated[bool, typer.Option("--quiet", help="print only the result and errors")]
+LogJsonOption = Annotated[bool, typer.Option("--log-json", help="progress as one JSON object per step, on stderr")]
+
+
+class RunProgress:
+    """How a long run shows itself going: a live bar (phase, round, best dev score so far, small-model calls used
+    of the budget, time left) under the lines each step prints; or, for machines, one JSON object per step; or,
+    `quiet`, nothing."""
+
+    def __init__(self, budget: int | None, *, measure: str = "best dev", quiet: bool = False, log_json: bool = False):
+        self.budget, self.measure, self.quiet, self.log_json = budget, measure, quiet, log_json
+        self._bar: Progress | None = None
+        if not (quiet or log_json):
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            self._bar = Progress(*columns, console=err, transient=True)
+            self._task = self._bar.add_task("starting", total=budget)
+
+    def __enter__(self) -> RunProgress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def step(self, step: int, node: str, lines: list[str], *, calls: int, phase: str, best: float | None) -> None:
+        if self.log_json:
+            record = {"step": step, "node": node, "phase": phase, "calls": calls, "budget": self.budget, "best": best}
+            print(json.dumps(record | {"lines": lines}, ensure_ascii=False), file=sys.stderr, flush=True)
+        elif self._bar is not None:
+            for line in lines:
+                err.print(f"  {line}", markup=False, highlight=False)
+            shown = "-" if best is None else f"{best:.3f}"
+            self._bar.update(self._task, completed=calls, description=f"{phase} · {self.measure} {shown} · calls")

@@ -14,12 +14,18 @@ from rich.table import Table
 from idealprompt.accounting import Budget
 from idealprompt.cli.common import (
     AssemblyProgress,
+    LogJsonOption,
     MemoryOption,
+    QuietOption,
+    RunIdOption,
+    RunProgress,
     TrustCodeOption,
+    command_line,
     err,
     open_memory,
     out,
     print_ledger,
+    recorded_run,
     recording_calls,
     refuse_overwrite,
 )
@@ -28,7 +34,7 @@ from idealprompt.errors import OutputError
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import build_warmup_graph
 from idealprompt.memory.records import StrategyStats
-from idealprompt.runstore import open_trace
+from idealprompt.runs import Journal, RunStore, follow, open_trace
 from idealprompt.search.tree import SearchOptions, StrategyTree
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
@@ -37,8 +43,9 @@ from idealprompt.userfiles import write_text
 
 
 def warmup(
+    ctx: typer.Context,
     tasks: Annotated[list[Path], typer.Argument(help="task files (YAML or JSON)", metavar="TASK...")],
-    budget: Annotated[int, typer.Option(help="small-model calls per task")] = 300,
+    budget: Annotated[int, typer.Option(min=1, help="small-model calls per task")] = 300,
     large_tokens: Annotated[int | None, typer.Option(help="large-model tokens per task (default: no limit)")] = None,
     depth: Annotated[int, typer.Option(help="strategies in a row at most")] = 3,
     width: Annotated[int, typer.Option(help="children per node before the search goes deeper")] = 3,
@@ -51,11 +58,17 @@ def warmup(
     force: Annotated[bool, typer.Option("--force", help="replace earlier trees in --out")] = False,
     trust_code: TrustCodeOption = False,
     memory: MemoryOption = None,
+    quiet: QuietOption = False,
+    log_json: LogJsonOption = False,
+    run_id: RunIdOption = None,
 ):
-    """Search strategy sequences for each task (UCT), print the strategies by mean gain, and store the priors."""
+    """Search strategy sequences for each task (UCT), print the strategies by mean gain, and store the priors.
+    Each task is a run of its own in the run store."""
     settings = load_settings()
     trusted = trust_code or settings.trust_code
     loaded = [load_task(path, trust_code=trusted) for path in tasks]  # every file is checked before any model runs
+    if run_id is not None and len(loaded) != 1:
+        raise typer.BadParameter("a resumed warm-up is one task's", param_hint="--run-id")
     for task in loaded:
         refuse_overwrite(out_dir / f"{task.name}.tree.json", force)
     settings = recording_calls(settings, out_dir, force=force)
@@ -64,28 +77,39 @@ def warmup(
         max_depth=depth, width=width, minibatch=minibatch, exploration=exploration, iterations=iterations, seed=seed
     )
     store = open_memory(memory, create=True)
+    runs = RunStore(settings.runs)
     out_dir.mkdir(parents=True, exist_ok=True)
     trees = []
     with open_trace(out_dir / "checkpoints.sqlite") as checkpointer:
         graph = build_warmup_graph(checkpointer)
-        for task in loaded:
-            thread = f"warmup-{task.name}-{uuid.uuid4().hex[:8]}"
-            session = Session(
-                settings,
-                budget=Budget(small_calls=budget, large_tokens=large_tokens),
-                progress=AssemblyProgress(),
-                run=thread,
+        for path_in, task in zip(tasks, loaded, strict=True):
+            thread = run_id or f"warmup-{task.name}-{uuid.uuid4().hex[:8]}"
+            started = dict(kind="warmup", task=task.name, folder=out_dir.resolve(), budget=budget)
+            with recorded_run(runs, thread, command=command_line(ctx, tasks=[path_in]), **started) as journal:
+                session = Session(
+                    settings,
+                    budget=Budget(small_calls=budget, large_tokens=large_tokens),
+                    progress=AssemblyProgress(),
+                    run=thread,
+                )
+                run = Optimization(session, task, pool, memory=store)
+                if not quiet:
+                    err.print(
+                        f"[bold]{task.name}[/]: {len(task.train)} training examples, small "
+                        f"{session.describe('small')}, large {session.describe('large')}, budget {budget} small-model "
+                        f"calls; run {thread}"
+                    )
+                    err.print(session.privacy(), markup=False, highlight=False)
+                checkpointer.delete_thread(thread)  # a resumed run replays its calls and checkpoints anew
+                with RunProgress(budget, measure="best reward", quiet=quiet, log_json=log_json) as progress:
+                    final = _run(graph, run, options, thread, runs, journal, progress)
+                tree = StrategyTree.model_validate(final["tree"])
+                path = out_dir / f"{task.name}.tree.json"
+                write_text(path, tree.model_dump_json(indent=2), OutputError, "search tree")
+            reward = tree.best().reward if tree.evaluated() else None
+            runs.finish(
+                thread, "done" if reward is not None else "failed", best=reward, scores={"seed": tree.root.reward}
             )
-            run = Optimization(session, task, pool, memory=store)
-            err.print(
-                f"[bold]{task.name}[/]: {len(task.train)} training examples, small {session.describe('small')}, "
-                f"large {session.describe('large')}, budget {budget} small-model calls"
-            )
-            err.print(session.privacy(), markup=False, highlight=False)
-            final = _run(graph, run, options, thread)
-            tree = StrategyTree.model_validate(final["tree"])
-            path = out_dir / f"{task.name}.tree.json"
-            write_text(path, tree.model_dump_json(indent=2), OutputError, "search tree")
             if tree.evaluated():
                 best = tree.best()
                 out.print(
@@ -99,31 +123,47 @@ def warmup(
             out.print(f"tree: {path}; trace: thread {thread} in {out_dir / 'checkpoints.sqlite'}")
             if final.get("prior_id"):
                 out.print(f"prior {final['prior_id']} written to {store.store.path}")
-            print_ledger(session)
+            if not quiet:
+                print_ledger(session)
             trees.append(tree)
     if len(trees) > 1:
         out.print(_strategy_table(_pooled(trees), f"strategies over {len(trees)} tasks, by mean gain"))
+    if not all(tree.evaluated() for tree in trees):
+        raise typer.Exit(1)  # a task's search scored nothing
 
 
-def _run(graph, run: Optimization, options: SearchOptions, thread: str) -> dict:
-    """Stream the search, one line per scored prompt, and return the final state."""
-    config = {"configurable": {"thread_id": thread}}
-    pending = None
-    for update in graph.stream({"options": options.model_dump()}, config, context=run, stream_mode="updates"):
-        for node, values in update.items():
-            values = values or {}
-            for note in values.get("notes", []):
-                err.print(f"  [yellow]note[/]: {note}")
-            if "pending" in values and values["pending"] is not None:
-                pending = values["pending"]
-            if node == "evaluate" and "tree" in values and pending is not None:
-                tree = StrategyTree.model_validate(values["tree"])
-                scored = tree.node(pending)
-                gain = "" if scored.parent is None else f" ({tree.gain(scored):+.3f})"
-                path = " > ".join(tree.strategies_of(scored)) or "seed prompt"
-                calls = run.session.ledger.snapshot().get("small", {}).get("calls", 0)
-                err.print(f"  #{scored.id:<3} {path}: {scored.reward:.3f}{gain}   [dim]{calls} small-model calls[/]")
+def _run(graph, run: Optimization, options: SearchOptions, thread: str, store: RunStore, journal: Journal, progress):
+    """Stream the search, recording its steps, one line per scored prompt, and return the final state."""
+    config = {"configurable": {"thread_id": thread}, "callbacks": [journal]}
+    updates = graph.stream({"options": options.model_dump()}, config, context=run, stream_mode="updates")
+    usage, summary = run.session.ledger.snapshot, _Summary(run)
+    for step, node, _, lines in follow(updates, store=store, run=thread, journal=journal, usage=usage, summary=summary):
+        progress.step(step, node, lines, calls=summary.calls(), phase="search", best=summary.best)
     return graph.get_state(config).values
+
+
+class _Summary:
+    """What a step of the search produced: the prompt it scored, with its gain over its parent, and notes."""
+
+    def __init__(self, run: Optimization):
+        self.run, self.pending = run, None
+        self.best: float | None = None
+
+    def calls(self) -> int:
+        return self.run.session.ledger.snapshot().get("small", {}).get("calls", 0)
+
+    def __call__(self, node: str, values: dict) -> list[str]:
+        lines = [f"note: {note}" for note in values.get("notes", [])]
+        if "pending" in values and values["pending"] is not None:
+            self.pending = values["pending"]
+        if node == "evaluate" and "tree" in values and self.pending is not None:
+            tree = StrategyTree.model_validate(values["tree"])
+            scored = tree.node(self.pending)
+            gain = "" if scored.parent is None else f" ({tree.gain(scored):+.3f})"
+            path = " > ".join(tree.strategies_of(scored)) or "seed prompt"
+            lines.append(f"#{scored.id:<3} {path}: {scored.reward:.3f}{gain}   ({self.calls()} small-model calls)")
+            self.best = scored.reward if self.best is None else max(self.best, scored.reward)
+        return lines
 
 
 def _strategy_table(stats: list[StrategyStats], title: str) -> Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -10,11 +11,21 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from idealprompt.cli.common import MemoryOption, err, open_memory, open_session, out, print_ledger
+from idealprompt.cli.common import (
+    MemoryOption,
+    RunIdOption,
+    command_line,
+    err,
+    open_memory,
+    open_session,
+    out,
+    print_ledger,
+    recorded_run,
+)
 from idealprompt.errors import StyleError
 from idealprompt.facts import load_facts
 from idealprompt.graphs.sag import WriteOptions
-from idealprompt.runstore import open_trace
+from idealprompt.runs import Recorder, RunStore, open_trace
 from idealprompt.sag import stream_write
 from idealprompt.styles import Style, builtin_styles, read_corpus
 from idealprompt.userfiles import read_text
@@ -23,6 +34,7 @@ app = typer.Typer(help="The writing styles in the memory.", no_args_is_help=True
 
 
 def write(
+    ctx: typer.Context,
     facts: Annotated[Path, typer.Option(help="the facts: JSON/YAML key-values, an E2E MR, or free text")],
     style: Annotated[str, typer.Option(help="a style in the memory, or a built-in one")] = "neutral",
     instruction: Annotated[str | None, typer.Option(help="what to write (default: a short text of the facts)")] = None,
@@ -31,6 +43,7 @@ def write(
     revisions: Annotated[int, typer.Option(help="rewrites of a text whose facts the check finds wrong")] = 1,
     trace: Annotated[Path | None, typer.Option(help="a SQLite file to keep the run's trace in")] = None,
     memory: MemoryOption = None,
+    run_id: RunIdOption = None,
 ):
     """Write the facts in a style: the large model plans the content, the small model writes it (streamed)."""
     found = load_facts(facts)
@@ -40,7 +53,13 @@ def write(
     err.print(session.privacy(), markup=False, highlight=False)
     options = WriteOptions(exemplars=exemplars, check=check, revisions=revisions)
     checkpointer = open_trace(trace) if trace else None
-    with checkpointer or contextlib.nullcontext() as saver:
+    runs, run_id = RunStore(session.settings.runs), run_id or f"sag-{style}-{uuid.uuid4().hex[:8]}"
+    folder = (trace.parent if trace else Path()).resolve()
+    started = dict(kind="write", task=style, folder=folder, budget=None)
+    with (
+        checkpointer or contextlib.nullcontext() as saver,
+        recorded_run(runs, run_id, command=command_line(ctx), **started) as journal,
+    ):
         events = stream_write(
             found,
             style=style,
@@ -49,9 +68,16 @@ def write(
             memory=store,
             options=options,
             checkpointer=saver,
+            run_id=run_id,
+            config={"callbacks": [journal]},
+            steps=True,
         )
+        steps = Recorder(runs, run_id, journal, session.ledger.snapshot)
         for kind, value in events:
-            if kind == "plan":
+            if kind == "step":
+                node, update = value
+                steps.step(node, _summary(node, update))
+            elif kind == "plan":
                 out.print("[bold]Plan[/]\n" + "\n".join(f"- {escape(fact)}" for fact in value))
             elif kind == "draft":
                 out.print("\n[bold]Text[/]" if value == 1 else f"\n[bold]Rewrite {value - 1}[/] (facts corrected)")
@@ -63,6 +89,7 @@ def write(
                 _print_check(value)
             elif kind == "result":
                 result = value
+    runs.finish(run_id, "done" if result.text else "failed", best=result.style_score, scores=result.model_dump())
     for note in result.notes:
         err.print(f"[yellow]note[/]: {escape(note)}")
     if result.stopped:
@@ -72,6 +99,21 @@ def write(
     if trace:
         err.print(f"trace: thread {result.run_id} in {trace}")
     print_ledger(session)
+
+
+def _summary(node: str, update: dict) -> list[str]:
+    """What a step of the writing graph produced, a line each, for `idealprompt trace`."""
+    lines = [f"note: {note}" for note in update.get("notes", [])]
+    if update.get("plan"):
+        lines += [f"plan: {fact}" for fact in update["plan"]]
+    if update.get("drafts"):
+        lines.append(f"text: {update['drafts'][-1]}")
+    if check := update.get("check"):
+        wrong = len(check.get("contradicted", [])) + len(check.get("unsupported", []))
+        lines.append(f"fact check ({check.get('method')}): {wrong} wrong")
+    if update.get("style_score") is not None:
+        lines.append(f"style consistency {update['style_score']:.2f}")
+    return lines
 
 
 def _print_check(check: dict) -> None:

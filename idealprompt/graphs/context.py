@@ -6,9 +6,11 @@ where its exemplars are found, and how its texts are checked."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 import numpy as np
+from langchain_core.runnables import RunnableConfig
 
 from idealprompt.agents.describer import describe_mistake
 from idealprompt.agents.optimizer import apply_strategy
@@ -37,6 +39,7 @@ class Optimization:
     task: Task
     pool: StrategyPool = field(default_factory=StrategyPool.builtin)
     memory: Memory | None = None  # None: no priors are read or written
+    priors_before: datetime | None = None  # read only priors written before then: a resumed run's own start
 
     _descriptions: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
 
@@ -74,7 +77,9 @@ class Optimization:
         without a memory. Read once per run: what the run writes back is for the next one."""
         if self.memory is None:
             return []
-        return self.memory.priors.search(self.descriptor(), model=self.target, k=PRIORS_CONSULTED)
+        return self.memory.priors.search(
+            self.descriptor(), model=self.target, k=PRIORS_CONSULTED, before=self.priors_before
+        )
 
     def favoured(self) -> list[str]:
         """Applicable strategies that priors of similar tasks expect to help (positive score), best first."""
@@ -132,6 +137,12 @@ class Optimization:
             mistakes = [p.example for p in bad_cases(current, labelled=self.task.answer == "label", k=strategy.k)]
         chosen = choose(strategy.selection, strategy.k, self.task.train, right=right, mistakes=mistakes)
         return None if not chosen or chosen == demos else (instruction, chosen)
+
+
+def with_thread(config: RunnableConfig | None, thread: str) -> RunnableConfig:
+    """A caller's LangGraph config (callbacks, tags, metadata) with the run's thread for its checkpoints."""
+    config = config or {}
+    return {**config, "configurable": {**config.get("configurable", {}), "thread_id": thread}}
 
 
 def showcase(examples: list[Example], k: int) -> list[Example]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from idealprompt.memory.base import RecordMemory
@@ -13,6 +14,7 @@ from idealprompt.memory.records import Edit, Prior, TaskDescriptor
 
 VISITS_PRIOR = 1.0  # shrinks the gain of a rarely tried strategy towards zero: n / (n + VISITS_PRIOR)
 CANDIDATES_PER_RESULT = 3  # similar priors fetched per one returned, before they are re-ranked by model
+LATER_PRIORS = 10  # more fetched when those written after a time are left out: a resumed run's own, and a few
 # How much a prior for another target model counts, beside one for the same model (1.0): what helps a model
 # helps its own family and models of its size more than others.
 AFFINITY = {"family and size": 0.8, "family": 0.6, "size": 0.5, "other": 0.3}
@@ -70,19 +72,29 @@ class PriorMemory(RecordMemory[Prior]):
         return {"model": record.model, "task": record.task.name}
 
     def search(
-        self, task: TaskDescriptor | str, *, model: str | None = None, k: int = 5, only_model: bool = False
+        self,
+        task: TaskDescriptor | str,
+        *,
+        model: str | None = None,
+        k: int = 5,
+        only_model: bool = False,
+        before: datetime | None = None,
     ) -> list[ScoredPrior]:
         """Priors of the most similar tasks, best first. With `model`, each is weighted by its target model's
         affinity to `model` (the same model first, then its family and size) and ranked by similarity x affinity;
-        with `only_model`, only priors for exactly that model are returned."""
+        with `only_model`, only priors for exactly that model are returned; with `before`, only priors written
+        before then (the memory as a run saw it when it started, for its resumption or a fork of it)."""
         text = task.text() if isinstance(task, TaskDescriptor) else task
+        wanted = k if before is None else k + LATER_PRIORS
         if model is None or only_model:
             where = {"model": model} if model else None
-            return [ScoredPrior(p, s) for p, s in self.similar(text, k, where)]
-        found = [
-            ScoredPrior(p, s, model_affinity(p.model, model)) for p, s in self.similar(text, k * CANDIDATES_PER_RESULT)
-        ]
-        return sorted(found, key=lambda f: -f.weight)[:k]
+            found = [ScoredPrior(p, s) for p, s in self.similar(text, wanted, where)]
+        else:
+            scored = self.similar(text, wanted * CANDIDATES_PER_RESULT)
+            found = sorted(
+                (ScoredPrior(p, s, model_affinity(p.model, model)) for p, s in scored), key=lambda f: -f.weight
+            )
+        return [f for f in found if before is None or f.prior.created < before][:k]
 
 
 def rank_strategies(found: list[ScoredPrior]) -> list[StrategyScore]:

@@ -18,7 +18,7 @@ RANKS = {
     "strategies": 2,
     "accounting": 3,
     "cache": 3,
-    "runstore": 3,
+    "runs": 4,
     "structured": 3,
     "session": 4,
     "memory": 5,
@@ -28,8 +28,9 @@ RANKS = {
     "graphs": 9,
     "ideal": 10,
     "notebench": 10,
+    "report": 11,
     "sag": 10,
-    "cli": 11,
+    "cli": 12,
 }
 ROOT = Path(idealprompt.__file__).parent
 

@@ -113,9 +113,10 @@ def test_an_earlier_result_is_not_overwritten_without_force(offline_settings, tm
     assert "earlier" not in json.loads((tmp_path / "out" / "result.json").read_text())
 
 
-def test_a_run_killed_mid_way_and_run_again_pays_for_no_call_twice(offline_settings, tmp_path):
-    """SIGKILL during the optimisation; the same command again replays the calls the killed run recorded and ends
-    as a run that was never interrupted. Only the request in flight at the kill (never answered) is asked again."""
+def test_a_run_killed_mid_way_and_resumed_pays_for_no_call_twice(offline_settings, tmp_path):
+    """SIGKILL during the optimisation; `idealprompt resume` replays the calls the killed run recorded and ends as a
+    run that was never interrupted, with the same ledger. Only the request in flight at the kill (never answered)
+    is asked again."""
     task, kill_at, blocked = _task_file(tmp_path, {"train": 6, "dev": 6, "test": 4}), 12, threading.Event()
 
     def stalls(body: dict) -> str:
@@ -136,10 +137,16 @@ def test_a_run_killed_mid_way_and_run_again_pays_for_no_call_twice(offline_setti
         blocked.set()
         before = [json.dumps(b, sort_keys=True) for b in server.received]
         assert len(before) == kill_at and not (tmp_path / "out" / "result.json").exists()
-        again = CliRunner().invoke(app, args, env=server.env() | {"IDEALPROMPT_CONCURRENCY": "1"})
+        env = server.env() | {"IDEALPROMPT_CONCURRENCY": "1"}
+        [killed] = [
+            json.loads(line) for line in CliRunner().invoke(app, ["runs", "--json"], env=env).output.splitlines()
+        ]
+        assert killed["status"] == "interrupted"
+        again = CliRunner().invoke(app, ["resume", killed["id"]], env=env)
         after = [json.dumps(b, sort_keys=True) for b in server.received[kill_at:]]
+        resumed_run = CliRunner().invoke(app, ["trace", killed["id"]], env=env).output
     assert again.exit_code == 0, again.output
-    assert "resuming: the calls recorded in" in again.output
+    assert "resuming: the calls recorded in" in again.output and "done" in resumed_run.splitlines()[0]
     assert set(after) & set(before) == {before[-1]}  # only the unanswered request is sent again
     with FakeOpenAIServer(answer) as server:  # the same run, never interrupted
         whole = _optimize(server, task, "--budget", "60", "--out", str(tmp_path / "whole"))
@@ -147,4 +154,7 @@ def test_a_run_killed_mid_way_and_run_again_pays_for_no_call_twice(offline_setti
     resumed, uninterrupted = (json.loads((tmp_path / d / "result.json").read_text()) for d in ("out", "whole"))
     for key in ("prompt", "seed", "optimized", "stopped", "candidates"):
         assert resumed[key] == uninterrupted[key], key
+    for role in ("small", "large"):  # the replayed calls count as they did: the budget is not spent twice
+        assert resumed["usage"][role]["calls"] == uninterrupted["usage"][role]["calls"], role
+    assert resumed["usage"]["small"]["cached"] + resumed["usage"]["large"]["cached"] == kill_at - 1
     assert len(before) - 1 + len(after) == len(server.received)  # the calls of one run, one of them asked twice

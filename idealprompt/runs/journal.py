@@ -1,0 +1,130 @@
+"""What a graph run did, step by step, written to the run store as it happens.
+
+`Journal` is a LangChain callback passed in the graph's config: LangGraph hands it every chat-model call made in
+a node (a subgraph's calls under the node that runs it), with the node's name in the call's metadata and the role
+in the model's own (`Session` sets it). `follow` walks the graph's stream of updates and records each step: the
+node, its calls, their tokens and seconds, and what it produced, in the lines the caller's summary gives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGeneration, LLMResult
+
+from idealprompt.accounting import ROLE_KEY, count_prompt, count_tokens
+from idealprompt.runs.store import Call, RunStore, Step
+
+Usage = dict[str, dict[str, Any]]
+
+
+class Journal(BaseCallbackHandler):
+    run_inline = True  # recorded in the caller's thread, in call order
+
+    def __init__(self) -> None:
+        self._open: dict[UUID, tuple[str, str, list[BaseMessage], float]] = {}
+        self._done: dict[str, list[Call]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def on_chat_model_start(self, serialized, messages: list[list[BaseMessage]], *, run_id: UUID, **kwargs) -> None:
+        metadata = kwargs.get("metadata") or {}
+        with self._lock:
+            self._open[run_id] = (_node(metadata), metadata.get(ROLE_KEY, "model"), messages[0], time.perf_counter())
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs) -> None:
+        generation = response.generations[0][0] if response.generations and response.generations[0] else None
+        cached = isinstance(generation, ChatGeneration) and bool(generation.message.response_metadata.get("cached"))
+        self._close(run_id, generation.text if generation else "", cached=cached)
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs) -> None:
+        self._close(run_id, f"[no answer: {type(error).__name__}: {error}]", cached=False)
+
+    def take(self, node: str, step: int) -> list[Call]:
+        """The calls made in `node` since it was last taken, as calls of `step`."""
+        with self._lock:
+            done = self._done.pop(node, [])
+        return [c.model_copy(update={"step": step, "seq": i}) for i, c in enumerate(done)]
+
+    def _close(self, run_id: UUID, answer: str, *, cached: bool) -> None:
+        with self._lock:
+            if (opened := self._open.pop(run_id, None)) is None:
+                return
+            node, role, messages, started = opened
+            self._done[node].append(
+                Call(
+                    step=0,
+                    seq=0,
+                    role=role,
+                    messages=[{"type": m.type, "content": m.content} for m in messages],
+                    answer=answer,
+                    prompt_tokens=count_prompt(messages),
+                    completion_tokens=count_tokens(answer),
+                    seconds=time.perf_counter() - started,
+                    cached=cached,
+                )
+            )
+
+
+class Recorder:
+    """Writes a run's steps to the store as they end: each with the calls the journal took down for its node, the
+    ledger's usage since the step before (`usage` reads it) and the summary lines given."""
+
+    def __init__(self, store: RunStore, run: str, journal: Journal, usage: Callable[[], Usage]):
+        self.store, self.run, self.journal, self.usage = store, run, journal, usage
+        self.steps, self._before, self._started = 0, usage(), time.perf_counter()
+
+    def step(self, node: str, lines: list[str]) -> int:
+        self.steps, now = self.steps + 1, self.usage()
+        record = Step(
+            step=self.steps,
+            node=node,
+            seconds=time.perf_counter() - self._started,
+            usage=_spent(self._before, now),
+            summary=lines,
+        )
+        calls = self.journal.take(node, self.steps)
+        self.store.step(self.run, record, calls, small_calls=now.get("small", {}).get("calls", 0))
+        self._before, self._started = now, time.perf_counter()
+        return self.steps
+
+
+def follow(
+    updates: Iterable[dict[str, Any]],
+    *,
+    store: RunStore,
+    run: str,
+    journal: Journal,
+    usage: Callable[[], Usage],
+    summary: Callable[[str, dict], list[str]],
+) -> Iterator[tuple[int, str, dict, list[str]]]:
+    """Record each step of a graph's `stream_mode="updates"` stream; yield (step, node, update, summary lines)."""
+    recorder = Recorder(store, run, journal, usage)
+    for update in updates:
+        for node, values in update.items():
+            if node.startswith("__"):  # LangGraph's own entries (interrupts)
+                continue
+            lines = summary(node, values or {})
+            yield recorder.step(node, lines), node, values or {}, lines
+
+
+def _node(metadata: dict) -> str:
+    """The top-level node a call was made in: a subgraph's calls carry its node's namespace ("warmup:<id>|...")."""
+    namespace = metadata.get("langgraph_checkpoint_ns") or ""
+    return namespace.split("|")[0].split(":")[0] or metadata.get("langgraph_node", "?")
+
+
+def _spent(before: Usage, now: Usage) -> Usage:
+    spent = {}
+    for role, used in now.items():
+        was = before.get(role, {})
+        delta = {k: v - was.get(k, 0) for k, v in used.items() if isinstance(v, int | float)}
+        if any(delta.values()):
+            spent[role] = delta
+    return spent
