@@ -3,6 +3,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import chromadb
 import chromadb.api.models.Collection
@@ -63,6 +64,22 @@ def test_search_can_keep_to_one_model(memory):
     assert [f.prior.task.name for f in memory.priors.search(task, k=2)] == ["sentiment", "trec"]
     only = memory.priors.search(task, model="embedded:qwen2.5-coder-0.5b", k=2, only_model=True)
     assert [f.prior.task.name for f in only] == ["trec"]
+
+
+def test_search_before_a_time_leaves_out_the_priors_written_since(memory):
+    """A resumed run reads the memory as it was when it first started: its own prior, written since, is left out,
+    and the next most similar takes its place."""
+    old, new, other = prior("sentiment"), prior("sentiment"), prior("trec")
+    old.created = other.created = datetime(2026, 1, 1, tzinfo=UTC)
+    new.created = datetime(2026, 6, 1, tzinfo=UTC)
+    memory.priors.add(old, new, other)
+    task = TaskDescriptor(description="sentiment of product reviews", labels=["negative", "positive"])
+    assert {f.prior.id for f in memory.priors.search(task, k=2)} == {old.id, new.id}
+    before = memory.priors.search(
+        task, model="embedded:qwen2.5-coder-0.5b", k=2, before=datetime(2026, 3, 1, tzinfo=UTC)
+    )
+    assert [f.prior.id for f in before][0] == old.id and new.id not in {f.prior.id for f in before}
+    assert [f.prior.task.name for f in before] == ["sentiment", "trec"]
 
 
 def test_retrieval_prefers_the_same_target_model_then_its_family(memory):
