@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from idealprompt.errors import OutputError
 from idealprompt.graphs.context import Optimization, with_thread
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
 from idealprompt.memory import Memory
+from idealprompt.runs import Journal, Recorder, RunStore
 from idealprompt.search.beam import Beam
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
@@ -207,14 +209,46 @@ def optimize(
     run_id: str | None = None,
     answers: Mode | None = None,
     config: RunnableConfig | None = None,
+    runs: RunStore | None = None,
+    progress: Callable[[str, dict], None] | None = None,
 ) -> OptimizeResult:
     """Optimise the task's prompt for the session's small model. `budget` applies when no `session` is given;
     `memory` (None: none) gives priors and receives what worked; `checkpointer` keeps the trace under `run_id`;
     `answers` overrides the task's answer mode (constrained or free); `config` is LangGraph's (callbacks, tags,
-    metadata pass through to every step and model call: a `runs.Journal` there records the calls)."""
+    metadata pass through to every step and model call); `runs` records the run, its steps and its calls in a run
+    store (`idealprompt runs`, `trace`, `report` read it); `progress(node, update)` is called as each step ends."""
     run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id, answers, config)
-    state = build_ideal_graph(checkpointer).invoke(inputs, config, context=run)
-    return OptimizeResult.from_state(state, run, run_id)
+    graph = build_ideal_graph(checkpointer)
+    if runs is None and progress is None:
+        return OptimizeResult.from_state(graph.invoke(inputs, config, context=run), run, run_id)
+    return _followed(graph, inputs, config, run, run_id, runs, progress or (lambda node, update: None))
+
+
+def _followed(graph, inputs, config, run: Optimization, run_id: str, runs: RunStore | None, progress) -> OptimizeResult:
+    """The graph streamed, each step told to `progress` and, with a run store, recorded there with its calls."""
+    journal, recorder, state = Journal(), None, {}
+    config = {**config, "callbacks": [*(config.get("callbacks") or []), journal]}
+    if runs is not None:
+        budget = run.session.ledger.budget.small_calls
+        runs.start(run_id, kind="optimize", task=run.task.name, folder=Path().resolve(), command=[], budget=budget)
+        recorder = Recorder(runs, run_id, journal, run.session.ledger.snapshot)
+    try:
+        for mode, event in graph.stream(inputs, config, context=run, stream_mode=["updates", "values"]):
+            if mode == "values":
+                state = event
+            for node, update in event.items() if mode == "updates" else ():
+                if recorder is not None:
+                    recorder.step(node, [])
+                progress(node, update or {})
+    except BaseException:
+        if runs is not None:
+            runs.finish(run_id, "failed")
+        raise
+    result = OptimizeResult.from_state(state, run, run_id)
+    if runs is not None:
+        scores = {"seed": result.seed.model_dump(), "optimized": result.optimized.model_dump()}
+        runs.finish(run_id, "done", best=result.optimized.dev, scores=scores, result=result.model_dump(mode="json"))
+    return result
 
 
 async def aoptimize(

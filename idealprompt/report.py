@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import html
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +31,17 @@ table.diff { font: 12px monospace; } .diff_add { background: #cfc; } .diff_chg {
 """
 
 
-def write_report(record: RunRecord, steps: list[Step], path: Path) -> Path:
-    """The run's page, written to `path`."""
-    folder = Path(record.folder)
+def write_report(record: RunRecord, steps: list[Step], result: Any, path: Path) -> Path:
+    """The page of a run (its record, steps, and `result` as the run store keeps it), written to `path`."""
+    if result is None:
+        raise OutputError(f"run {record.id} is {record.status} and left no result to report")
     sections = [_section("Run", _run_table(record))]
     if record.kind == "optimize":
-        result = _read_json(folder / "result.json", record)
         sections += _optimisation(result)
     elif record.kind == "warmup":
-        for tree in sorted(folder.glob("*.tree.json")):
-            sections.append(_section(f"Strategy tree: {tree.name}", _svg(_warmup_tree(_read_json(tree, record)))))
+        sections.append(_section("Strategy tree", _svg(_warmup_tree(result))))
     elif record.kind == "write":
-        sections += _writing(record.scores)
+        sections += _writing(result)
     sections.append(_section("Steps", _steps_table(steps)))
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(record.id)}</title><style>{STYLE}</style>"
@@ -240,15 +238,6 @@ def _pyplot():
         raise OutputError(f"the report's charts are drawn by matplotlib: {EXTRA}") from None
     plt.rcParams["svg.fonttype"] = "none"  # text stays text: searchable, and small
     return plt
-
-
-def _read_json(path: Path, record: RunRecord) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OutputError(f"{path}: not there; run {record.id} is {record.status} and left no result") from None
-    except (OSError, ValueError) as e:
-        raise OutputError(f"{path}: cannot read it ({e})") from None
 
 
 def _num(value: float | None) -> str:

@@ -130,9 +130,8 @@ def optimize(
         result = OptimizeResult.from_state(state, run, run_id)
         prompt_path, result_path = result.write(out_dir)
     scores = {"seed": result.seed.model_dump(), "optimized": result.optimized.model_dump()}
-    store.finish(
-        run_id, "done" if result.optimized.dev is not None else "failed", best=result.optimized.dev, scores=scores
-    )
+    status = "done" if result.optimized.dev is not None else "failed"
+    store.finish(run_id, status, best=result.optimized.dev, scores=scores, result=result.model_dump(mode="json"))
     out.print(_scores(result))
     out.print(f"[bold]Optimised prompt[/] ({prompt_path}):")
     out.print(result.prompt, markup=False, highlight=False)

@@ -115,7 +115,7 @@ def report(
 
     store = _store()
     record = store.get(run)
-    write_report(record, store.steps(record.id), html)
+    write_report(record, store.steps(record.id), store.result(record.id), html)
     out.print(f"report of {record.id}: {html}", markup=False, highlight=False)
 
 

@@ -107,9 +107,8 @@ def warmup(
                 path = out_dir / f"{task.name}.tree.json"
                 write_text(path, tree.model_dump_json(indent=2), OutputError, "search tree")
             reward = tree.best().reward if tree.evaluated() else None
-            runs.finish(
-                thread, "done" if reward is not None else "failed", best=reward, scores={"seed": tree.root.reward}
-            )
+            status, scores = "done" if reward is not None else "failed", {"seed": tree.root.reward}
+            runs.finish(thread, status, best=reward, scores=scores, result=tree.model_dump(mode="json"))
             if tree.evaluated():
                 best = tree.best()
                 out.print(

@@ -89,7 +89,8 @@ def write(
                 _print_check(value)
             elif kind == "result":
                 result = value
-    runs.finish(run_id, "done" if result.text else "failed", best=result.style_score, scores=result.model_dump())
+    status, scores = "done" if result.text else "failed", {"style": result.style_score}
+    runs.finish(run_id, status, best=result.style_score, scores=scores, result=result.model_dump(mode="json"))
     for note in result.notes:
         err.print(f"[yellow]note[/]: {escape(note)}")
     if result.stopped:

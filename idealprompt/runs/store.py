@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS runs (
     scores TEXT NOT NULL DEFAULT '{}',
     started REAL NOT NULL,
     ended REAL,
-    parent TEXT
+    parent TEXT,
+    result TEXT
 );
 CREATE TABLE IF NOT EXISTS steps (
     run TEXT NOT NULL,
@@ -64,6 +65,7 @@ CREATE TABLE IF NOT EXISTS calls (
 );
 """
 STATUSES = ("running", "done", "failed", "interrupted")
+LISTED = "id, kind, task, folder, command, status, pid, budget, calls, best, scores, started, ended, parent"
 
 
 class RunRecord(BaseModel):
@@ -150,21 +152,30 @@ class RunStore:
             )
             db.execute("UPDATE runs SET calls = ? WHERE id = ?", (small_calls, run))
 
-    def finish(self, run: str, status: str, *, best: float | None = None, scores: dict | None = None) -> None:
+    def finish(
+        self, run: str, status: str, *, best: float | None = None, scores: dict | None = None, result: Any = None
+    ) -> None:
+        """How a run ended; `result` (JSON-able: an OptimizeResult's dump, a search tree) is what its report draws."""
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         with self._db() as db:
             db.execute(
-                "UPDATE runs SET status = ?, ended = ?, best = COALESCE(?, best), scores = ? WHERE id = ?",
-                (status, time.time(), best, json.dumps(scores or {}), run),
+                "UPDATE runs SET status = ?, ended = ?, best = COALESCE(?, best), scores = ?, result = ? WHERE id = ?",
+                (status, time.time(), best, json.dumps(scores or {}), _json(result), run),
             )
+
+    def result(self, run: str) -> Any:
+        """What the run produced, as `finish` was given it; None if it did not end."""
+        with self._db() as db:
+            row = db.execute("SELECT result FROM runs WHERE id = ?", (run,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
 
     def runs(self) -> list[RunRecord]:
         """Every run, the newest first."""
         if not self.path.exists():
             return []
         with self._db() as db:
-            return [self._record(row) for row in db.execute("SELECT * FROM runs ORDER BY started DESC")]
+            return [self._record(row) for row in db.execute(f"SELECT {LISTED} FROM runs ORDER BY started DESC")]
 
     def get(self, run: str) -> RunRecord:
         """A run by its id, or by a prefix of it that no other run shares."""
@@ -240,6 +251,10 @@ class RunStore:
                     conn.commit()
                 except sqlite3.Error as e:
                     raise OutputError(f"{self.path}: cannot write the run store ({e})") from None
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _alive(pid: int | None) -> bool:

@@ -134,7 +134,7 @@ def test_a_writing_run_is_listed_with_its_steps_and_its_page_shows_the_plan_and_
         [run] = [json.loads(line) for line in _cli(server, "runs", "--json").output.splitlines()]
         traced = _cli(server, "trace", run["id"]).output
         page = _cli(server, "report", run["id"], "--html", str(tmp_path / "write.html"))
-    assert run["kind"] == "write" and run["status"] == "done" and run["scores"]["text"] == FAITHFUL
+    assert run["kind"] == "write" and run["status"] == "done" and FAITHFUL in traced
     assert "plan: The Eagle is a pub." in traced and f"text: {FAITHFUL}" in traced
     assert page.exit_code == 0, page.output
     shown = (tmp_path / "write.html").read_text()
@@ -153,3 +153,19 @@ def test_progress_as_json_lines_for_machines_and_nothing_when_quiet(offline_sett
     assert events[-1]["best"] == 1.0 and all(e["budget"] == 60 and e["calls"] <= 60 for e in events)
     assert any("#0 seed: dev 0.500" in line for e in events for line in e["lines"])
     assert "seed: dev" not in quiet.output and "ledger" not in quiet.output and "[RULE]" in quiet.stdout
+
+
+def test_a_warmup_is_a_run_per_task_and_its_page_draws_the_strategy_tree(offline_settings, tmp_path):
+    task = _task_file(tmp_path, {"train": 6, "dev": 6, "test": 4})
+    args = ["warmup", task, "--budget", "40", "--iterations", "2", "--minibatch", "4", "--memory", str(tmp_path / "m")]
+    with FakeOpenAIServer(answer) as server:
+        ran = _cli(server, *args, "--out", str(tmp_path / "w"))
+        assert ran.exit_code == 0, ran.output
+        [run] = [json.loads(line) for line in _cli(server, "runs", "--json").output.splitlines()]
+        traced = _cli(server, "trace", run["id"]).output
+        page = _cli(server, "report", run["id"], "--html", str(tmp_path / "w.html"))
+    assert run["kind"] == "warmup" and run["status"] == "done" and run["command"][1] == task
+    assert "evaluate" in traced and "#0   seed prompt: 0.500" in traced
+    assert page.exit_code == 0, page.output
+    shown = (tmp_path / "w.html").read_text()
+    assert "<h2>Strategy tree</h2>" in shown and "#0 seed" in shown and "<svg" in shown

@@ -128,6 +128,27 @@ def test_reflection_finds_the_rule_and_stops_at_a_perfect_dev_score(offline_sett
     assert json.loads(result_json.read_text())["optimized"]["test"] == 1.0
 
 
+def test_a_run_from_python_is_recorded_in_a_run_store_and_told_to_a_progress_callback(offline_settings, tmp_path):
+    from idealprompt.runs import RunStore
+
+    runs, seen = RunStore(tmp_path / "runs"), []
+    session = Session(
+        offline_settings, models={"large": ScriptedChatModel(script=[reflector("[RULE]")] * 5), "small": small_model()}
+    )
+    options = IdealOptions(warmup_iterations=0)
+    result = optimize(
+        _task(), session=session, options=options, pool=POOL, runs=runs, progress=lambda n, u: seen.append(n)
+    )
+    [record] = runs.runs()
+    steps = runs.steps(record.id)
+    assert record.id == result.run_id and record.status == "done" and record.best == result.optimized.dev == 1.0
+    assert [s.node for s in steps] == seen == ["initialise", "score", "reflect", "score", "test", "remember"]
+    assert sum(s.usage.get("small", {}).get("calls", 0) for s in steps) == result.usage["small"]["calls"]
+    [proposal] = [c for c in runs.calls(record.id, 3) if c.role == "large"]  # the mistakes are read from train
+    assert "[RULE]" in proposal.answer and proposal.messages[0]["type"] == "system"
+    assert runs.result(record.id)["prompt"] == result.prompt
+
+
 def test_a_candidate_that_only_fits_train_is_not_kept(offline_settings):
     train = {e.text for e in _task().train}
     result, _, large = _optimize(

@@ -78,7 +78,7 @@ def test_search_before_a_time_leaves_out_the_priors_written_since(memory):
     before = memory.priors.search(
         task, model="embedded:qwen2.5-coder-0.5b", k=2, before=datetime(2026, 3, 1, tzinfo=UTC)
     )
-    assert [f.prior.id for f in before][0] == old.id and new.id not in {f.prior.id for f in before}
+    assert before[0].prior.id == old.id and new.id not in {f.prior.id for f in before}
     assert [f.prior.task.name for f in before] == ["sentiment", "trec"]
 
 
