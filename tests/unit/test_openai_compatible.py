@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import yaml
@@ -114,13 +113,18 @@ def test_an_earlier_result_is_not_overwritten_without_force(offline_settings, tm
 
 
 def test_a_run_killed_mid_way_and_resumed_pays_for_no_call_twice(offline_settings, tmp_path):
-    """SIGKILL during the optimisation; `idealprompt resume` replays the calls the killed run recorded and ends as a
-    run that was never interrupted, with the same ledger. Only the request in flight at the kill (never answered)
-    is asked again."""
-    task, kill_at, blocked = _task_file(tmp_path, {"train": 6, "dev": 6, "test": 4}), 12, threading.Event()
+    """SIGKILL during the reflection; `idealprompt resume` replays the calls the killed run recorded and ends as a
+    run that was never interrupted, with the same ledger. Only the request in flight at the kill (the reflector's,
+    never answered) is asked again."""
+    task, reflecting, blocked = (
+        _task_file(tmp_path, {"train": 6, "dev": 6, "test": 4}),
+        threading.Event(),
+        threading.Event(),
+    )
 
     def stalls(body: dict) -> str:
-        if len(server.received) == kill_at:
+        if "task_description" in json.dumps(body.get("response_format") or {}) and not reflecting.is_set():
+            reflecting.set()
             blocked.wait(60)  # the killed run never gets this answer
         return answer(body)
 
@@ -129,14 +133,13 @@ def test_a_run_killed_mid_way_and_resumed_pays_for_no_call_twice(offline_setting
     with FakeOpenAIServer(stalls) as server:
         env |= server.env()
         child = subprocess.Popen([sys.executable, "-c", CLI, *args], env=env, cwd=tmp_path)
-        deadline = time.monotonic() + 120
-        while len(server.received) < kill_at and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert reflecting.wait(120), "the run never reached the reflection"
         child.send_signal(signal.SIGKILL)
         child.wait()
         blocked.set()
         before = [json.dumps(b, sort_keys=True) for b in server.received]
-        assert len(before) == kill_at and not (tmp_path / "out" / "result.json").exists()
+        kill_at = len(before)
+        assert kill_at > 10 and not (tmp_path / "out" / "result.json").exists()
         env = server.env() | {"IDEALPROMPT_CONCURRENCY": "1"}
         [killed] = [
             json.loads(line) for line in CliRunner().invoke(app, ["runs", "--json"], env=env).output.splitlines()
