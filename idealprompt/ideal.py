@@ -25,7 +25,7 @@ from idealprompt.errors import OutputError
 from idealprompt.graphs.context import Optimization, with_thread
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
 from idealprompt.memory import Memory
-from idealprompt.runs import Journal, Recorder, RunStore
+from idealprompt.runs import RunStore, recorded
 from idealprompt.search.beam import Beam
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
@@ -221,29 +221,24 @@ def optimize(
     graph = build_ideal_graph(checkpointer)
     if runs is None and progress is None:
         return OptimizeResult.from_state(graph.invoke(inputs, config, context=run), run, run_id)
-    return _followed(graph, inputs, config, run, run_id, runs, progress or (lambda node, update: None))
-
-
-def _followed(graph, inputs, config, run: Optimization, run_id: str, runs: RunStore | None, progress) -> OptimizeResult:
-    """The graph streamed, each step told to `progress` and, with a run store, recorded there with its calls."""
-    journal, recorder, state = Journal(), None, {}
-    config = {**config, "callbacks": [*(config.get("callbacks") or []), journal]}
-    if runs is not None:
-        budget = run.session.ledger.budget.small_calls
-        runs.start(run_id, kind="optimize", task=run.task.name, folder=Path().resolve(), command=[], budget=budget)
-        recorder = Recorder(runs, run_id, journal, run.session.ledger.snapshot)
-    try:
-        for mode, event in graph.stream(inputs, config, context=run, stream_mode=["updates", "values"]):
-            if mode == "values":
-                state = event
-            for node, update in event.items() if mode == "updates" else ():
-                if recorder is not None:
-                    recorder.step(node, [])
-                progress(node, update or {})
-    except BaseException:
-        if runs is not None:
-            runs.finish(run_id, "failed")
-        raise
+    started = {
+        "kind": "optimize",
+        "task": run.task.name,
+        "folder": Path().resolve(),
+        "command": [],
+        "budget": run.session.ledger.budget.small_calls,
+    }
+    state = recorded(
+        graph,
+        inputs,
+        config,
+        context=run,
+        run=run_id,
+        store=runs,
+        started=started,
+        usage=run.session.ledger.snapshot,
+        progress=progress or (lambda node, update: None),
+    )
     result = OptimizeResult.from_state(state, run, run_id)
     if runs is not None:
         scores = {"seed": result.seed.model_dump(), "optimized": result.optimized.model_dump()}

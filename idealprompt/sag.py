@@ -22,6 +22,7 @@ from idealprompt.facts.slots import SlotLexicon
 from idealprompt.graphs.context import Writing, with_thread
 from idealprompt.graphs.sag import WriteOptions, build_sag_graph
 from idealprompt.memory import Memory
+from idealprompt.runs import RunStore, recorded
 from idealprompt.session import Session
 from idealprompt.styles import Style
 
@@ -85,12 +86,31 @@ def write(
     checkpointer: BaseCheckpointSaver | None = None,
     run_id: str | None = None,
     config: RunnableConfig | None = None,
+    runs: RunStore | None = None,
 ) -> WriteResult:
     """Plan (large role) and write (small role) a text stating `facts` in `style`; `memory` (None: built-in styles
     only) holds styles and their exemplars; `checkpointer` keeps the trace under `run_id`; `config` is LangGraph's
-    (callbacks, tags, metadata pass through to every step and model call)."""
+    (callbacks, tags, metadata pass through to every step and model call); `runs` records the run, its steps and
+    its calls in a run store."""
     run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id, config)
-    return WriteResult.from_state(build_sag_graph(checkpointer).invoke(inputs, config, context=run), run, run_id)
+    graph = build_sag_graph(checkpointer)
+    if runs is None:
+        return WriteResult.from_state(graph.invoke(inputs, config, context=run), run, run_id)
+    started = {"kind": "write", "task": run.style.name, "folder": Path().resolve(), "command": [], "budget": None}
+    usage = run.session.ledger.snapshot
+    state = recorded(
+        graph, inputs, config, context=run, run=run_id, store=runs, started=started, usage=usage, progress=_ignore
+    )
+    result = WriteResult.from_state(state, run, run_id)
+    status = "done" if result.text else "failed"
+    runs.finish(
+        run_id, status, best=result.style_score, scores={"style": result.style_score}, result=result.model_dump()
+    )
+    return result
+
+
+def _ignore(node: str, update: dict) -> None:
+    pass
 
 
 async def awrite(

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
-from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.callbacks import BaseCallbackHandler, BaseCallbackManager
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
+from langchain_core.runnables import RunnableConfig
 
 from idealprompt.accounting import ROLE_KEY, count_prompt, count_tokens
 from idealprompt.runs.store import Call, RunStore, Step
@@ -112,6 +113,51 @@ def follow(
                 continue
             lines = summary(node, values or {})
             yield recorder.step(node, lines), node, values or {}, lines
+
+
+def recorded(
+    graph: Any,
+    inputs: dict,
+    config: RunnableConfig,
+    *,
+    context: Any,
+    run: str,
+    store: RunStore | None,
+    started: dict[str, Any],
+    usage: Callable[[], Usage],
+    progress: Callable[[str, dict], None],
+) -> dict:
+    """Stream a compiled graph to its end and return its last state: each step told to `progress` and, with a
+    store, recorded there with its calls (the run started with `started`, `RunStore.start`'s arguments); a run
+    that raises is marked failed. The caller marks how it ended otherwise."""
+    journal, recorder, state = Journal(), None, {}
+    config = with_callback(config, journal)
+    if store is not None:
+        store.start(run, **started)
+        recorder = Recorder(store, run, journal, usage)
+    try:
+        for mode, event in graph.stream(inputs, config, context=context, stream_mode=["updates", "values"]):
+            if mode == "values":
+                state = event
+            for node, update in event.items() if mode == "updates" else ():
+                if recorder is not None:
+                    recorder.step(node, [])
+                progress(node, update or {})
+    except BaseException:
+        if store is not None:
+            store.finish(run, "failed")
+        raise
+    return state
+
+
+def with_callback(config: RunnableConfig, handler: BaseCallbackHandler) -> RunnableConfig:
+    """A caller's config with one more callback handler, whether its callbacks are a list or a manager."""
+    callbacks = config.get("callbacks")
+    if isinstance(callbacks, BaseCallbackManager):
+        callbacks = callbacks.copy()
+        callbacks.add_handler(handler, inherit=True)
+        return {**config, "callbacks": callbacks}
+    return {**config, "callbacks": [*(callbacks or []), handler]}
 
 
 def _node(metadata: dict) -> str:

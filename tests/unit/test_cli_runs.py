@@ -37,7 +37,7 @@ def optimised(offline_settings, tmp_path):
             str(tmp_path / "out"),
         )
         assert ran.exit_code == 0, ran.output
-        [run] = [json.loads(line) for line in _cli(server, "runs", "--json").output.splitlines()]
+        [run] = [json.loads(line) for line in _cli(server, "runs", "--json").stdout.splitlines()]
         server.received.clear()
         yield run, tmp_path, server
 
@@ -60,7 +60,7 @@ def test_trace_lists_the_steps_and_shows_every_call_of_one(optimised):
     assert "stopped: a perfect dev score" in steps.output
     reflect = nodes.index("reflect") + 1
     one = _cli(server, "trace", run["id"], "--step", str(reflect))
-    as_json = json.loads(_cli(server, "trace", run["id"], "--step", str(reflect), "--json").output)
+    as_json = json.loads(_cli(server, "trace", run["id"], "--step", str(reflect), "--json").stdout)
     missing = _cli(server, "trace", run["id"], "--step", "99")
     assert "[system]" in one.output and "[answer]" in one.output and "[RULE]" in one.output
     assert {c["role"] for c in as_json["calls"]} == {"large"}  # the reflector's request and its proposal
@@ -74,13 +74,13 @@ def test_a_fork_with_another_option_takes_the_other_branch_and_replays_the_steps
     asked = len(server.received)
     fork = next(
         json.loads(line)
-        for line in _cli(server, "runs", "--json").output.splitlines()
+        for line in _cli(server, "runs", "--json").stdout.splitlines()
         if json.loads(line)["id"] != run["id"]
     )
     nodes = [
         line.split()[1] for line in _cli(server, "trace", fork["id"]).output.splitlines() if line[:4].strip().isdigit()
     ]
-    step_one = json.loads(_cli(server, "trace", fork["id"], "--step", "1", "--json").output)["calls"]
+    step_one = json.loads(_cli(server, "trace", fork["id"], "--step", "1", "--json").stdout)["calls"]
     bad = _cli(server, "fork", run["id"], "--step", "1", "--set", "roundz=1")
     result = json.loads((tmp_path / "fork" / "result.json").read_text())
     assert fork["parent"] == f"{run['id']}@1" and nodes == ["initialise", "score", "test", "remember"]
@@ -131,7 +131,7 @@ def test_a_writing_run_is_listed_with_its_steps_and_its_page_shows_the_plan_and_
     with FakeOpenAIServer(writer) as server:
         wrote = _cli(server, "write", "--facts", str(facts), "--style", "tablenotes", "--memory", str(tmp_path / "m"))
         assert wrote.exit_code == 0, wrote.output
-        [run] = [json.loads(line) for line in _cli(server, "runs", "--json").output.splitlines()]
+        [run] = [json.loads(line) for line in _cli(server, "runs", "--json").stdout.splitlines()]
         traced = _cli(server, "trace", run["id"]).output
         page = _cli(server, "report", run["id"], "--html", str(tmp_path / "write.html"))
     assert run["kind"] == "write" and run["status"] == "done" and FAITHFUL in traced
@@ -161,7 +161,7 @@ def test_a_warmup_is_a_run_per_task_and_its_page_draws_the_strategy_tree(offline
     with FakeOpenAIServer(answer) as server:
         ran = _cli(server, *args, "--out", str(tmp_path / "w"))
         assert ran.exit_code == 0, ran.output
-        [run] = [json.loads(line) for line in _cli(server, "runs", "--json").output.splitlines()]
+        [run] = [json.loads(line) for line in _cli(server, "runs", "--json").stdout.splitlines()]
         traced = _cli(server, "trace", run["id"]).output
         page = _cli(server, "report", run["id"], "--html", str(tmp_path / "w.html"))
     assert run["kind"] == "warmup" and run["status"] == "done" and run["command"][1] == task

@@ -142,7 +142,7 @@ def test_a_run_killed_mid_way_and_resumed_pays_for_no_call_twice(offline_setting
         assert kill_at > 10 and not (tmp_path / "out" / "result.json").exists()
         env = server.env() | {"IDEALPROMPT_CONCURRENCY": "1"}
         [killed] = [
-            json.loads(line) for line in CliRunner().invoke(app, ["runs", "--json"], env=env).output.splitlines()
+            json.loads(line) for line in CliRunner().invoke(app, ["runs", "--json"], env=env).stdout.splitlines()
         ]
         assert killed["status"] == "interrupted"
         again = CliRunner().invoke(app, ["resume", killed["id"]], env=env)

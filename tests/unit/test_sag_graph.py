@@ -27,6 +27,20 @@ def _session(settings, large, small, budget=None) -> Session:
     )
 
 
+def test_a_writing_run_from_python_is_recorded_in_a_run_store(offline_settings, tmp_path):
+    from idealprompt.runs import RunStore
+
+    runs = RunStore(tmp_path / "runs")
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [INVENTED, FAITHFUL])
+    result = write(FACTS, style="tablenotes", session=session, runs=runs)
+    [record] = runs.runs()
+    nodes = [s.node for s in runs.steps(record.id)]
+    assert record.kind == "write" and record.status == "done" and runs.result(record.id)["text"] == FAITHFUL
+    assert nodes.count("write") == 2 and nodes.index("plan") < nodes.index("write")  # a rewrite after the check
+    assert [c.answer for c in runs.calls(record.id) if c.role == "small"] == [INVENTED, FAITHFUL]
+    assert result.text == FAITHFUL
+
+
 def test_the_stylist_writes_the_plan_and_rewrites_an_invented_fact(offline_settings):
     session = _session(offline_settings, [json.dumps({"facts": PLAN})], [INVENTED, FAITHFUL])
     result = write(FACTS, style="tablenotes", session=session, checkpointer=InMemorySaver())
