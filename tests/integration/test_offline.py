@@ -32,6 +32,7 @@ def test_a_whole_embedded_run_makes_no_connection_beyond_loopback(real_settings,
         "IDEALPROMPT_MODELS_DIR": str(real_settings.models_dir),
         "IDEALPROMPT_THREADS": "2",
         "IDEALPROMPT_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
+        "IDEALPROMPT_RUNS": str(tmp_path / "runs"),
         "PYTHONPATH": str(ROOT),
     }
     args = ["optimize", str(tmp_path / "tiny.yaml"), "--budget", "12", "--rounds", "1", "--warmup-iterations", "0"]
