@@ -75,6 +75,8 @@ def resume(run: RunArgument):
         raise ConfigError(f"run {record.id} is still running")
     if record.status == "done":
         raise ConfigError(f"run {record.id} is done: `idealprompt fork {record.id} --step N` runs it on otherwise")
+    if not record.command:
+        raise ConfigError(f"run {record.id} was started from Python: make the same call again there (README, Runs)")
     err.print(f"resuming {record.id} ({record.status}) in {record.folder}", markup=False, highlight=False)
     _run_again([*record.command, "--run-id", record.id])
 
@@ -91,8 +93,8 @@ def fork(
     the options there in the graph's state, and goes on (LangGraph's time travel)."""
     store = _store()
     record = store.get(run)
-    if record.kind != "optimize":
-        raise ConfigError(f"run {record.id} is a {record.kind} run: only optimisations fork")
+    if record.kind != "optimize" or not record.command:
+        raise ConfigError(f"run {record.id} is a {record.kind} run from {_origin(record)}: only CLI optimisations fork")
     if record.parent is not None:
         raise ConfigError(f"run {record.id} is a fork of {record.parent}: fork that run instead")
     steps = store.steps(record.id)
@@ -117,6 +119,10 @@ def report(
     record = store.get(run)
     write_report(record, store.steps(record.id), store.result(record.id), html)
     out.print(f"report of {record.id}: {html}", markup=False, highlight=False)
+
+
+def _origin(record: RunRecord) -> str:
+    return "the command line" if record.command else "Python"
 
 
 def _run_again(command: list[str]) -> None:
