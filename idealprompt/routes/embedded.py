@@ -99,14 +99,26 @@ class EmbeddedChatModel(BaseChatModel):
         self,
         tools: Sequence[dict[str, Any] | type | Any],
         *,
-        tool_choice: str | None = None,
+        tool_choice: str | bool | dict | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
+        """LangChain's semantics: unset or "auto", the model decides; "none", no tool; "any" or "required", some
+        tool; a tool's name (or True with a single tool, or OpenAI's dict), that one."""
         formatted = [convert_to_openai_tool(t) for t in tools]
-        if tool_choice is None or tool_choice in ("any", "required"):
-            # Small models rarely choose to call a tool unprompted; force the first one unless told otherwise.
-            tool_choice = formatted[0]["function"]["name"] if len(formatted) == 1 else "auto"
-        choice = tool_choice if tool_choice == "auto" else {"type": "function", "function": {"name": tool_choice}}
+        names = [t["function"]["name"] for t in formatted]
+        if tool_choice is True or (tool_choice in ("any", "required") and len(names) == 1):
+            if len(names) != 1:
+                raise ValueError(f"tool_choice=True needs exactly one tool, got {len(names)}")
+            tool_choice = names[0]
+        if isinstance(tool_choice, dict):
+            tool_choice = tool_choice["function"]["name"]
+        if tool_choice in (None, False):
+            tool_choice = "auto"
+        if tool_choice == "any":
+            tool_choice = "required"
+        if tool_choice not in ("auto", "none", "required") and tool_choice not in names:
+            raise ValueError(f"tool_choice {tool_choice!r} names no bound tool; the tools are {', '.join(names)}")
+        choice = tool_choice if tool_choice in ("auto", "none", "required") else _forced(str(tool_choice))
         return self.bind(tools=formatted, tool_choice=choice, **kwargs)
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
@@ -135,8 +147,14 @@ class EmbeddedChatModel(BaseChatModel):
             if request.get("tools"):
                 from llama_cpp import llama_chat_format
 
+                chosen = None
+                if request.get("tool_choice") == "required":  # llama-cpp-python's handler has no such choice
+                    chosen = _choose_tool(loaded.llm, request)
+                    request["tool_choice"] = _forced(chosen["name"])
                 handler = llama_chat_format.get_chat_completion_handler(TOOL_CHAT_FORMAT)
                 answer = handler(llama=loaded.llm, **request)
+                if chosen is not None:
+                    _add_usage(answer, chosen["usage"])
             else:
                 answer = loaded.llm.create_chat_completion(**request)
         # Not streamed, so one whole response (llama-cpp-python's return type covers both).
@@ -184,6 +202,33 @@ class EmbeddedChatModel(BaseChatModel):
                 if run_manager and text:
                     run_manager.on_llm_new_token(text, chunk=chunk)
                 yield chunk
+
+
+def _forced(name: str) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name}}
+
+
+def _choose_tool(llm: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Which tool a "required" call makes: the model picks a name among the tools, held to them by a grammar, from
+    the conversation and the tools' descriptions; the handler then calls that tool."""
+    tools = request["tools"]
+    listing = "\n".join(f"- {t['function']['name']}: {t['function'].get('description', '')}" for t in tools)
+    names = " | ".join(json.dumps(t["function"]["name"]) for t in tools)
+    ask = {"role": "system", "content": f"Call one of these tools next:\n{listing}\nAnswer with its name only."}
+    answer = llm.create_chat_completion(
+        messages=[*request["messages"], ask],
+        grammar=_grammar(f"root ::= {names}"),
+        temperature=0.0,
+        max_tokens=32,
+        seed=request.get("seed", 0),
+    )
+    return {"name": answer["choices"][0]["message"]["content"].strip(), "usage": answer.get("usage") or {}}
+
+
+def _add_usage(answer: Any, usage: dict[str, int]) -> None:
+    total = answer.setdefault("usage", {})
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        total[key] = total.get(key, 0) + usage.get(key, 0)
 
 
 @functools.lru_cache(maxsize=64)

@@ -38,11 +38,32 @@ def test_streaming_comes_in_pieces(real_settings):
     assert len(pieces) > 3 and "three" in "".join(pieces).lower()
 
 
+@tool
+def shout(text: str) -> str:
+    """Repeat a text in capital letters."""
+    return text.upper()
+
+
 def test_tool_calls_come_back_as_tool_calls(real_settings):
-    model = Session(real_settings).model("small").bind_tools([add])
+    model = Session(real_settings).model("small").bind_tools([add], tool_choice="add")
     answer = model.invoke("What is 3 plus 4? Use the tool.")
     assert answer.tool_calls and answer.tool_calls[0]["name"] == "add"
     assert add.invoke(answer.tool_calls[0]["args"]) == 7
+
+
+def test_required_makes_the_model_call_one_of_several_tools(real_settings):
+    session = Session(real_settings)
+    model = session.model("small").bind_tools([shout, add], tool_choice="required")
+    answer = model.invoke("What is 3 plus 4?")
+    assert [c["name"] for c in answer.tool_calls] == ["add"]
+    assert isinstance(add.invoke(answer.tool_calls[0]["args"]), int)  # arguments held to the tool's schema
+    assert session.ledger.snapshot()["small"]["calls"] == 1  # the choice of tool is part of the one call
+
+
+def test_unset_tool_choice_lets_the_model_answer_in_words(real_settings):
+    model = Session(real_settings).model("small").bind_tools([shout])
+    answer = model.invoke("Say hello to me in French, in one word.")
+    assert not answer.tool_calls and answer.text.strip()
 
 
 def test_a_replayed_run_gives_the_same_answer_without_the_model(real_settings, tmp_path):

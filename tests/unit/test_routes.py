@@ -158,3 +158,40 @@ def test_sample_sets_temperature_and_seed_where_a_route_has_them(offline_setting
     assert (sampled.temperature, sampled.seed) == (0.8, 21) and (greedy.temperature, greedy.seed) == (0.0, 0)
     scripted = ScriptedChatModel(script=[])
     assert sample(scripted, 0.8, seed=21) is scripted  # a model of the caller's keeps its own settings
+
+
+def _tool(name: str) -> dict:
+    return {"type": "function", "function": {"name": name, "description": name, "parameters": {"type": "object"}}}
+
+
+@pytest.mark.parametrize(
+    ("asked", "sent"),
+    [
+        (None, "auto"),
+        ("auto", "auto"),
+        ("none", "none"),
+        ("any", "required"),
+        ("required", "required"),
+        ("b", {"type": "function", "function": {"name": "b"}}),
+        ({"type": "function", "function": {"name": "a"}}, {"type": "function", "function": {"name": "a"}}),
+    ],
+)
+def test_embedded_bind_tools_follows_langchain_tool_choice(asked, sent):
+    from idealprompt.routes.embedded import EmbeddedChatModel
+
+    model = EmbeddedChatModel(model_name="tiny", model_path="unused.gguf", sha256="0")  # loaded only when called
+    bound = model.bind_tools([_tool("a"), _tool("b")], tool_choice=asked)
+    assert bound.kwargs["tool_choice"] == sent
+    assert [t["function"]["name"] for t in bound.kwargs["tools"]] == ["a", "b"]
+
+
+def test_embedded_bind_tools_forces_a_single_tool_when_required_and_refuses_unknown_names():
+    from idealprompt.routes.embedded import EmbeddedChatModel
+
+    model = EmbeddedChatModel(model_name="tiny", model_path="unused.gguf", sha256="0")
+    for asked in ("required", True):
+        assert model.bind_tools([_tool("a")], tool_choice=asked).kwargs["tool_choice"]["function"]["name"] == "a"
+    with pytest.raises(ValueError, match="names no bound tool; the tools are a, b"):
+        model.bind_tools([_tool("a"), _tool("b")], tool_choice="c")
+    with pytest.raises(ValueError, match="exactly one tool"):
+        model.bind_tools([_tool("a"), _tool("b")], tool_choice=True)
