@@ -186,6 +186,16 @@ class _Meter(BaseCallbackHandler):
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs) -> None:
         self.ledger.fail(run_id)
 
+    # On a tool (`Session.tools`): its calls and seconds; what it spends on models is counted by their meters.
+    def on_tool_start(self, serialized, input_str: str, *, run_id: UUID, **kwargs) -> None:
+        self.ledger.begin(self.role, run_id, 0)
+
+    def on_tool_end(self, output, *, run_id: UUID, **kwargs) -> None:
+        self.ledger.end(run_id, 0)
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs) -> None:
+        self.ledger.fail(run_id)
+
 
 def _was_cached(message: BaseMessage) -> bool:
     return bool(message.response_metadata.get("cached"))

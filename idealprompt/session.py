@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.tools import BaseTool
 
 from idealprompt.accounting import ROLE_KEY, Budget, Ledger
 from idealprompt.cache import ReplayCache
@@ -72,6 +73,13 @@ class Session:
             self._models[role] = self._metered(role, model, route.spec)
         return self._models[role]
 
+    def tools(self, tools: Iterable[BaseTool]) -> list[BaseTool]:
+        """Tools for an agent of this run, metered by the ledger: each one's calls counted as role `tool:NAME`."""
+        return [
+            t.model_copy(update={"callbacks": [*_listed(t.callbacks), self.ledger.callback(f"tool:{t.name}")]})
+            for t in tools
+        ]
+
     @property
     def private(self) -> bool:
         """Whether the large model must not see the users' data: private mode, with a remote large route."""
@@ -126,3 +134,10 @@ class Session:
     def _check_role(role: str) -> None:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+
+
+def _listed(callbacks: Any) -> list:
+    """A tool's own callbacks as a list (LangChain allows a manager there too: its handlers, then)."""
+    if callbacks is None:
+        return []
+    return list(callbacks) if isinstance(callbacks, list) else list(callbacks.handlers)

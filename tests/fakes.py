@@ -8,9 +8,10 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-Step = str | AIMessage | Exception | Callable[[list[BaseMessage]], str]
+Step = str | AIMessage | Exception | Callable[[list[BaseMessage]], str | AIMessage]
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -22,6 +23,9 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
+    def bind_tools(self, tools, *, tool_choice=None, **kwargs):
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], tool_choice=tool_choice, **kwargs)
+
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
         self.received.append(messages)
         self.kwargs_seen.append(kwargs)
@@ -30,5 +34,6 @@ class ScriptedChatModel(BaseChatModel):
         step = self.script[len(self.received) - 1]
         if isinstance(step, Exception):
             raise step
-        message = step if isinstance(step, AIMessage) else AIMessage(step(messages) if callable(step) else step)
+        answer = step(messages) if callable(step) else step
+        message = answer if isinstance(answer, AIMessage) else AIMessage(answer)
         return ChatResult(generations=[ChatGeneration(message=message)])

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
+from idealprompt.agents.consult import Consultation, consult
 from idealprompt.agents.optimizer import ANSWER_TOKENS, PROMPT_WORDS, output_space, unwrapped
 from idealprompt.memory import Lesson
 from idealprompt.prompts import reflector as prompts
@@ -124,7 +126,30 @@ def reflect(
     the mistakes' statistics and descriptions, shown instead of the examples."""
     messages = reflect_messages(candidate, mistakes, task, lessons, tried, withheld)
     answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Reflection)
-    proposal = answer.value
+    return _checked(answer.value, candidate, task)
+
+
+def reflect_with_tools(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    *,
+    steps: int,
+    candidate: Candidate,
+    mistakes: list[Prediction],
+    task: Task,
+    lessons: Sequence[Lesson] = (),
+    tried: Sequence[Candidate] = (),
+) -> Consultation[Reflection]:
+    """As `reflect`, but the reflector may first call `tools` (more mistakes, a draft scored, priors) for up to
+    `steps` turns (`agents.consult`); the consultation says which it called and how it answered."""
+    messages = reflect_messages(candidate, mistakes, task, lessons, tried)
+    consultation = consult(limit_tokens(model, ANSWER_TOKENS), messages, tools, Reflection, steps)
+    consultation.answer = _checked(consultation.answer, candidate, task)
+    return consultation
+
+
+def _checked(proposal: Reflection | None, candidate: Candidate, task: Task) -> Reflection | None:
+    """The proposal with only the task's labels defined, each once; None if it is empty or changes nothing."""
     if proposal is None:
         return None
     proposal.task_description = unwrapped(proposal.task_description)

@@ -11,6 +11,7 @@ from functools import cached_property
 
 import numpy as np
 from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
 
 from idealprompt.agents.describer import describe_mistake
 from idealprompt.agents.optimizer import apply_strategy
@@ -18,13 +19,14 @@ from idealprompt.agents.reflector import Withheld
 from idealprompt.errors import StyleError
 from idealprompt.facts.slots import SlotLexicon
 from idealprompt.memory import Lesson, Memory, ScoredPrior, TaskDescriptor, lessons, rank_strategies
-from idealprompt.search.beam import render
+from idealprompt.search.beam import Candidate, render
 from idealprompt.search.demos import Demo, choose
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
 from idealprompt.styles import Style, builtin_styles
 from idealprompt.tasks import Example, Task
-from idealprompt.tools.evaluate import Evaluation, Evaluator, Prediction, bad_cases, error_statistics
+from idealprompt.tools.evaluate import Evaluation, Evaluator, Prediction, bad_cases, draft_tools, error_statistics
+from idealprompt.tools.memory import memory_tools
 from idealprompt.tools.style import StyleScorer
 
 EXAMPLES_IN_DESCRIPTOR = 3
@@ -109,6 +111,14 @@ class Optimization:
             statistics=error_statistics(evaluation, labelled=self.task.answer == "label"),
             descriptions=[self._descriptions[m.example.id, m.answer] for m in mistakes],
         )
+
+    def reflector_tools(self, candidate: Candidate, k: int) -> list[BaseTool]:
+        """What the reflector may call on `candidate`, metered: its further mistakes and drafts scored on the
+        mistake pool, and the priors of similar tasks when there is a memory."""
+        tools = draft_tools(self.evaluator, self.mistake_pool(), candidate, k=k)
+        if self.memory is not None:
+            tools += [t for t in memory_tools(self.memory) if t.name == "retrieve_priors"]
+        return self.session.tools(tools)
 
     def mistake_pool(self) -> list[Example]:
         """The training examples whose answers show a prompt's mistakes: a prefix of train, as is the warm-up's

@@ -32,7 +32,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict  # pydantic (LangGraph server schemas) needs it on Python < 3.12
 
-from idealprompt.agents.reflector import Reflection
+from idealprompt.agents.reflector import Reflection, reflect_with_tools
 from idealprompt.agents.reflector import reflect as reflector
 from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization
@@ -56,6 +56,12 @@ class IdealOptions(BaseModel):
     mistakes: int = Field(5, ge=1, description="mistakes shown to the reflector per candidate")
     resample: int = Field(
         1, ge=0, description="times the reflector is asked again, sampling, when its rewrite is one already made"
+    )
+    reflector_tools: int = Field(
+        0,
+        ge=0,
+        description="turns in which the reflector may call its tools (show_bad_cases, evaluate_draft, retrieve_priors) "
+        "before it proposes; 0: it proposes in one structured call. Not in private mode (the tools show examples)",
     )
     prior_strategies: int = Field(2, ge=0, description="top-ranked prior strategies applied to the seed prompt")
     demos: list[str] = Field(
@@ -216,7 +222,8 @@ def reflect(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
             candidate.looks += 1
             withheld = run.withheld(evaluations[candidate.id], mistakes) if run.session.private else None
             asked = {"mistakes": mistakes, "task": run.task, "lessons": run.lessons(), "tried": tried}
-            proposal, definitions = _proposal(run, beam, candidate, options.resample, asked | {"withheld": withheld})
+            proposal, definitions, consulted = _proposal(run, beam, candidate, options, asked | {"withheld": withheld})
+            notes += [f"round {state['round'] + 1}: reflector on candidate {candidate.id}: {c}" for c in consulted]
             if proposal is None:
                 notes.append(f"round {state['round'] + 1}: no new proposal from candidate {candidate.id}")
                 continue
@@ -286,20 +293,29 @@ def remember(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
 
 # --- helpers -------------------------------------------------------------------------------------------------------
 def _proposal(
-    run: Optimization, beam: Beam, candidate: Candidate, resample: int, asked: dict
-) -> tuple[Reflection | None, dict[str, str]]:
-    """The reflector's rewrite of `candidate` and its label definitions, if it is one the beam does not hold. A
-    greedy reflector repeats a rewrite for a prompt it has seen (even when shown other mistakes), so a repeat is
-    asked again, sampling, up to `resample` times (seeded by candidate and look: a rerun asks the same)."""
-    model = run.session.model("large")
-    for attempt in range(resample + 1):
+    run: Optimization, beam: Beam, candidate: Candidate, options: IdealOptions, asked: dict
+) -> tuple[Reflection | None, dict[str, str], list[str]]:
+    """The reflector's rewrite of `candidate` and its label definitions, if it is one the beam does not hold, and
+    what it did with its tools (when it has them), a line per ask. A greedy reflector repeats a rewrite for a
+    prompt it has seen (even when shown other mistakes), so a repeat is asked again, sampling, up to
+    `options.resample` times (seeded by candidate and look: a rerun asks the same)."""
+    model, consulted = run.session.model("large"), []
+    with_tools = options.reflector_tools > 0 and asked["withheld"] is None
+    for attempt in range(options.resample + 1):
         if attempt:
             model = sample(run.session.model("large"), RESAMPLE_TEMPERATURE, seed=_seed(candidate, attempt))
-        proposal = reflector(model, candidate=candidate, **asked)
+        if with_tools:
+            tools = run.reflector_tools(candidate, options.mistakes)
+            ask = {k: v for k, v in asked.items() if k != "withheld"}
+            consultation = reflect_with_tools(model, tools, steps=options.reflector_tools, candidate=candidate, **ask)
+            proposal = consultation.answer
+            consulted.append(consultation.said())
+        else:
+            proposal = reflector(model, candidate=candidate, **asked)
         definitions = {} if proposal is None else {d.label: d.definition for d in proposal.label_definitions}
         if proposal is not None and not beam.holds(render(proposal.task_description, definitions, candidate.demos)):
-            return proposal, definitions
-    return None, {}
+            return proposal, definitions, consulted
+    return None, {}, consulted
 
 
 def _seed(candidate: Candidate, attempt: int) -> int:

@@ -152,6 +152,7 @@ class EmbeddedChatModel(BaseChatModel):
                     chosen = _choose_tool(loaded.llm, request)
                     request["tool_choice"] = _forced(chosen["name"])
                 handler = llama_chat_format.get_chat_completion_handler(TOOL_CHAT_FORMAT)
+                request["messages"] = [_tool_result_told(m) for m in request["messages"]]
                 answer = handler(llama=loaded.llm, **request)
                 if chosen is not None:
                     _add_usage(answer, chosen["usage"])
@@ -249,6 +250,14 @@ def _attach_tool_calls(message: AIMessage, raw_calls: Sequence[ChatCompletionMes
             message.invalid_tool_calls.append(invalid_tool_call(name=name, args=arguments, id=call_id, error=str(e)))
 
 
+def _tool_result_told(message: dict[str, Any]) -> dict[str, Any]:
+    """The tool handler's template has no tool role (it drops such messages): a tool's result is told as a user's."""
+    if message["role"] != "tool":
+        return message
+    called = message.get("name") or message["tool_call_id"]
+    return {"role": "user", "content": f"{called} returned:\n{message['content']}"}
+
+
 def _to_openai(message: BaseMessage) -> dict[str, Any]:
     """A LangChain message as the OpenAI-style dict that llama-cpp-python's chat handlers take."""
     if isinstance(message, SystemMessage):
@@ -256,7 +265,8 @@ def _to_openai(message: BaseMessage) -> dict[str, Any]:
     if isinstance(message, HumanMessage):
         return {"role": "user", "content": message.content}
     if isinstance(message, ToolMessage):
-        return {"role": "tool", "content": message.text, "tool_call_id": message.tool_call_id}
+        told = {"role": "tool", "content": message.text, "tool_call_id": message.tool_call_id}
+        return told | ({"name": message.name} if message.name else {})
     if isinstance(message, AIMessage):
         out: dict[str, Any] = {"role": "assistant", "content": message.text}
         if message.tool_calls:

@@ -8,6 +8,7 @@ node, its calls, their tokens and seconds, and what it produced, in the lines th
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import defaultdict
@@ -16,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler, BaseCallbackManager
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.runnables import RunnableConfig
 
@@ -42,10 +43,22 @@ class Journal(BaseCallbackHandler):
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs) -> None:
         generation = response.generations[0][0] if response.generations and response.generations[0] else None
         cached = isinstance(generation, ChatGeneration) and bool(generation.message.response_metadata.get("cached"))
-        self._close(run_id, generation.text if generation else "", cached=cached)
+        self._close(run_id, _answer(generation), cached=cached)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs) -> None:
         self._close(run_id, f"[no answer: {type(error).__name__}: {error}]", cached=False)
+
+    def on_tool_start(self, serialized, input_str: str, *, run_id: UUID, **kwargs) -> None:
+        metadata, name = kwargs.get("metadata") or {}, (serialized or {}).get("name", "tool")
+        call: list[BaseMessage] = [HumanMessage(f"{name}({input_str})")]
+        with self._lock:
+            self._open[run_id] = (_node(metadata), f"tool:{name}", call, time.perf_counter())
+
+    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs) -> None:
+        self._close(run_id, str(getattr(output, "content", output)), cached=False)
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs) -> None:
+        self._close(run_id, f"[the tool failed: {type(error).__name__}: {error}]", cached=False)
 
     def take(self, node: str, step: int) -> list[Call]:
         """The calls made in `node` since it was last taken, as calls of `step`."""
@@ -63,7 +76,7 @@ class Journal(BaseCallbackHandler):
                     step=0,
                     seq=0,
                     role=role,
-                    messages=[{"type": m.type, "content": m.content} for m in messages],
+                    messages=[_message(m) for m in messages],
                     answer=answer,
                     prompt_tokens=count_prompt(messages),
                     completion_tokens=count_tokens(answer),
@@ -94,6 +107,23 @@ class Recorder:
         self.store.step(self.run, record, calls, small_calls=now.get("small", {}).get("calls", 0))
         self._before, self._started = now, time.perf_counter()
         return self.steps
+
+
+def _message(message: BaseMessage) -> dict[str, Any]:
+    shown: dict[str, Any] = {"type": message.type, "content": message.content}
+    if isinstance(message, AIMessage) and message.tool_calls:
+        shown["tool_calls"] = [{"name": c["name"], "args": c["args"]} for c in message.tool_calls]
+    return shown
+
+
+def _answer(generation: Any) -> str:
+    """A model's answer as the trace shows it: its text, then each tool call it made."""
+    if generation is None:
+        return ""
+    message = getattr(generation, "message", None)
+    calls = message.tool_calls if isinstance(message, AIMessage) else []
+    shown = [f"-> {c['name']}({json.dumps(c['args'], ensure_ascii=False)})" for c in calls]
+    return "\n".join([generation.text, *shown] if generation.text else shown)
 
 
 def follow(

@@ -36,6 +36,7 @@ from langchain_core.tools import BaseTool, tool
 from idealprompt.errors import BudgetExhausted, RouteError
 from idealprompt.prompts.answers import CONTRACT
 from idealprompt.routes import accepts_images, constrain, limit_tokens
+from idealprompt.search.beam import Candidate, render
 from idealprompt.session import Session
 from idealprompt.tasks import Example, Task
 
@@ -263,6 +264,49 @@ def evaluation_tools(evaluator: Evaluator, examples: list[Example]) -> list[Base
         return json.dumps([describe(p) for p in found])
 
     return [evaluate_prompt, show_bad_cases]
+
+
+def draft_tools(evaluator: Evaluator, examples: list[Example], current: Candidate, *, k: int) -> list[BaseTool]:
+    """Tools for an agent that rewrites `current` (the reflector): `show_bad_cases` pages through its mistakes on
+    `examples`, the most consequential first, or those where one answer was expected; `evaluate_draft` scores a
+    rewrite of its task description and label definitions (its demonstrations kept) on `examples`, beside the
+    current prompt. Every answer is the evaluator's: counted in the budget, or taken from its memo when known."""
+    labelled = evaluator.task.answer == "label"
+
+    def current_evaluation() -> Evaluation:
+        return evaluator.evaluate(current.render(), examples)  # memoised: asked once per candidate
+
+    @tool
+    def show_bad_cases(page: int = 2, expected: str | None = None) -> str:
+        """More mistakes of the target model under the current prompt, k to a page (page 1 is what you were shown
+        first). `expected`: only mistakes where this was the right answer."""
+        found = bad_cases(current_evaluation(), labelled=labelled, k=len(examples))
+        if expected is not None:
+            found = [p for p in found if p.example.target.casefold() == expected.strip().casefold()]
+        start = max(page - 1, 0) * k
+        return json.dumps(
+            {"page": page, "of": math.ceil(len(found) / k), "mistakes": [describe(p) for p in found[start : start + k]]}
+        )
+
+    @tool
+    def evaluate_draft(task_description: str, label_definitions: dict[str, str] | None = None) -> str:
+        """Score a draft: the target model answers the training examples under your new task description and label
+        definitions (the worked examples are kept). Returns its score beside the current prompt's, how many of the
+        current mistakes it fixes and how many right answers it breaks, and a few of its own mistakes."""
+        before = current_evaluation()
+        draft = evaluator.evaluate(render(task_description, label_definitions or {}, current.demos), examples)
+        pairs = list(zip(before.predictions, draft.predictions, strict=True))
+        return json.dumps(
+            {
+                "score": round(draft.score, 4),
+                "current_score": round(before.score, 4),
+                "fixed": sum(b.score < 1 <= d.score for b, d in pairs),
+                "broken": sum(d.score < 1 <= b.score for b, d in pairs),
+                "wrong": [describe(p) for p in bad_cases(draft, [before], labelled=labelled, k=min(k, 3))],
+            }
+        )
+
+    return [show_bad_cases, evaluate_draft]
 
 
 def _digest(prompt: str) -> str:

@@ -4,6 +4,7 @@ that proposes one, an optimizer that marks the strategy it applied."""
 import json
 
 import pytest
+from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from idealprompt import Budget, Session, optimize
@@ -182,6 +183,57 @@ def test_a_repeated_rewrite_is_asked_again_with_sampling(offline_settings, monke
     assert len(large.received) == 3 and large.received[2] == large.received[1]  # the same request, sampled
     assert sampled == [(0.8, 21)]  # candidate 0 (the seed prompt), its second look, the first resample
     assert "no new proposal" not in " ".join(result.notes)
+
+
+def _tool_call(name: str, args: dict) -> AIMessage:
+    return AIMessage("", tool_calls=[{"name": name, "args": args, "id": f"call_{name}"}])
+
+
+def test_the_reflector_calls_its_tools_and_they_are_metered_and_noted(offline_settings):
+    proposal = {"diagnosis": "needs a rule", "task_description": "Classify. [RULE]", "label_definitions": []}
+    script = [
+        _tool_call("show_bad_cases", {"page": 2}),
+        _tool_call("evaluate_draft", {"task_description": "Classify. [RULE]"}),
+        _tool_call("Reflection", proposal),
+    ]
+    result, small, large = _optimize(offline_settings, script, reflector_tools=3)
+    assert result.optimized.dev == 1.0 and result.prompt.startswith("Classify. [RULE]")
+    shown, scored = large.received[1][-1], large.received[2][-1]
+    assert isinstance(shown, ToolMessage) and '"expected": "negative"' in shown.content
+    assert isinstance(scored, ToolMessage) and json.loads(scored.content)["score"] == 1.0
+    assert json.loads(scored.content)["fixed"] == sum(e.target == "negative" for e in _task().train)
+    assert result.usage["tool:show_bad_cases"]["calls"] == 1 and result.usage["tool:evaluate_draft"]["calls"] == 1
+    # The draft's answers on the training examples were paid once: the proposal's are taken from the memo.
+    assert len(small.received) == result.usage["small"]["calls"] + result.usage["small/test"]["calls"]
+    assert len({(m[0].content, m[-1].content) for m in small.received}) == len(small.received)
+    assert any(
+        "reflector on candidate 0: called show_bad_cases(page=2), evaluate_draft(" in n and "answered by tool call" in n
+        for n in result.notes
+    )
+
+
+def test_the_trace_shows_the_reflectors_tool_calls_and_what_they_answered(offline_settings, tmp_path):
+    from idealprompt.runs import RunStore
+
+    proposal = {"diagnosis": "needs a rule", "task_description": "Classify. [RULE]", "label_definitions": []}
+    script = [_tool_call("show_bad_cases", {"page": 1}), _tool_call("Reflection", proposal)]
+    session = Session(offline_settings, models={"large": ScriptedChatModel(script=script), "small": small_model()})
+    runs = RunStore(tmp_path / "runs")
+    result = optimize(
+        _task(), session=session, options=IdealOptions(warmup_iterations=0, reflector_tools=2), pool=POOL, runs=runs
+    )
+    calls = runs.calls(result.run_id, 3)  # the reflect step
+    asked, told, answered = (c for c in calls if c.role in ("large", "tool:show_bad_cases"))
+    assert asked.answer == '-> show_bad_cases({"page": 1})'
+    assert told.role == "tool:show_bad_cases" and '"expected": "negative"' in told.answer
+    assert answered.answer.startswith("-> Reflection(") and answered.messages[-2]["tool_calls"][0]["name"] == "show_bad_cases"
+
+
+def test_private_mode_keeps_the_reflector_off_its_tools(offline_settings, monkeypatch):
+    monkeypatch.setattr(Session, "private", property(lambda self: True))
+    monkeypatch.setattr("idealprompt.graphs.context.describe_mistake", lambda model, m, task: "a review")
+    result, _, large = _optimize(offline_settings, [reflector("[RULE]")] * 5, reflector_tools=3)
+    assert "tools" not in large.kwargs_seen[0] and result.optimized.dev == 1.0
 
 
 def test_patience_counts_the_rounds_that_scored_and_did_not_gain(offline_settings):
