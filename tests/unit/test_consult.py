@@ -44,7 +44,7 @@ def test_a_tool_call_reaches_the_tool_and_its_result_the_next_turn():
     assert isinstance(told, ToolMessage) and told.content == "sky is blue" and told.tool_call_id == "c0"
     assert [t["function"]["name"] for t in model.kwargs_seen[0]["tools"]] == ["look", "Answer"]
     assert "you may call these tools, a few times at most: look" in model.received[0][-1].content
-    assert "called look(where=\"sky\"); answered by tool call" == done.said()
+    assert done.said() == 'called look(where="sky"); answered by tool call'
 
 
 def test_the_step_limit_ends_in_one_structured_call_that_hears_the_tools():
@@ -52,7 +52,8 @@ def test_the_step_limit_ends_in_one_structured_call_that_hears_the_tools():
         script=[call("look", {"where": "sky"}), call("look", {"where": "sea"}, 1), '{"colour": "blue"}']
     )
     done = consult(model, ASKED, [look], Answer, steps=2)
-    assert done.answer == Answer(colour="blue") and done.path == "structured" and done.why == "2 steps without an answer"
+    assert done.answer == Answer(colour="blue") and done.path == "structured"
+    assert done.why == "2 steps without an answer"
     last = model.received[2]
     assert "tools" not in model.kwargs_seen[2]
     assert "sky is blue" in last[-1].content and "sea is blue" in last[-1].content

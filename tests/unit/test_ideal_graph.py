@@ -226,7 +226,8 @@ def test_the_trace_shows_the_reflectors_tool_calls_and_what_they_answered(offlin
     asked, told, answered = (c for c in calls if c.role in ("large", "tool:show_bad_cases"))
     assert asked.answer == '-> show_bad_cases({"page": 1})'
     assert told.role == "tool:show_bad_cases" and '"expected": "negative"' in told.answer
-    assert answered.answer.startswith("-> Reflection(") and answered.messages[-2]["tool_calls"][0]["name"] == "show_bad_cases"
+    assert answered.answer.startswith("-> Reflection(")
+    assert answered.messages[-2]["tool_calls"][0]["name"] == "show_bad_cases"
 
 
 def test_private_mode_keeps_the_reflector_off_its_tools(offline_settings, monkeypatch):
