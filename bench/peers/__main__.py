@@ -13,9 +13,9 @@ Runs take hours on 2 cores.
     python -m bench.peers --report
 
 Systems: seed, ideal, ideal-priors (run after `ideal` on the other tasks), copro, mipro-0shot, mipro-demos, gepa,
-large-as-target. Run from the repository root; needs the bench extra: pip install -e '.[bench]'. A row's
-`command` reruns it once its line is taken out of the results file. What each run printed, and the servers' logs,
-are in runs/peers/.
+large-as-target; variants of IDEAL: ideal-redact, ideal-private, ideal-tools. Run from the repository root; needs the
+bench extra: pip install -e '.[bench]'. A row's `command` reruns it once its line is taken out of the results file.
+What each run printed, and the servers' logs, are in runs/peers/.
 """
 
 from __future__ import annotations

@@ -32,9 +32,12 @@ SETUP = {  # how each system was run and held to the budget
     "ideal-private": "as `ideal`, in privacy mode `private`, the large server counted as remote: the reflector "
     "sees no example, only error statistics and the small model's descriptions of mistakes, which are small-model "
     "calls of the same budget; not a contender",
+    "ideal-tools": "as `ideal`, the reflector calling its tools (`show_bad_cases`, `evaluate_draft`, whose small-model "
+    "calls count in the budget) for up to 3 turns before it proposes: whether tools help; not a contender",
 }
 PRIVACY = ("ideal", "ideal-redact", "ideal-private")  # the same engine in the modes open, redact and private
-NOT_CONTENDERS = {REFERENCE, *PRIVACY[1:]}
+VARIANTS = {"ideal-redact": "privacy variant", "ideal-private": "privacy variant", "ideal-tools": "engine variant"}
+NOT_CONTENDERS = {REFERENCE, *VARIANTS}
 DSPY_PROGRAM = (
     "DSPy's program: one `dspy.Predict`, text -> answer, the seed prompt as its instructions, a `str` "
     "answer whose description lists the labels (so that an answer outside them is read by the task's "
@@ -160,7 +163,7 @@ def summary(tasks: dict[str, dict[str, dict]], seeds: dict[str, float]) -> list[
 def _wins(system: str, wins: dict[str, int]) -> str:
     if system == REFERENCE:
         return "reference"
-    return "privacy variant" if system in NOT_CONTENDERS else str(wins.get(system, 0))
+    return VARIANTS[system] if system in VARIANTS else str(wins.get(system, 0))
 
 
 def privacy_cost(tasks: dict[str, dict[str, dict]]) -> list[str]:

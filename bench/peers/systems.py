@@ -184,6 +184,21 @@ def ideal_priors(run: Run) -> Outcome:
     return _ideal_outcome(run, result, priors_from=[p.stem for p in others])
 
 
+def ideal_tools(run: Run) -> Outcome:
+    """As `ideal` (an empty memory, whose priors are not kept), the reflector calling its tools for up to 3 turns
+    before it proposes: whether tools help at the same budget."""
+    from idealprompt.graphs.ideal import IdealOptions
+    from idealprompt.memory import Memory
+
+    with tempfile.TemporaryDirectory() as folder:
+        memory = Memory.open(Path(folder) / "memory")
+        try:
+            result = _optimize(run, memory, options=IdealOptions(reflector_tools=3))
+        finally:
+            memory.close()
+    return _ideal_outcome(run, result, priors_from=[])
+
+
 def ideal_redact(run: Run) -> Outcome:
     """As `ideal`, in privacy mode `redact`, the large server counted as remote: the cost of redaction."""
     return _ideal_outcome(run, _private_optimize(run, "redact"), priors_from=[])
@@ -208,7 +223,7 @@ def _private_optimize(run: Run, mode: str):
         return _optimize(run, None, privacy=mode, audit_log=Path(folder) / "audit.jsonl")
 
 
-def _optimize(run: Run, memory, **settings_given):
+def _optimize(run: Run, memory, options=None, **settings_given):
     from idealprompt import Budget, Session, load_settings, optimize
 
     settings = load_settings(
@@ -222,7 +237,7 @@ def _optimize(run: Run, memory, **settings_given):
     )
     session = Session(settings, budget=Budget(small_calls=run.budget))
     # The test split is emptied: the optimiser never sees it, and its own test scores are not used.
-    return optimize(dataclasses.replace(run.task, test=[]), session=session, memory=memory)
+    return optimize(dataclasses.replace(run.task, test=[]), session=session, memory=memory, options=options)
 
 
 def _ideal_outcome(run: Run, result, *, priors_from: list[str]) -> Outcome:
@@ -265,6 +280,7 @@ SYSTEMS = {
     "large-as-target": large_as_target,
     "ideal-redact": ideal_redact,
     "ideal-private": ideal_private,
+    "ideal-tools": ideal_tools,
 }
 
 
