@@ -66,6 +66,9 @@ def optimize(
     warmup_iterations: Annotated[
         int, typer.Option(help="a short warm-up when no prior applies; 0: none")
     ] = DEFAULTS.warmup_iterations,
+    reflector_tools: Annotated[
+        int, typer.Option(min=0, help="turns in which the reflector may call its tools before it proposes; 0: none")
+    ] = DEFAULTS.reflector_tools,
     answers: Annotated[
         Mode | None,
         typer.Option(
@@ -95,7 +98,13 @@ def optimize(
     task = load_task(task_file, trust_code=trust_code or settings.trust_code)
     task = task if answers is None else dataclasses.replace(task, answers=answers)
     pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
-    options = IdealOptions(rounds=rounds, beam_width=beam, patience=patience, warmup_iterations=warmup_iterations)
+    options = IdealOptions(
+        rounds=rounds,
+        beam_width=beam,
+        patience=patience,
+        warmup_iterations=warmup_iterations,
+        reflector_tools=reflector_tools,
+    )
     run_id = run_id or f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
     started = dict(kind="optimize", task=task.name, folder=out_dir.resolve(), budget=budget, parent=fork_of)
     with recorded_run(store, run_id, command=command_line(ctx), **started) as journal:

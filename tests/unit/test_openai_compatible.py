@@ -75,6 +75,17 @@ def test_an_optimisation_against_an_openai_compatible_server(offline_settings, t
     assert result["usage"]["small"]["calls"] <= 60
 
 
+def test_reflector_tools_from_the_command_line_reach_the_server_as_tools(offline_settings, tmp_path):
+    task = _task_file(tmp_path, {"train": 6, "dev": 6, "test": 4})
+    with FakeOpenAIServer(answer) as server:
+        args = ["--budget", "60", "--warmup-iterations", "0", "--reflector-tools", "2"]
+        ran = _optimize(server, task, *args, "--out", str(tmp_path / "out"))
+    assert ran.exit_code == 0, ran.output
+    offered = [[t["function"]["name"] for t in body["tools"]] for body in server.received if body.get("tools")]
+    assert offered and set(offered[0]) == {"show_bad_cases", "evaluate_draft", "Reflection"}
+    assert json.loads((tmp_path / "out" / "result.json").read_text())["optimized"]["dev"] == 1.0
+
+
 def test_a_task_without_a_test_split_and_model_text_with_markup(offline_settings, tmp_path):
     """The end of a run must not crash: no test split gives no test scores; a prompt with rich markup prints."""
 
