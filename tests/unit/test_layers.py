@@ -29,6 +29,7 @@ RANKS = {
     "ideal": 10,
     "notebench": 10,
     "report": 11,
+    "serve": 11,
     "sag": 10,
     "cli": 12,
 }
