@@ -37,7 +37,8 @@ if TYPE_CHECKING:
         CreateChatCompletionStreamResponse,
     )
 
-# Tool calls come back as real tool_calls only through this llama-cpp-python handler (measured, ENVIRONMENT.md).
+# Tool calls come back as real tool_calls only through this llama-cpp-python handler (measured, ENVIRONMENT.md),
+# for a model whose own chat template does not show it tools, and for "auto".
 TOOL_CHAT_FORMAT = "chatml-function-calling"
 
 
@@ -147,13 +148,16 @@ class EmbeddedChatModel(BaseChatModel):
             if request.get("tools"):
                 from llama_cpp import llama_chat_format
 
-                chosen = None
-                if request.get("tool_choice") == "required":  # llama-cpp-python's handler has no such choice
+                chosen, answer = None, None
+                if request.get("tool_choice") not in ("auto", "none") and _template_shows_tools(loaded.llm):
+                    answer = _called_by_template(loaded.llm, request)
+                elif request.get("tool_choice") == "required":  # llama-cpp-python's handler has no such choice
                     chosen = _choose_tool(loaded.llm, request)
                     request["tool_choice"] = _forced(chosen["name"])
-                handler = llama_chat_format.get_chat_completion_handler(TOOL_CHAT_FORMAT)
-                request["messages"] = [_tool_result_told(m) for m in request["messages"]]
-                answer = handler(llama=loaded.llm, **request)
+                if answer is None:
+                    handler = llama_chat_format.get_chat_completion_handler(TOOL_CHAT_FORMAT)
+                    request["messages"] = [_tool_result_told(m) for m in request["messages"]]
+                    answer = handler(llama=loaded.llm, **request)
                 if chosen is not None:
                     _add_usage(answer, chosen["usage"])
             else:
@@ -209,6 +213,48 @@ def _forced(name: str) -> dict[str, Any]:
     return {"type": "function", "function": {"name": name}}
 
 
+def _template_shows_tools(llm: Any) -> bool:
+    """Whether the GGUF's own chat template renders the tools (Qwen2.5's does; SmolLM2's does not)."""
+    return "tools" in (llm.metadata.get("tokenizer.chat_template") or "")
+
+
+def _called_by_template(llm: Any, request: dict[str, Any]) -> Any:
+    """A "required" or forced call through the model's own chat template, which shows it the tools as it was
+    trained to see them; the name and the arguments come in one answer, held by a JSON schema to the tools allowed.
+    Measured on the 1.5B model: the right tool for each of four requests, where picking a name first did not."""
+    choice = request.pop("tool_choice")
+    allowed = [
+        t["function"]
+        for t in request["tools"]
+        if choice == "required" or t["function"]["name"] == choice["function"]["name"]
+    ]
+    calls = [
+        {
+            "type": "object",
+            "properties": {"name": {"const": f["name"]}, "arguments": f.get("parameters") or {"type": "object"}},
+            "required": ["name", "arguments"],
+        }
+        for f in allowed
+    ]
+    schema = json.dumps(calls[0] if len(calls) == 1 else {"oneOf": calls})
+    answer = llm.create_chat_completion(**request, grammar=_schema_grammar(schema))
+    choice_made = answer["choices"][0]
+    text = choice_made["message"].get("content") or ""
+    try:
+        called = json.loads(text)
+        name, arguments = called["name"], json.dumps(called["arguments"])
+    except (json.JSONDecodeError, KeyError, TypeError):  # cut at the token limit: an invalid call, said so
+        name, arguments = (allowed[0]["name"] if len(allowed) == 1 else ""), text
+    call_id = f"call_{uuid.uuid4().hex[:12]}"
+    choice_made["message"] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}],
+    }
+    choice_made["finish_reason"] = "tool_calls"
+    return answer
+
+
 def _choose_tool(llm: Any, request: dict[str, Any]) -> dict[str, Any]:
     """Which tool a "required" call makes: the model picks a name among the tools, held to them by a grammar, from
     the conversation and the tools' descriptions; the handler then calls that tool."""
@@ -230,6 +276,13 @@ def _add_usage(answer: Any, usage: dict[str, int]) -> None:
     total = answer.setdefault("usage", {})
     for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
         total[key] = total.get(key, 0) + usage.get(key, 0)
+
+
+@functools.lru_cache(maxsize=16)
+def _schema_grammar(schema: str):
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema, verbose=False)
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,6 +1,7 @@
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,45 @@ def test_embedded_bind_tools_forces_a_single_tool_when_required_and_refuses_unkn
         model.bind_tools([_tool("a"), _tool("b")], tool_choice="c")
     with pytest.raises(ValueError, match="exactly one tool"):
         model.bind_tools([_tool("a"), _tool("b")], tool_choice=True)
+
+
+class _TemplatedLlama:
+    """What `_called_by_template` needs of a llama_cpp.Llama: a chat template that shows tools, and one answer."""
+
+    def __init__(self, content: str):
+        self.metadata = {"tokenizer.chat_template": "{% if tools %}# Tools{% endif %}"}
+        self.content, self.asked = content, {}
+
+    def create_chat_completion(self, **request):
+        self.asked = request
+        return {"choices": [{"message": {"role": "assistant", "content": self.content}}], "usage": {}}
+
+
+def test_a_required_call_goes_through_the_models_own_template_held_to_the_tools(monkeypatch):
+    from idealprompt.routes import embedded
+
+    monkeypatch.setattr(embedded, "_schema_grammar", json.loads)  # the schema itself, not llama.cpp's grammar
+    llm = _TemplatedLlama('{"name": "b", "arguments": {"x": 1}}')
+    request = {"messages": [{"role": "user", "content": "hi"}], "tools": [_tool("a"), _tool("b")]}
+    answer = embedded._called_by_template(llm, request | {"tool_choice": "required"})
+    assert embedded._template_shows_tools(llm) and "tool_choice" not in llm.asked
+    assert [c["properties"]["name"]["const"] for c in llm.asked["grammar"]["oneOf"]] == ["a", "b"]
+    [call] = answer["choices"][0]["message"]["tool_calls"]
+    assert call["function"] == {"name": "b", "arguments": '{"x": 1}'}
+    forced = embedded._called_by_template(llm, request | {"tool_choice": embedded._forced("a")})
+    assert llm.asked["grammar"]["properties"]["name"]["const"] == "a"  # only the forced tool is allowed
+    assert forced["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_a_call_cut_at_the_token_limit_comes_back_as_an_invalid_tool_call(monkeypatch):
+    from langchain_core.messages import AIMessage
+
+    from idealprompt.routes import embedded
+
+    monkeypatch.setattr(embedded, "_schema_grammar", json.loads)
+    llm = _TemplatedLlama('{"name": "a", "arguments": {"x": ')
+    request = {"messages": [], "tools": [_tool("a")], "tool_choice": embedded._forced("a")}
+    [call] = embedded._called_by_template(llm, request)["choices"][0]["message"]["tool_calls"]
+    message = AIMessage(content="")
+    embedded._attach_tool_calls(message, [call])
+    assert not message.tool_calls and message.invalid_tool_calls[0]["name"] == "a"
