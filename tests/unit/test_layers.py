@@ -30,6 +30,7 @@ RANKS = {
     "notebench": 10,
     "report": 11,
     "serve": 11,
+    "assistant": 11,
     "sag": 10,
     "cli": 12,
 }
