@@ -19,7 +19,7 @@ def __getattr__(name: str):
         from idealprompt import ideal
 
         return getattr(ideal, name)
-    if name in ("write", "awrite", "stream_write", "WriteResult"):
+    if name in ("write", "awrite", "stream_write", "astream_write", "WriteResult"):
         from idealprompt import sag
 
         return getattr(sag, name)
@@ -37,6 +37,7 @@ __all__ = [
     "WriteResult",
     "aask_structured",
     "aoptimize",
+    "astream_write",
     "ask_structured",
     "awrite",
     "load_settings",

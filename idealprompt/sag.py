@@ -9,9 +9,9 @@ for kind, value in stream_write(facts, style="tablenotes"):   # ("plan", [...]),
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -150,28 +150,62 @@ def stream_write(
     stylist writes it, ("text", the whole text) when it is done, ("check", FactCheck as JSON) after each check,
     with `steps` also ("step", (node, update)) as each step of the graph ends, and last ("result", WriteResult)."""
     run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id, config)
-    state: dict[str, Any] = {}
-    drafts, writing = 0, False
-    modes = ["updates", "messages", "values"]
-    for mode, event in build_sag_graph(checkpointer).stream(inputs, config, context=run, stream_mode=modes):
+    events = _Events(steps)
+    for mode, event in build_sag_graph(checkpointer).stream(inputs, config, context=run, stream_mode=_Events.MODES):
+        yield from events.told(mode, event)
+    yield "result", WriteResult.from_state(events.state, run, run_id)
+
+
+async def astream_write(
+    facts: Facts | dict | str | Path,
+    *,
+    style: Style | str = "neutral",
+    instruction: str | None = None,
+    session: Session | None = None,
+    memory: Memory | None = None,
+    options: WriteOptions | None = None,
+    lexicon: SlotLexicon | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
+    run_id: str | None = None,
+    config: RunnableConfig | None = None,
+    steps: bool = False,
+) -> AsyncIterator[tuple[str, Any]]:
+    """`stream_write`, for an event loop: the same events, as they happen."""
+    run, inputs, config, run_id = _prepare(facts, style, instruction, session, memory, options, lexicon, run_id, config)
+    events = _Events(steps)
+    graph = build_sag_graph(checkpointer)
+    async for mode, event in graph.astream(inputs, config, context=run, stream_mode=_Events.MODES):
+        for told in events.told(mode, event):
+            yield told
+    yield "result", WriteResult.from_state(events.state, run, run_id)
+
+
+class _Events:
+    """The graph's stream (updates, messages, values) told as a writer's events."""
+
+    MODES: ClassVar[list[str]] = ["updates", "messages", "values"]
+
+    def __init__(self, steps: bool):
+        self.steps, self.state, self.drafts, self.writing = steps, {}, 0, False
+
+    def told(self, mode: str, event: Any) -> Iterator[tuple[str, Any]]:
         if mode == "values":
-            state = event
+            self.state = event
         elif mode == "messages":
             chunk, metadata = event
             if metadata.get("langgraph_node") == "write" and chunk.text:
-                if not writing:
-                    drafts, writing = drafts + 1, True
-                    yield "draft", drafts
+                if not self.writing:
+                    self.drafts, self.writing = self.drafts + 1, True
+                    yield "draft", self.drafts
                 yield "token", chunk.text
         else:
             for node, update in event.items():
-                if steps:
+                if self.steps:
                     yield "step", (node, update or {})
                 if node == "plan" and update.get("plan"):
                     yield "plan", update["plan"]
                 elif node == "write" and update.get("drafts"):
-                    writing = False
+                    self.writing = False
                     yield "text", update["drafts"][-1]
                 elif node == "check" and update.get("check"):
                     yield "check", update["check"]
-    yield "result", WriteResult.from_state(state, run, run_id)

@@ -9,7 +9,7 @@ from idealprompt import Budget, Session
 from idealprompt.facts import Facts
 from idealprompt.graphs.sag import WriteOptions
 from idealprompt.memory import Memory
-from idealprompt.sag import awrite, stream_write, write
+from idealprompt.sag import astream_write, awrite, stream_write, write
 from idealprompt.styles import Style, builtin_styles
 from tests.fakes import ScriptedChatModel
 
@@ -131,6 +131,15 @@ def test_the_run_streams_plan_text_check_and_result_in_order(offline_settings):
     assert [value for kind, value in events if kind == "draft"] == [1, 2]
     streamed = "".join(value for kind, value in events if kind == "token")
     assert streamed == INVENTED + FAITHFUL and events[-1][1].text == FAITHFUL
+
+
+async def test_the_async_stream_tells_the_same_events(offline_settings):
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [INVENTED, FAITHFUL])
+    events = [event async for event in astream_write(FACTS, style="tablenotes", session=session, steps=True)]
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "step" and events[0][1][0] == "plan" and kinds[-1] == "result"
+    assert [k for k in kinds if k in ("draft", "text", "check")] == ["draft", "text", "check", "draft", "text", "check"]
+    assert "".join(v for k, v in events if k == "token") == INVENTED + FAITHFUL and events[-1][1].text == FAITHFUL
 
 
 def test_a_style_prompt_replaces_the_default_system_message(offline_settings):
