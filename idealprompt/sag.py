@@ -186,7 +186,8 @@ class _Events:
     MODES: ClassVar[list[str]] = ["updates", "messages", "values"]
 
     def __init__(self, steps: bool):
-        self.steps, self.state, self.drafts, self.writing = steps, {}, 0, False
+        self.steps, self.drafts, self.writing = steps, 0, False
+        self.state: dict[str, Any] = {}  # the last values: what the result is read from
 
     def told(self, mode: str, event: Any) -> Iterator[tuple[str, Any]]:
         if mode == "values":
