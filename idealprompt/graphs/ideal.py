@@ -8,13 +8,13 @@ prompt, and offers the seed with demonstrations chosen by code (`options.demos`:
 usable prior, once these are scored (so that a small budget is not spent before the seed has a score), a short
 warm-up (Stage 1, as a subgraph) offers its best prompt; the run starts from the best of these on dev, and says
 how it was initialised. `score` races new candidates against the best so far on the held-aside dev split
-(`tools.race`: one clearly behind after 10 or 20 examples is dropped, survivors are scored on all of dev); the
-first round picks the start by dev score, later rounds keep a candidate only if it beats its parent on dev
-(`search.beam`). `reflect` shows the reflector agent the mistakes that matter most (`tools.evaluate.bad_cases`,
-read from the first training examples) for each candidate of the beam and turns its proposal (a new task
-description and label definitions; the demonstrations are kept) into a candidate; a rewrite the beam already holds
-is asked again with sampling (`options.resample`). The loop ends on the budget,
-the round limit, the patience limit (scored rounds without a better dev score) or a perfect dev score. `test` scores
+(`tools.race`: one clearly behind after 10 or 20 examples, or level with it on each of the first 20, is dropped,
+survivors are scored on all of dev); the first round picks the start by dev score, later rounds keep a candidate
+only if it beats its parent on dev (`search.beam`). `reflect` shows the reflector agent the mistakes that matter
+most (`tools.evaluate.bad_cases`, read from the first training examples) for each candidate of the beam and turns
+its proposal (a new task description and label definitions; the demonstrations are kept) into a candidate; a
+rewrite the beam already holds is asked again with sampling (`options.resample`). The loop ends on the budget, the
+round limit, the patience limit (scored rounds without a better dev score) or a perfect dev score. `test` scores
 the seed and the best prompt on the test split, counted apart from the budget; `remember` writes what worked back
 to memory.
 """

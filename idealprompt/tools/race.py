@@ -5,7 +5,10 @@ A race scores each challenger on the first `RUNGS[0]` examples, then `RUNGS[1]`,
 compares it with the leader on the same examples (a paired comparison: both answered exactly these). A
 challenger is clearly behind when the leader's advantage, summed over the examples, exceeds `Z` standard
 deviations of that sum under "no difference" (for 0/1 scores: a sign test over the examples where they differ).
-Survivors end with a score on the whole split, so acceptance compares like with like. The warm-up's minibatch
+A challenger that scored exactly as the leader on every one of the first `RUNGS[-1]` examples is dropped too:
+it is, in effect, the same prompt (a rewrite the small model reads as its parent), and racing it to the end
+costs the rest of the split for a tie, which acceptance refuses anyway. Survivors end with a score on the whole
+split, so acceptance compares like with like. The warm-up's minibatch
 rewards, the initial candidates and each reflection round all go through `race`; answers already paid for
 cost nothing (the evaluator's memo).
 """
@@ -25,10 +28,20 @@ Z = 1.5  # about one-sided 93%: a candidate 3 of 10 behind is dropped, one 2 of 
 
 def behind(challenger: Evaluation, leader: Evaluation, z: float = Z) -> bool:
     """Whether `challenger` is clearly worse than `leader` on the examples both were scored on."""
-    theirs = {p.example.id: p.score for p in leader.predictions}
-    gaps = [theirs[p.example.id] - p.score for p in challenger.predictions if p.example.id in theirs]
+    gaps = _gaps(challenger, leader)
     lead, spread = sum(gaps), math.sqrt(sum(g * g for g in gaps))
     return lead > 0 and lead > z * spread
+
+
+def indistinct(challenger: Evaluation, leader: Evaluation, after: int = RUNGS[-1]) -> bool:
+    """Whether `challenger` scored exactly as `leader` on each of at least `after` examples both were scored on."""
+    gaps = _gaps(challenger, leader)
+    return len(gaps) >= after and not any(gaps)
+
+
+def _gaps(challenger: Evaluation, leader: Evaluation) -> list[float]:
+    theirs = {p.example.id: p.score for p in leader.predictions}
+    return [theirs[p.example.id] - p.score for p in challenger.predictions if p.example.id in theirs]
 
 
 @dataclass
@@ -58,7 +71,10 @@ def race(
                 out.results[prompt] = evaluator.evaluate(prompt, examples[:n])
             if n < len(examples) and alive:
                 out.leader = evaluator.evaluate(leader, examples[:n])
-                for prompt in [p for p in alive if behind(out.results[p], out.leader)]:
+                out_of_it = [
+                    p for p in alive if behind(out.results[p], out.leader) or indistinct(out.results[p], out.leader)
+                ]
+                for prompt in out_of_it:
                     out.dropped[prompt] = n
                     alive.remove(prompt)
             if not alive:

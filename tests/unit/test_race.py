@@ -1,5 +1,5 @@
-"""Racing candidates: the clearly worse is dropped after the first rung, a close one is not, the budget holds, and
-nothing is asked twice."""
+"""Racing candidates: the clearly worse is dropped after the first rung, a close one is not, one that scores as the
+leader on every example of the last rung is dropped there, the budget holds, and nothing is asked twice."""
 
 from idealprompt import Budget, Session
 from idealprompt.tasks import Task
@@ -52,6 +52,19 @@ def test_a_clearly_worse_candidate_is_dropped_after_its_first_rung_and_a_close_o
     # Every (prompt, example) pair was asked once: the leader 29, the dropped 10, the survivor 29.
     asked = [(m[0].content, m[-1].content) for m in small.received]
     assert len(asked) == len(set(asked)) == 29 + 10 + 29
+
+
+def test_a_candidate_that_scores_as_the_leader_everywhere_is_dropped_at_the_last_rung(offline_settings):
+    task = _task()
+    order = [int(e.text.split()[-1]) for e in task.dev]
+    leader = {order[3], order[25]}
+    wrong = {"leader": leader, "same": leader, "late": {order[3]}, "better": {order[25]}}
+    session = Session(offline_settings, models={"small": model(wrong)})
+    raced = race(Evaluator.for_session(session, task), "leader", ["same", "late", "better"], task.dev)
+    # "same" and "late" score as the leader on the first 20 (wrong on example 3 only); "late", better after
+    # them, is the rule's price; "better" differs in the first 20 and runs on
+    assert raced.dropped == {"same": 20, "late": 20}
+    assert len(raced.results["better"].predictions) == 29 and raced.results["better"].score > raced.leader.score
 
 
 def test_the_budget_ends_a_race_and_keeps_what_was_answered(offline_settings):
