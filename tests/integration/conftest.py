@@ -4,6 +4,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -47,6 +48,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(proc: subprocess.Popen, url: str, log: Path, what: str, seconds: float) -> None:
+    """Until `url` answers 200; a server that exits or takes longer fails the test with the end of its log."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"{what} did not start: {log.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
 @pytest.fixture(scope="module")
 def llama_server(small_gguf, tmp_path_factory):
     """llama-cpp-python's OpenAI-compatible server on the small model, as a user would run it."""
@@ -71,17 +87,7 @@ def llama_server(small_gguf, tmp_path_factory):
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log.open("w"))  # a file: a pipe would fill up
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.3)
+    wait_until_up(proc, f"{url}/models", log, "llama_cpp.server", seconds=60)
     yield url
     proc.terminate()
     proc.wait(timeout=10)

@@ -5,14 +5,12 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import UNUSED_PORT
-from tests.integration.conftest import _free_port
+from tests.integration.conftest import _free_port, wait_until_up
 
 langgraph_sdk = pytest.importorskip("langgraph_sdk", reason="needs the server extra: pip install -e '.[server]'")
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,17 +39,8 @@ def server(real_settings, tmp_path_factory):
     command += ["--host", "127.0.0.1", "--port", str(port), "--config", str(ROOT / "langgraph.json")]
     log = folder / "server.log"
     proc = subprocess.Popen(command, cwd=folder, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"langgraph dev did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.5)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up(proc, f"{url}/ok", log, "langgraph dev", seconds=90)
     yield url
     proc.terminate()
     proc.wait(timeout=20)
