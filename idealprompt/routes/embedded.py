@@ -146,20 +146,7 @@ class EmbeddedChatModel(BaseChatModel):
         loaded = self.loaded
         with loaded.lock:
             if request.get("tools"):
-                from llama_cpp import llama_chat_format
-
-                chosen, answer = None, None
-                if request.get("tool_choice") not in ("auto", "none") and _template_shows_tools(loaded.llm):
-                    answer = _called_by_template(loaded.llm, request)
-                elif request.get("tool_choice") == "required":  # llama-cpp-python's handler has no such choice
-                    chosen = _choose_tool(loaded.llm, request)
-                    request["tool_choice"] = _forced(chosen["name"])
-                if answer is None:
-                    handler = llama_chat_format.get_chat_completion_handler(TOOL_CHAT_FORMAT)
-                    request["messages"] = [_tool_result_told(m) for m in request["messages"]]
-                    answer = handler(llama=loaded.llm, **request)
-                if chosen is not None:
-                    _add_usage(answer, chosen["usage"])
+                answer = _answered_with_tools(loaded.llm, request)
             else:
                 answer = loaded.llm.create_chat_completion(**request)
         # Not streamed, so one whole response (llama-cpp-python's return type covers both).
@@ -211,6 +198,25 @@ class EmbeddedChatModel(BaseChatModel):
 
 def _forced(name: str) -> dict[str, Any]:
     return {"type": "function", "function": {"name": name}}
+
+
+def _answered_with_tools(llm: Any, request: dict[str, Any]) -> Any:
+    """A request with tools: a required or forced call through the model's own template where it shows tools, else
+    through llama-cpp-python's tool handler (for "required", which it lacks, a tool chosen first)."""
+    if request.get("tool_choice") not in ("auto", "none") and _template_shows_tools(llm):
+        return _called_by_template(llm, request)
+    from llama_cpp import llama_chat_format
+
+    chosen = None
+    if request.get("tool_choice") == "required":
+        chosen = _choose_tool(llm, request)
+        request["tool_choice"] = _forced(chosen["name"])
+    handler = llama_chat_format.get_chat_completion_handler(TOOL_CHAT_FORMAT)
+    request["messages"] = [_tool_result_told(m) for m in request["messages"]]
+    answer = handler(llama=llm, **request)
+    if chosen is not None:
+        _add_usage(answer, chosen["usage"])
+    return answer
 
 
 def _template_shows_tools(llm: Any) -> bool:

@@ -8,9 +8,8 @@ deviations of that sum under "no difference" (for 0/1 scores: a sign test over t
 A challenger that scored exactly as the leader on every one of the first `RUNGS[-1]` examples is dropped too:
 it is, in effect, the same prompt (a rewrite the small model reads as its parent), and racing it to the end
 costs the rest of the split for a tie, which acceptance refuses anyway. Survivors end with a score on the whole
-split, so acceptance compares like with like. The warm-up's minibatch
-rewards, the initial candidates and each reflection round all go through `race`; answers already paid for
-cost nothing (the evaluator's memo).
+split, so acceptance compares like with like. The warm-up's minibatch rewards, the initial candidates and each
+reflection round all go through `race`; answers already paid for cost nothing (the evaluator's memo).
 """
 
 from __future__ import annotations
