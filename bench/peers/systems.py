@@ -15,8 +15,9 @@ import importlib
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
@@ -151,36 +152,37 @@ def large_as_target(run: Run) -> Outcome:
     return Outcome(chat(run.url("test"), run.large, prompt, max_tokens=run.task.answer_tokens), prompt, True)
 
 
-def ideal(run: Run) -> Outcome:
-    """IDEAL from an empty memory; the priors it writes are kept for the other tasks' `ideal-priors` runs."""
+@contextmanager
+def _scratch_memory() -> Iterator:
+    """An empty memory in a temporary folder, closed and removed after."""
     from idealprompt.memory import Memory
 
     with tempfile.TemporaryDirectory() as folder:
         memory = Memory.open(Path(folder) / "memory")
         try:
-            result = _optimize(run, memory)
-            run.priors.mkdir(parents=True, exist_ok=True)
-            memory.priors.export(run.priors / f"{run.name}.jsonl")
+            yield memory
         finally:
             memory.close()
+
+
+def ideal(run: Run) -> Outcome:
+    """IDEAL from an empty memory; the priors it writes are kept for the other tasks' `ideal-priors` runs."""
+    with _scratch_memory() as memory:
+        result = _optimize(run, memory)
+        run.priors.mkdir(parents=True, exist_ok=True)
+        memory.priors.export(run.priors / f"{run.name}.jsonl")
     return _ideal_outcome(run, result, priors_from=[])
 
 
 def ideal_priors(run: Run) -> Outcome:
     """IDEAL from a memory holding the priors of the other tasks' `ideal` runs, never this task's own."""
-    from idealprompt.memory import Memory
-
     others = sorted(p for p in run.priors.glob("*.jsonl") if p.stem != run.name)
     if not others:
         raise RuntimeError(f"no priors from other tasks in {run.priors}: run --system ideal on them first")
-    with tempfile.TemporaryDirectory() as folder:
-        memory = Memory.open(Path(folder) / "memory")
-        try:
-            for path in others:
-                memory.priors.import_file(path)
-            result = _optimize(run, memory)
-        finally:
-            memory.close()
+    with _scratch_memory() as memory:
+        for path in others:
+            memory.priors.import_file(path)
+        result = _optimize(run, memory)
     return _ideal_outcome(run, result, priors_from=[p.stem for p in others])
 
 
@@ -188,14 +190,9 @@ def ideal_tools(run: Run) -> Outcome:
     """As `ideal` (an empty memory, whose priors are not kept), the reflector calling its tools for up to 3 turns
     before it proposes: whether tools help at the same budget."""
     from idealprompt.graphs.ideal import IdealOptions
-    from idealprompt.memory import Memory
 
-    with tempfile.TemporaryDirectory() as folder:
-        memory = Memory.open(Path(folder) / "memory")
-        try:
-            result = _optimize(run, memory, options=IdealOptions(reflector_tools=3))
-        finally:
-            memory.close()
+    with _scratch_memory() as memory:
+        result = _optimize(run, memory, options=IdealOptions(reflector_tools=3))
     return _ideal_outcome(run, result, priors_from=[])
 
 
