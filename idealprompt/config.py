@@ -11,16 +11,30 @@ import difflib
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
 
 from idealprompt.errors import ConfigError
 
 CONFIG_ENV = "IDEALPROMPT_CONFIG"
 CONFIG_FILE = "idealprompt.toml"
+
+
+SERVER_SCHEMES = ("http://", "https://", "postgresql://", "postgres://")
+
+
+def location(value: str | Path) -> str | Path:
+    """Where a store lives: a folder on this machine, or a server's URL (a Chroma server for the memory, a
+    PostgreSQL database for the runs), kept as written, since a Path would fold its `//`."""
+    if isinstance(value, str) and value.startswith(SERVER_SCHEMES):
+        return value
+    return Path(value)
+
+
+Location = Annotated[str | Path, BeforeValidator(location)]
 
 
 def _also(name: str, *env: str) -> AliasChoices:
@@ -57,14 +71,20 @@ class Settings(BaseSettings):
     context_size: int = Field(4096, ge=512)
     models_dir: Path = Field(default_factory=lambda: platformdirs.user_cache_path("idealprompt") / "models")
 
+    # Scale-out (idealprompt.routes.actors): the small model's requests answered on Ray actors, each holding the
+    # embedded model; "local" starts a cluster in the process, "auto" joins `ray start`'s, or host:port.
+    ray: str | None = None
+    ray_actors: int = Field(2, ge=1, description="actors answering the small model when `ray` is set")
+
     # Optional SQLite replay cache of model calls.
     replay_cache: Path | None = None
 
-    # The vector memory (priors and style exemplars).
-    memory: Path = Field(default_factory=lambda: platformdirs.user_data_path("idealprompt") / "memory")
+    # The vector memory (priors and style exemplars): a folder, or a Chroma server (`chroma run`) at http(s)://.
+    memory: Location = Field(default_factory=lambda: platformdirs.user_data_path("idealprompt") / "memory")
 
-    # The run store (idealprompt.runs): every CLI run, its steps and calls, for `idealprompt runs` and `trace`.
-    runs: Path = Field(default_factory=lambda: platformdirs.user_data_path("idealprompt") / "runs")
+    # The run store (idealprompt.runs): every CLI run, its steps and calls, for `idealprompt runs` and `trace`; a
+    # folder, or a PostgreSQL database (postgresql://...) that every worker of a team lists, resumes and forks from.
+    runs: Location = Field(default_factory=lambda: platformdirs.user_data_path("idealprompt") / "runs")
 
     # Privacy (idealprompt.routes.privacy): what may be sent to a route off this machine, and the record of it.
     privacy: Literal["open", "redact", "private"] | None = Field(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -22,7 +21,7 @@ from langgraph.runtime import Runtime
 from typing_extensions import TypedDict  # pydantic (the server's schemas) needs it on Python < 3.12
 
 from idealprompt.accounting import Budget
-from idealprompt.config import load_settings
+from idealprompt.config import load_settings, location
 from idealprompt.graphs.ideal import IdealOptions
 from idealprompt.graphs.sag import WriteOptions
 from idealprompt.ideal import optimize
@@ -61,7 +60,7 @@ def _opened(context: Served | None) -> Iterator[tuple[Session, Memory | None]]:
     context = context or {}
     routes = {role: context[role] for role in ("small", "large") if role in context}
     budget = Budget(small_calls=context.get("small_calls"), large_tokens=context.get("large_tokens"))
-    memory = Memory.open(Path(context["memory"])) if "memory" in context else None
+    memory = Memory.open(location(context["memory"])) if "memory" in context else None
     try:
         yield Session(load_settings(**routes), budget=budget), memory
     finally:

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from idealprompt.cli import audit, models, notebench, optimize, priors, runs, warmup, write
 from idealprompt.cli.common import err
-from idealprompt.config import CONFIG_ENV
+from idealprompt.config import CONFIG_ENV, location
 from idealprompt.errors import IdealpromptError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -49,7 +49,8 @@ def _version(shown: bool) -> None:
 def _global(
     config: Annotated[Path | None, typer.Option(help="a settings file instead of ./idealprompt.toml")] = None,
     runs_dir: Annotated[
-        Path | None, typer.Option("--runs", help="the run store's folder (default: the `runs` setting)")
+        str | None,
+        typer.Option("--runs", help="the run store's folder or postgresql:// database (default: the `runs` setting)"),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
@@ -58,7 +59,8 @@ def _global(
     if config is not None:
         os.environ[CONFIG_ENV] = str(config)
     if runs_dir is not None:
-        os.environ["IDEALPROMPT_RUNS"] = str(runs_dir.resolve())
+        where = location(runs_dir)
+        os.environ["IDEALPROMPT_RUNS"] = str(where.resolve() if isinstance(where, Path) else where)
 
 
 def main() -> None:

@@ -15,13 +15,17 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from idealprompt.config import Settings, load_settings
+from idealprompt.config import Settings, load_settings, location
 from idealprompt.errors import OutputError
 from idealprompt.runs import Journal, RunStore
 from idealprompt.session import Session
 
 MemoryOption = Annotated[
-    Path | None, typer.Option("--memory", help="the memory folder (default: the `memory` setting, IDEALPROMPT_MEMORY)")
+    str | None,
+    typer.Option(
+        "--memory",
+        help="the memory folder, or a Chroma server's http:// URL (default: the `memory` setting, IDEALPROMPT_MEMORY)",
+    ),
 ]
 TrustCodeOption = Annotated[
     bool, typer.Option("--trust-code", help="load a task whose metric is a module:function (it runs that code)")
@@ -56,11 +60,11 @@ def open_session() -> Session:
     return Session(load_settings(), progress=AssemblyProgress())
 
 
-def open_memory(path: Path | None, *, create: bool = False):
+def open_memory(where: str | None, *, create: bool = False):
     """The memory store; only commands that write may create it (a mistyped --memory should not look empty)."""
     from idealprompt.memory import Memory
 
-    return Memory.open(path, create=create)
+    return Memory.open(None if where is None else location(where), create=create)
 
 
 def refuse_overwrite(path: Path, force: bool) -> None:

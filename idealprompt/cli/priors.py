@@ -158,7 +158,7 @@ def priors_delete(prior_id: Annotated[str, typer.Argument(metavar="ID")], memory
     out.print(f"deleted {full}")
 
 
-def _full_id(prefix: str, memory: Path | None) -> str:
+def _full_id(prefix: str, memory: str | None) -> str:
     """An id from its first characters, as `list` shows them."""
     from idealprompt.errors import MemoryStoreError
 

@@ -34,7 +34,7 @@ from idealprompt.errors import OutputError
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import build_warmup_graph
 from idealprompt.memory.records import StrategyStats
-from idealprompt.runs import Journal, RunStore, follow, open_trace
+from idealprompt.runs import Journal, RunStore, follow, open_trace, trace_location
 from idealprompt.search.tree import SearchOptions, StrategyTree
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
@@ -80,7 +80,7 @@ def warmup(
     runs = RunStore(settings.runs)
     out_dir.mkdir(parents=True, exist_ok=True)
     trees = []
-    with open_trace(out_dir / "checkpoints.sqlite") as checkpointer:
+    with open_trace(trace_location(settings.runs, out_dir)) as checkpointer:
         graph = build_warmup_graph(checkpointer)
         for path_in, task in zip(tasks, loaded, strict=True):
             thread = run_id or f"warmup-{task.name}-{uuid.uuid4().hex[:8]}"
@@ -119,9 +119,9 @@ def warmup(
             else:
                 out.print(f"[bold]{task.name}[/]: nothing was scored; stopped: {final.get('stopped')}")
             out.print(_strategy_table(tree.strategy_stats(), f"strategies on {task.name}, by mean gain"))
-            out.print(f"tree: {path}; trace: thread {thread} in {out_dir / 'checkpoints.sqlite'}")
+            out.print(f"tree: {path}; trace: thread {thread} in {checkpointer.where}")
             if final.get("prior_id"):
-                out.print(f"prior {final['prior_id']} written to {store.store.path}")
+                out.print(f"prior {final['prior_id']} written to {store.store.where}")
             if not quiet:
                 print_ledger(session)
             trees.append(tree)

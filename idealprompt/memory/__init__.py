@@ -34,7 +34,7 @@ from idealprompt.memory.records import (
     StyleCard,
     TaskDescriptor,
 )
-from idealprompt.memory.store import ChromaStore, open_store
+from idealprompt.memory.store import Store, open_store
 from idealprompt.memory.styles import StyleMemory
 from idealprompt.styles import Style, builtin_styles
 
@@ -42,12 +42,12 @@ from idealprompt.styles import Style, builtin_styles
 class Memory:
     """The collections of one store, sharing one embedder."""
 
-    def __init__(self, store: ChromaStore, embed=None):
+    def __init__(self, store: Store, embed=None):
         if embed is None:
             from idealprompt.memory.embeddings import embedder
 
             embed = lambda texts: embedder().embed(texts)  # noqa: E731  loaded on the first search or write
-        where = str(store.path)
+        where = store.where
         self.store = store
         self.priors = PriorMemory(store.collection("priors"), embed, where)
         self.exemplars = ExemplarMemory(store.collection("exemplars"), embed, where)
@@ -55,22 +55,23 @@ class Memory:
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, create: bool = True) -> Memory:
-        """The store at `path`, or at the configured `memory` setting (IDEALPROMPT_MEMORY); a missing folder
-        is a new, empty store unless `create` is false. The configured store installs the built-in priors on first
-        use (a store named by `path` only when asked: `install_builtin_priors`)."""
+        """The store at `path` (a folder, or a Chroma server's http(s):// URL as a str), or at the configured
+        `memory` setting (IDEALPROMPT_MEMORY); a missing folder is a new, empty store unless `create` is false.
+        The configured store installs the built-in priors on first use (a store named by `path` only when asked:
+        `install_builtin_priors`)."""
         default = path is None
         if path is None:
             from idealprompt.config import load_settings
 
             path = load_settings().memory
         memory = cls(open_store(path, schema=SCHEMA_VERSION, create=create))
-        if default and not installed(memory.store.path):
+        if default and not installed(memory.store):
             memory.install_builtin_priors()
         return memory
 
     def install_builtin_priors(self) -> int:
         """The built-in prior pack imported into this store (`memory.builtin`); returns how many priors it holds."""
-        return install_builtin_priors(self.priors, self.store.path)
+        return install_builtin_priors(self.priors, self.store)
 
     # --- styles --------------------------------------------------------------------------------------------------
     def add_style(self, style: Style, *, source: str = "") -> int:
@@ -100,7 +101,7 @@ class Memory:
         if card is None:
             known = sorted({c.id for c in self.styles.all()} | set(builtin_styles()))
             raise StyleError(
-                f"no style {name!r} in {self.store.path}; add it with `idealprompt style add {name} "
+                f"no style {name!r} in {self.store.where}; add it with `idealprompt style add {name} "
                 f"--corpus FILE`, or choose one of: {', '.join(known)}"
             )
         found = self.exemplars.all(where={"style": name})

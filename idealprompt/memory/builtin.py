@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 from importlib.resources import files
-from pathlib import Path
 
 from idealprompt.memory.priors import PriorMemory
+from idealprompt.memory.store import Store
 
 PACK = files("idealprompt.memory") / "pack"
-MARKER = ".idealprompt.builtin-priors"  # in a store: the pack version installed there
+MARKER = "builtin-priors"  # a store's marker: the pack version installed there
 
 
 def pack_info() -> dict:
@@ -20,14 +20,14 @@ def pack_info() -> dict:
     return json.loads((PACK / "pack.json").read_text())
 
 
-def install_builtin_priors(priors: PriorMemory, store_path: Path) -> int:
+def install_builtin_priors(priors: PriorMemory, store: Store) -> int:
     """Import the pack into a store (its ids are fixed, so a second install adds nothing); returns how many
     priors the pack holds, and marks the store with the pack's version."""
     with (PACK / "priors.jsonl").open() as f:  # importlib.resources: a file even inside a zipped package
         count = priors.import_lines(f.read().splitlines(), where="idealprompt built-in priors")
-    (Path(store_path) / MARKER).write_text(str(pack_info()["version"]))
+    store.mark(MARKER, str(pack_info()["version"]))
     return count
 
 
-def installed(store_path: Path) -> bool:
-    return (Path(store_path) / MARKER).exists()
+def installed(store: Store) -> bool:
+    return store.marked(MARKER) is not None

@@ -15,7 +15,7 @@ def test_the_pack_installs_into_an_empty_store_once(tmp_path):
     memory = Memory.open(tmp_path / "memory")
     lines = [line for line in (PACK / "priors.jsonl").read_text().splitlines() if line.strip()]
     assert memory.install_builtin_priors() == len(lines) == pack_info()["priors"] > 0
-    assert installed(memory.store.path) and len(memory.priors) == len(lines)
+    assert installed(memory.store) and len(memory.priors) == len(lines)
     memory.install_builtin_priors()
     assert len(memory.priors) == len(lines)  # the same ids: nothing twice
     # Only descriptions and labels travel: no example input of a dataset ships in the package.
