@@ -31,7 +31,7 @@ def runs(as_json: Annotated[bool, typer.Option("--json", help="one JSON object p
         for record in found:
             print(record.model_dump_json())
         return
-    table = Table("id", "kind", "task", "status", "best", "calls", "started", "ended", title=str(_store().path))
+    table = Table("id", "kind", "task", "status", "best", "calls", "started", "ended", title=_store().where)
     for r in found:
         best = "-" if r.best is None else f"{r.best:.3f}"
         calls = f"{r.calls}/{r.budget}" if r.budget else str(r.calls)

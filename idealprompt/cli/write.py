@@ -25,7 +25,7 @@ from idealprompt.cli.common import (
 from idealprompt.errors import StyleError
 from idealprompt.facts import load_facts
 from idealprompt.graphs.sag import WriteOptions
-from idealprompt.runs import Recorder, RunStore, open_trace
+from idealprompt.runs import Recorder, RunStore, is_database, open_trace
 from idealprompt.sag import stream_write
 from idealprompt.styles import Style, builtin_styles, read_corpus
 from idealprompt.userfiles import read_text
@@ -41,7 +41,10 @@ def write(
     exemplars: Annotated[int, typer.Option(help="exemplars of the style shown to the writer")] = 1,
     check: Annotated[bool, typer.Option("--check/--no-check", help="check the text's facts against the input")] = True,
     revisions: Annotated[int, typer.Option(help="rewrites of a text whose facts the check finds wrong")] = 1,
-    trace: Annotated[Path | None, typer.Option(help="a SQLite file to keep the run's trace in")] = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(help="a SQLite file to keep the run's trace in (default: a PostgreSQL run store's database)"),
+    ] = None,
     memory: MemoryOption = None,
     run_id: RunIdOption = None,
 ):
@@ -52,7 +55,10 @@ def write(
     err.print(f"style [bold]{style}[/]; planner {session.describe('large')}, writer {session.describe('small')}")
     err.print(session.privacy(), markup=False, highlight=False)
     options = WriteOptions(exemplars=exemplars, check=check, revisions=revisions)
-    checkpointer = open_trace(trace) if trace else None
+    kept = trace or (
+        session.settings.runs if is_database(session.settings.runs) else None
+    )  # a folder keeps one only where --trace says
+    checkpointer = open_trace(kept) if kept else None
     runs, run_id = RunStore(session.settings.runs), run_id or f"sag-{style}-{uuid.uuid4().hex[:8]}"
     folder = (trace.parent if trace else Path()).resolve()
     started = dict(kind="write", task=style, folder=folder, budget=None)
@@ -60,6 +66,8 @@ def write(
         checkpointer or contextlib.nullcontext() as saver,
         recorded_run(runs, run_id, command=command_line(ctx), **started) as journal,
     ):
+        if saver is not None:
+            saver.delete_thread(run_id)  # a resumed run writes anew: its earlier drafts would add to its new ones
         events = stream_write(
             found,
             style=style,
@@ -97,8 +105,8 @@ def write(
         err.print(f"[red]stopped[/]: {result.stopped}")
     if result.style_score is not None:
         err.print(f"style consistency ({style}): {result.style_score:.2f}")
-    if trace:
-        err.print(f"trace: thread {result.run_id} in {trace}")
+    if saver is not None:
+        err.print(f"trace: thread {result.run_id} in {saver.where}")
     print_ledger(session)
 
 
@@ -164,7 +172,7 @@ def style_add(
         name=name, description=description or known.description, exemplars=texts, neutral=neutral, prompt=prompt
     )
     added = store.add_style(style, source=str(corpus))
-    out.print(f"style {name}: {added} new texts ({len(style.exemplars) - added} already stored) in {store.store.path}")
+    out.print(f"style {name}: {added} new texts ({len(style.exemplars) - added} already stored) in {store.store.where}")
 
 
 @app.command("list")

@@ -1,9 +1,12 @@
-"""The run store: one SQLite file that lists every run (its command, folder, status and scores), its steps and
-every model call of each step, for `idealprompt runs`, `trace`, `resume`, `fork` and `report`.
+"""The run store: the database that lists every run (its command, folder, status and scores), its steps and
+every model call of each step, for `idealprompt runs`, `trace`, `resume`, `fork` and `report`. It is one SQLite
+file in a folder, or a PostgreSQL database (`postgresql://...`) that every worker of a team shares.
 
-The steps of a graph and their state stay in the run's own LangGraph checkpoints (`checkpoints.sqlite` beside its
-result); what is kept here is what a person reads: per step, the node, what it produced in a line or two, its
-calls, tokens and seconds, and per call the messages sent and the answer received.
+The steps of a graph and their state stay in the run's LangGraph checkpoints (`checkpoints.trace_location`); what
+is kept here is what a person reads: per step, the node, what it produced in a line or two, its calls, tokens and
+seconds, and per call the messages sent and the answer received.
+
+The SQL is written once, in SQLite's spelling; `databases.Connection` gives PostgreSQL its own.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from idealprompt.errors import OutputError, RunNotFound
+from idealprompt.routes import shown_url
+from idealprompt.runs.databases import CONNECT_SECONDS, Connection, import_psycopg, is_database, one_line
 
 FILE = "runs.sqlite"
 SCHEMA = """
@@ -64,6 +69,17 @@ CREATE TABLE IF NOT EXISTS calls (
     PRIMARY KEY (run, step, seq)
 );
 """
+# An upsert that SQLite (3.24 and later) and PostgreSQL both read.
+SAVE_STEP = (
+    "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run, step) DO UPDATE SET node = excluded.node, "
+    "seconds = excluded.seconds, usage = excluded.usage, summary = excluded.summary"
+)
+SAVE_CALL = (
+    "INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run, step, seq) DO UPDATE SET "
+    "role = excluded.role, messages = excluded.messages, answer = excluded.answer, "
+    "prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, "
+    "seconds = excluded.seconds, cached = excluded.cached"
+)
 STATUSES = ("running", "done", "failed", "interrupted")
 LISTED = "id, kind, task, folder, command, status, pid, budget, calls, best, scores, started, ended, parent"
 
@@ -105,11 +121,15 @@ class Call(BaseModel):
 
 
 class RunStore:
-    """The run store in `folder` (made on first write); safe to share between the threads of one run."""
+    """The run store in `where`: a folder (its SQLite file made on first write) or a PostgreSQL database's URL
+    (its tables made on first use); safe to share between the threads of one run."""
 
-    def __init__(self, folder: Path | str):
-        self.path = Path(folder) / FILE
+    def __init__(self, where: Path | str):
+        self.url = str(where) if is_database(where) else None
+        self.path = None if self.url else Path(where) / FILE
+        self.where = shown_url(self.url) if self.url else str(self.path)  # as it may be printed
         self._lock = threading.Lock()
+        self._made = False  # the tables, by this store
 
     def start(
         self, run: str, *, kind: str, task: str, folder: Path, command: list[str], budget: int | None, parent=None
@@ -129,11 +149,11 @@ class RunStore:
     def step(self, run: str, step: Step, calls: list[Call], small_calls: int) -> None:
         with self._db() as db:
             db.execute(
-                "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?)",
+                SAVE_STEP,
                 (run, step.step, step.node, step.seconds, json.dumps(step.usage), json.dumps(step.summary)),
             )
             db.executemany(
-                "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                SAVE_CALL,
                 [
                     (
                         run,
@@ -145,7 +165,7 @@ class RunStore:
                         c.prompt_tokens,
                         c.completion_tokens,
                         c.seconds,
-                        c.cached,
+                        int(c.cached),  # PostgreSQL keeps no bool in an INTEGER column
                     )
                     for c in calls
                 ],
@@ -172,7 +192,7 @@ class RunStore:
 
     def runs(self) -> list[RunRecord]:
         """Every run, the newest first."""
-        if not self.path.exists():
+        if self.path is not None and not self.path.exists():
             return []
         with self._db() as db:
             return [self._record(row) for row in db.execute(f"SELECT {LISTED} FROM runs ORDER BY started DESC")]
@@ -182,7 +202,7 @@ class RunStore:
         found = [r for r in self.runs() if r.id == run] or [r for r in self.runs() if r.id.startswith(run)]
         if len(found) != 1:
             many = f"{len(found)} runs start with {run!r}: give more of the id" if found else f"no run {run!r}"
-            raise RunNotFound(f"{many} in {self.path} (`idealprompt runs` lists them)")
+            raise RunNotFound(f"{many} in {self.where} (`idealprompt runs` lists them)")
         return found[0]
 
     def steps(self, run: str) -> list[Step]:
@@ -195,9 +215,10 @@ class RunStore:
             ]
 
     def calls(self, run: str, step: int | None = None) -> list[Call]:
-        query, args = "SELECT * FROM calls WHERE run = ?", [run]
+        args: tuple[str | int, ...]
+        query, args = "SELECT * FROM calls WHERE run = ?", (run,)
         if step is not None:
-            query, args = query + " AND step = ?", [run, str(step)]  # the column's affinity reads it as a number
+            query, args = query + " AND step = ?", (run, step)
         with self._db() as db:
             rows = db.execute(query + " ORDER BY step, seq", args).fetchall()
         return [
@@ -236,21 +257,35 @@ class RunStore:
         )
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _db(self) -> Iterator[Connection]:
         """A connection per use, committed at the end: the store is shared by processes (a run, `idealprompt runs`)."""
+        errors = self._errors()
         with self._lock:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30)
-                conn.executescript(SCHEMA)
-            except (OSError, sqlite3.Error) as e:
-                raise OutputError(f"{self.path}: cannot open the run store ({e})") from None
-            with closing(conn):
+                db = self._open()
+            except errors as e:
+                raise OutputError(f"{self.where}: cannot open the run store ({one_line(e)})") from None
+            with closing(db.conn):
                 try:
-                    yield conn
-                    conn.commit()
-                except sqlite3.Error as e:
-                    raise OutputError(f"{self.path}: cannot write the run store ({e})") from None
+                    yield db
+                    db.conn.commit()
+                except errors as e:
+                    raise OutputError(f"{self.where}: cannot write the run store ({one_line(e)})") from None
+            self._made = True
+
+    def _open(self) -> Connection:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = Connection(sqlite3.connect(self.path, timeout=30), postgres=False)
+        else:
+            db = Connection(import_psycopg().connect(self.url, connect_timeout=CONNECT_SECONDS), postgres=True)
+        if not self._made:
+            db.create(SCHEMA)
+        return db
+
+    def _errors(self) -> tuple[type[Exception], ...]:
+        """What the database raises; OSError: a folder that cannot be made."""
+        return (OSError, sqlite3.Error if self.url is None else import_psycopg().Error)
 
 
 def _json(value: Any) -> str | None:

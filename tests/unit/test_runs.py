@@ -11,7 +11,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
 from idealprompt.errors import OutputError, RunNotFound
-from idealprompt.runs import Journal, RunStore, Step, follow, open_trace
+from idealprompt.runs import Journal, RunStore, Step, follow, open_trace, trace_location
+from idealprompt.runs.databases import postgres_sql
+from idealprompt.runs.store import SAVE_CALL, SCHEMA
 from idealprompt.session import Session
 from tests.fakes import ScriptedChatModel
 
@@ -129,6 +131,28 @@ def test_the_journal_records_each_call_under_its_node_and_role_with_a_subgraph_u
     calls = store.calls("r")
     assert [(c.step, c.role, c.answer) for c in calls] == [(1, "small", "inner answer"), (2, "small", "outer answer")]
     assert calls[0].messages == [{"type": "human", "content": "hello"}] and store.get("r").calls == 2
+
+
+# --- in a PostgreSQL database (tests/integration/test_postgres_runs.py runs one) -------------------------------
+def test_the_store_s_sql_is_written_once_and_postgresql_reads_it_with_its_placeholders_and_8_byte_floats(tmp_path):
+    assert postgres_sql("SELECT * FROM calls WHERE run = ? AND step = ?") == (
+        "SELECT * FROM calls WHERE run = %s AND step = %s"
+    )
+    assert "started DOUBLE PRECISION NOT NULL" in postgres_sql(SCHEMA) and "REAL" not in postgres_sql(SCHEMA)
+    assert "INSERT OR" not in SAVE_CALL and postgres_sql(SAVE_CALL).count("%s") == 10
+    url = "postgresql://team@db.example:5432/runs"
+    assert trace_location(url, tmp_path) == url  # the runs' checkpoints go where their store is
+    assert trace_location(tmp_path / "runs", tmp_path / "out") == tmp_path / "out" / "checkpoints.sqlite"
+
+
+def test_a_database_that_does_not_answer_is_named_with_its_password_hidden():
+    pytest.importorskip("psycopg", reason="the PostgreSQL run store's driver is not installed")
+    url, named = "postgresql://team:hunter2@127.0.0.1:9/runs", r"postgresql://\*\*\*@127.0.0.1:9/runs: cannot open"
+    with pytest.raises(OutputError, match=named) as store:  # the discard port: refused at once
+        RunStore(url).runs()
+    with pytest.raises(OutputError, match=named) as trace, open_trace(url):
+        pass
+    assert "Connection refused" in str(store.value) and "hunter2" not in str(store.value) + str(trace.value)
 
 
 def _dead_pid() -> int:
