@@ -58,7 +58,8 @@ class Session:
     def concurrency(self, role: str) -> int:
         """How many requests to send a role's model at once: servers take several, an in-process model one."""
         if self.describe(role).startswith("embedded:"):
-            return 1  # llama.cpp decodes one sequence at a time; queued threads would only add overhead
+            # llama.cpp decodes one sequence at a time (queued threads would only add overhead): one per actor
+            return self.settings.ray_actors if self._on_actors(role) else 1
         return self.settings.concurrency
 
     def model(self, role: str) -> BaseChatModel:
@@ -67,11 +68,25 @@ class Session:
         if role not in self._models:
             route = self.route(role)
             model = make_chat_model(route, self.settings, progress=self._progress)
+            if self._on_actors(role):
+                from idealprompt.routes.actors import on_actors
+
+                model = on_actors(model, self.settings.ray or "", self.settings.ray_actors, name=route.model)
             model = privacy.guarded(
                 model, route.spec, self.settings, role=role, run=self.run, redactor=self._redactor, shield=self._shield
             )
             self._models[role] = self._metered(role, model, route.spec)
         return self._models[role]
+
+    def _on_actors(self, role: str) -> bool:
+        """Whether a role's requests are answered on Ray actors: the small model's, embedded, when `ray` is set (the
+        large model's few requests, and servers, which serve concurrently anyway, stay where they are)."""
+        return (
+            bool(self.settings.ray)
+            and role == "small"
+            and role not in self._custom
+            and self.route(role).provider == "embedded"
+        )
 
     def tools(self, tools: Iterable[BaseTool]) -> list[BaseTool]:
         """Tools for an agent of this run, metered by the ledger: each one's calls counted as role `tool:NAME`."""

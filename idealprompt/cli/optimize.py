@@ -38,7 +38,7 @@ from idealprompt.errors import ConfigError
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
 from idealprompt.ideal import OptimizeResult
-from idealprompt.runs import RunStore, follow, open_trace
+from idealprompt.runs import RunStore, follow, open_trace, trace_location
 from idealprompt.search.beam import Beam
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
@@ -77,6 +77,13 @@ def optimize(
         ),
     ] = None,
     strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            help="answer the small model on Ray actors: local (a cluster in this process), auto (`ray start`'s), or "
+            "an address; IDEALPROMPT_RAY_ACTORS actors (default 2)"
+        ),
+    ] = None,
     use_memory: Annotated[bool, typer.Option("--use-memory/--no-memory", help="read and write priors")] = True,
     force: Annotated[bool, typer.Option("--force", help="replace an earlier result in --out")] = False,
     trust_code: TrustCodeOption = False,
@@ -91,7 +98,7 @@ def optimize(
 ):
     """Optimise a task's prompt for the small model: priors or warm-up, then reflection on its mistakes."""
     refuse_overwrite(out_dir / "result.json", force)
-    settings = load_settings()
+    settings = load_settings(**({"ray": ray} if ray else {}))
     store = RunStore(settings.runs)
     fork, began = _fork(store, fork_of, changes or [], out_dir), _began(store, run_id, fork_of)
     settings = recording_calls(settings, out_dir, force=force)
@@ -125,7 +132,7 @@ def optimize(
             err.print(session.privacy(), markup=False, highlight=False)
             err.print(f"run {run_id}: `idealprompt trace {run_id}` shows its steps", markup=False, highlight=False)
         out_dir.mkdir(parents=True, exist_ok=True)
-        with open_trace(out_dir / "checkpoints.sqlite") as checkpointer:
+        with open_trace(trace_location(settings.runs, out_dir)) as checkpointer:
             graph = build_ideal_graph(checkpointer)
             checkpointer.delete_thread(run_id)  # a resumed run replays its calls and checkpoints its steps anew
             config = {"configurable": {"thread_id": run_id}, "callbacks": [journal]}
@@ -146,7 +153,7 @@ def optimize(
     out.print(result.prompt, markup=False, highlight=False)
     out.print(
         f"initialisation: {result.initialisation}; stopped: {result.stopped}; result: {result_path}; "
-        f"trace: thread {run_id} in {out_dir / 'checkpoints.sqlite'}",
+        f"trace: thread {run_id} in {checkpointer.where}",
         markup=False,
         highlight=False,
     )

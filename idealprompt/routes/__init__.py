@@ -29,6 +29,7 @@ from langchain_core.runnables import Runnable, RunnableBinding
 from idealprompt.config import Settings
 from idealprompt.errors import RouteError
 from idealprompt.routes import catalog
+from idealprompt.routes.wrapping import WrappingChatModel
 
 ROLES = ("large", "small")
 PROVIDERS = ("openai", "ollama", "embedded")  # ours; any other goes to LangChain's init_chat_model
@@ -259,9 +260,8 @@ def limit_tokens(model: BaseChatModel, max_tokens: int) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
     from idealprompt.routes.embedded import EmbeddedChatModel
-    from idealprompt.routes.privacy import GuardedChatModel
 
-    if isinstance(model, GuardedChatModel):
+    if isinstance(model, WrappingChatModel):
         return model.around(limit_tokens(model.inner, max_tokens))
     if isinstance(model, EmbeddedChatModel):
         return model.model_copy(update={"max_tokens": max_tokens})
@@ -278,9 +278,7 @@ def limit_tokens(model: BaseChatModel, max_tokens: int) -> BaseChatModel:
 def sample(model: BaseChatModel, temperature: float, seed: int) -> BaseChatModel:
     """A copy of `model` (its callbacks and cache kept) that samples at `temperature` with `seed`: another answer to
     the same request, the same one again on a rerun where the route honours seeds (llama.cpp, Ollama, OpenAI's)."""
-    from idealprompt.routes.privacy import GuardedChatModel
-
-    if isinstance(model, GuardedChatModel):
+    if isinstance(model, WrappingChatModel):
         return model.around(sample(model.inner, temperature, seed))
     fields = type(model).model_fields
     update = {name: value for name, value in (("temperature", temperature), ("seed", seed)) if name in fields}
@@ -294,11 +292,10 @@ def accepts_images(model: BaseChatModel) -> bool:
     vision model when asked for one; one that cannot answers with an error that names the model.
     """
     from idealprompt.routes.embedded import EmbeddedChatModel
-    from idealprompt.routes.privacy import GuardedChatModel
 
-    return (
-        accepts_images(model.inner) if isinstance(model, GuardedChatModel) else not isinstance(model, EmbeddedChatModel)
-    )
+    if isinstance(model, WrappingChatModel):
+        return accepts_images(model.inner)
+    return not isinstance(model, EmbeddedChatModel)
 
 
 def constrain(model: BaseChatModel, grammar: str | None, schema: dict | None) -> BaseChatModel:
@@ -312,11 +309,10 @@ def constrain(model: BaseChatModel, grammar: str | None, schema: dict | None) ->
     from langchain_openai import ChatOpenAI
 
     from idealprompt.routes.embedded import EmbeddedChatModel
-    from idealprompt.routes.privacy import GuardedChatModel
 
     if grammar is None and schema is None:
         return model
-    if isinstance(model, GuardedChatModel):
+    if isinstance(model, WrappingChatModel):
         return model.around(constrain(model.inner, grammar, schema))
     if isinstance(model, EmbeddedChatModel):
         return model.model_copy(update={"grammar": grammar})
@@ -343,9 +339,8 @@ def json_mode(model: BaseChatModel, schema: dict) -> Runnable[LanguageModelInput
     from langchain_openai import ChatOpenAI
 
     from idealprompt.routes.embedded import EmbeddedChatModel
-    from idealprompt.routes.privacy import GuardedChatModel
 
-    if isinstance(model, GuardedChatModel):  # the guard passes what the inner model is bound with
+    if isinstance(model, WrappingChatModel):  # a wrapper passes what the inner model is bound with
         inner = json_mode(model.inner, schema)
         return model.bind(**inner.kwargs) if isinstance(inner, RunnableBinding) else model
     if isinstance(model, EmbeddedChatModel):

@@ -40,14 +40,14 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable, RunnableBinding
 from pydantic import ConfigDict, Field
 
 from idealprompt.config import Settings
 from idealprompt.errors import ConfigError, PrivacyError
+from idealprompt.routes.wrapping import WrappingChatModel
 
 MODES = ("open", "redact", "private")
 OPENAI_HOST = "api.openai.com"
@@ -221,13 +221,12 @@ class AuditLog:
 
 
 # --- the guard around a remote model ----------------------------------------------------------------------------
-class GuardedChatModel(BaseChatModel):
+class GuardedChatModel(WrappingChatModel):
     """A remote route's model, behind the privacy mode: what it is sent is redacted (outside `open`), checked
     against the shield (in `private`) and audited."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    inner: BaseChatModel
     route: str
     host: str
     mode: str
@@ -244,15 +243,6 @@ class GuardedChatModel(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"inner": self.inner._identifying_params, "mode": self.mode}  # the replay cache's key
-
-    def around(self, inner: BaseChatModel) -> GuardedChatModel:
-        """The same guard around another configuration of the model (a token limit, a grammar)."""
-        return self.model_copy(update={"inner": inner})
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
-        """The tools as the inner model's provider wants them, passed through the guard."""
-        bound = self.inner.bind_tools(tools, **kwargs)
-        return self.bind(**bound.kwargs) if isinstance(bound, RunnableBinding) else bound
 
     def _generate(
         self,

@@ -238,3 +238,28 @@ def test_a_call_cut_at_the_token_limit_comes_back_as_an_invalid_tool_call(monkey
     message = AIMessage(content="")
     embedded._attach_tool_calls(message, [call])
     assert not message.tool_calls and message.invalid_tool_calls[0]["name"] == "a"
+
+
+def test_a_model_on_actors_is_reshaped_inside_and_keeps_its_actors(offline_settings):
+    from idealprompt.routes import constrain, limit_tokens
+    from idealprompt.routes.actors import ActorChatModel
+    from idealprompt.routes.embedded import EmbeddedChatModel
+
+    inner = EmbeddedChatModel(model_name="m", model_path="/nowhere.gguf", sha256="0" * 64)
+    pool = object()  # never asked: reshaping sends nothing
+    model = ActorChatModel.model_construct(inner=inner, pool=pool)
+    shaped = constrain(limit_tokens(model, 3), 'root ::= "yes" | "no"', None)
+    assert isinstance(shaped, ActorChatModel) and shaped.pool is pool
+    assert (shaped.inner.max_tokens, shaped.inner.grammar) == (3, 'root ::= "yes" | "no"')
+    assert shaped._identifying_params == shaped.inner._identifying_params  # one replay cache for both
+
+
+def test_only_the_embedded_small_model_goes_to_actors_and_only_with_the_ray_setting(offline_settings):
+    routes = {"small": "embedded:qwen2.5-coder-0.5b", "large": "embedded:qwen2.5-coder-1.5b"}
+    here = Session(offline_settings.model_copy(update=routes))
+    assert not here._on_actors("small") and here.concurrency("small") == 1
+    on_ray = Session(offline_settings.model_copy(update={**routes, "ray": "local", "ray_actors": 3}))
+    assert on_ray._on_actors("small") and on_ray.concurrency("small") == 3
+    assert not on_ray._on_actors("large")  # its few requests stay in the process
+    served = Session(offline_settings.model_copy(update={"small": "ollama:qwen2.5:0.5b", "ray": "local"}))
+    assert not served._on_actors("small")  # a server serves concurrently on its own
