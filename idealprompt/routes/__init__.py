@@ -232,12 +232,21 @@ def check(route: Route, settings: Settings) -> str:
     return f"{what}, verified at {path}"
 
 
+SECRET_PARAMETERS = {"password", "passwd", "api_key", "apikey", "key", "token", "secret"}
+
+
 def shown_url(url: str) -> str:
-    """A URL as it may be printed: a user name and password in it become ***."""
+    """A URL as it may be printed: a user name and password in it, and a password or key in its query (PostgreSQL
+    takes `?password=`), become ***."""
     parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2])
+    if parts.query:
+        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        hidden = [(k, "***" if k.lower() in SECRET_PARAMETERS else v) for k, v in query]
+        if hidden != query:
+            parts = parts._replace(query=urllib.parse.urlencode(hidden, safe="*"))
+    return urllib.parse.urlunsplit(parts)
 
 
 def ollama_models(host: str, timeout: float = PROBE_SECONDS) -> list[str] | None:

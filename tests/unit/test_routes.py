@@ -143,6 +143,10 @@ def test_without_the_embedded_extra_the_defaults_say_what_to_set(offline_setting
 def test_a_password_in_the_base_url_is_never_printed(offline_settings):
     assert routes.shown_url("http://user:hunter2@127.0.0.1:9/v1") == "http://***@127.0.0.1:9/v1"
     assert routes.shown_url("http://127.0.0.1:9/v1") == "http://127.0.0.1:9/v1"
+    assert routes.shown_url("postgresql://db:5432/runs?user=team&password=hunter2") == (
+        "postgresql://db:5432/runs?user=team&password=***"
+    )
+    assert routes.shown_url("postgresql://db/runs?sslmode=require") == "postgresql://db/runs?sslmode=require"
     settings = offline_settings.model_copy(update={"openai_base_url": "http://user:hunter2@127.0.0.1:9/v1"})
     with pytest.raises(RouteError, match=r"http://\*\*\*@127.0.0.1:9/v1 did not answer") as caught:
         check(Route("openai:any"), settings)
