@@ -23,7 +23,9 @@ CONFIG_ENV = "IDEALPROMPT_CONFIG"
 CONFIG_FILE = "idealprompt.toml"
 
 
-SERVER_SCHEMES = ("http://", "https://", "postgresql://", "postgres://")
+MEMORY_SERVERS = ("http://", "https://")  # a Chroma server's URL
+DATABASES = ("postgresql://", "postgres://")  # a PostgreSQL database's URL
+SERVER_SCHEMES = MEMORY_SERVERS + DATABASES
 
 
 def location(value: str | Path) -> str | Path:

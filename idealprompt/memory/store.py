@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from filelock import ReadWriteLock
 
+from idealprompt.config import MEMORY_SERVERS
 from idealprompt.errors import MemoryStoreError
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 SCHEMA_KEY = "idealprompt_schema"
 GENERATION_FILE = ".idealprompt.generation"  # beside the data: how many writes the store has seen
-SERVER = ("http://", "https://")  # a location starting so is a Chroma server's URL
 MARKERS = "idealprompt-markers"  # on a server: the collection whose metadata holds the markers
 CONNECT_SECONDS = 2.0  # to reach a server at open: Chroma's HTTP client would wait forever on a silent host
 
@@ -71,7 +71,7 @@ def open_store(where: Path | str, schema: int, *, create: bool = True) -> Store:
     process, and only the last holder's close drops a stale index, so two stores on one folder could not reload.
     `create` is for folders, where a mistyped path would read as an empty store; a server's URL that names no
     server fails to connect instead, and a collection the server lacks yet reads as empty, as in a new folder."""
-    server = isinstance(where, str) and where.startswith(SERVER)
+    server = isinstance(where, str) and where.startswith(MEMORY_SERVERS)
     key = str(where).rstrip("/") if server else str(Path(where).expanduser().absolute())
     if not server and not create and not Path(key).exists():
         raise MemoryStoreError(f"no memory store at {key}: nothing was written there yet (check --memory)")

@@ -44,11 +44,6 @@ class ModelActor:
     def served(self) -> int:
         return self.answered
 
-    def pid(self) -> int:
-        import os
-
-        return os.getpid()
-
 
 class ActorPool:
     """`size` named actors for one model; a request waits for a free one."""

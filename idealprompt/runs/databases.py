@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from idealprompt.config import DATABASES
 from idealprompt.errors import OutputError
 
-POSTGRES = ("postgresql://", "postgres://")
 CONNECT_SECONDS = 10  # a database behind a firewall that drops packets fails here, not after minutes
 # Workers starting at once on a new database would race to create the tables (PostgreSQL then raises a unique
 # violation in its catalog): the first takes this lock, the others find the tables made.
@@ -20,7 +20,7 @@ SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('idealprompt runs'));"
 
 def is_database(where: Path | str) -> bool:
     """Whether the `runs` setting names a PostgreSQL database (a URL) rather than a folder."""
-    return isinstance(where, str) and where.startswith(POSTGRES)
+    return isinstance(where, str) and where.startswith(DATABASES)
 
 
 class Connection:
