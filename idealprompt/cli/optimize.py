@@ -6,6 +6,7 @@ import dataclasses
 import sqlite3
 import uuid
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -33,7 +34,7 @@ from idealprompt.cli.common import (
     recording_calls,
     refuse_overwrite,
 )
-from idealprompt.config import load_settings
+from idealprompt.config import Settings, load_settings
 from idealprompt.errors import ConfigError
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
@@ -50,14 +51,19 @@ DEFAULTS = IdealOptions()  # the options' defaults live there, once
 
 def optimize(
     ctx: typer.Context,
-    task_file: Annotated[Path, typer.Argument(help="a task file (YAML or JSON)", metavar="TASK")],
+    task_files: Annotated[
+        list[Path], typer.Argument(help="one task file (YAML or JSON), or several", metavar="TASK...")
+    ],
     budget: Annotated[
-        int, typer.Option(min=1, help="small-model calls for the optimisation (test scoring is apart)")
+        int, typer.Option(min=1, help="small-model calls for each task's optimisation (test scoring is apart)")
     ] = 300,
     large_tokens: Annotated[int | None, typer.Option(help="large-model tokens (default: no limit)")] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="where prompt.txt, result.json and the trace go")] = Path(
-        "runs/optimize"
-    ),
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="where prompt.txt, result.json and the trace go (several tasks: a folder each in it)"
+        ),
+    ] = Path("runs/optimize"),
     rounds: Annotated[int, typer.Option(help="reflection rounds at most")] = DEFAULTS.rounds,
     beam: Annotated[int, typer.Option(help="candidates kept between rounds")] = DEFAULTS.beam_width,
     patience: Annotated[
@@ -80,10 +86,13 @@ def optimize(
     ray: Annotated[
         str | None,
         typer.Option(
-            help="answer the small model on Ray actors: local (a cluster in this process), auto (`ray start`'s), or "
-            "an address; IDEALPROMPT_RAY_ACTORS actors (default 2)"
+            help="answer the small model on Ray actors, and run several tasks as Ray tasks: local (a cluster in this "
+            "process), auto (`ray start`'s), or an address; IDEALPROMPT_RAY_ACTORS actors (default 2)"
         ),
     ] = None,
+    parallel: Annotated[
+        int, typer.Option(min=1, help="with --ray and several tasks: how many run at once (each holds a large model)")
+    ] = 2,
     use_memory: Annotated[bool, typer.Option("--use-memory/--no-memory", help="read and write priors")] = True,
     force: Annotated[bool, typer.Option("--force", help="replace an earlier result in --out")] = False,
     trust_code: TrustCodeOption = False,
@@ -96,15 +105,9 @@ def optimize(
     ] = None,
     changes: Annotated[list[str] | None, typer.Option("--set", hidden=True, help="option=value from --fork-of")] = None,
 ):
-    """Optimise a task's prompt for the small model: priors or warm-up, then reflection on its mistakes."""
-    refuse_overwrite(out_dir / "result.json", force)
+    """Optimise a task's prompt for the small model: priors or warm-up, then reflection on its mistakes. Several
+    tasks run one after another, or, with --ray, as Ray tasks at once."""
     settings = load_settings(**({"ray": ray} if ray else {}))
-    store = RunStore(settings.runs)
-    fork, began = _fork(store, fork_of, changes or [], out_dir), _began(store, run_id, fork_of)
-    settings = recording_calls(settings, out_dir, force=force)
-    task = load_task(task_file, trust_code=trust_code or settings.trust_code)
-    task = task if answers is None else dataclasses.replace(task, answers=answers)
-    pool = StrategyPool.builtin() if strategies is None else StrategyPool.builtin().extended_from(strategies)
     options = IdealOptions(
         rounds=rounds,
         beam_width=beam,
@@ -112,16 +115,75 @@ def optimize(
         warmup_iterations=warmup_iterations,
         reflector_tools=reflector_tools,
     )
-    run_id = run_id or f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
-    started = dict(kind="optimize", task=task.name, folder=out_dir.resolve(), budget=budget, parent=fork_of)
-    with recorded_run(store, run_id, command=command_line(ctx), **started) as journal:
+    job = Job(
+        task_file=task_files[0],
+        out_dir=out_dir,
+        budget=budget,
+        large_tokens=large_tokens,
+        options=options,
+        answers=answers,
+        strategies=strategies,
+        use_memory=use_memory,
+        memory=memory,
+        trust_code=trust_code or settings.trust_code,
+        force=force,
+        run_id=run_id,
+        fork_of=fork_of,
+        changes=changes or [],
+        command=command_line(ctx),
+    )
+    if len(task_files) > 1:
+        from idealprompt.cli.many import optimize_many
+
+        optimize_many(ctx, job, task_files, settings, parallel=parallel, quiet=quiet)
+        return
+    result = optimize_one(job, settings, quiet=quiet, log_json=log_json)
+    if result.optimized.dev is None:
+        err.print("[red]nothing was scored[/]: the optimised prompt is the seed prompt, unscored")
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One task's optimisation as the command asked for it: plain data, so that it travels to a Ray worker."""
+
+    task_file: Path
+    out_dir: Path
+    budget: int
+    large_tokens: int | None
+    options: IdealOptions
+    answers: Mode | None
+    strategies: Path | None
+    use_memory: bool
+    memory: str | None
+    trust_code: bool
+    force: bool
+    run_id: str | None
+    fork_of: str | None
+    changes: list[str]
+    command: list[str]  # what `resume` runs again
+
+
+def optimize_one(job: Job, settings: Settings, *, quiet: bool, log_json: bool) -> OptimizeResult:
+    """One task optimised, its result written to `job.out_dir` and its run finished in the run store."""
+    refuse_overwrite(job.out_dir / "result.json", job.force)
+    store = RunStore(settings.runs)
+    fork, began = _fork(store, job.fork_of, job.changes, job.out_dir), _began(store, job.run_id, job.fork_of)
+    settings = recording_calls(settings, job.out_dir, force=job.force)
+    task = load_task(job.task_file, trust_code=job.trust_code)
+    task = task if job.answers is None else dataclasses.replace(task, answers=job.answers)
+    pool = StrategyPool.builtin() if job.strategies is None else StrategyPool.builtin().extended_from(job.strategies)
+    budget, out_dir = job.budget, job.out_dir
+    run_id = job.run_id or f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
+    started = dict(kind="optimize", task=task.name, folder=out_dir.resolve(), budget=budget, parent=job.fork_of)
+    with recorded_run(store, run_id, command=job.command, **started) as journal:
         session = Session(
             settings,
-            budget=Budget(small_calls=budget, large_tokens=large_tokens),
+            budget=Budget(small_calls=budget, large_tokens=job.large_tokens),
             progress=AssemblyProgress(),
             run=run_id,
         )
-        memory_store = open_memory(memory, create=True) if use_memory else None
+        memory_store = open_memory(job.memory, create=True) if job.use_memory else None
         run = Optimization(session, task, pool, memory=memory_store, priors_before=began)
         if not quiet:
             err.print(
@@ -136,7 +198,7 @@ def optimize(
             graph = build_ideal_graph(checkpointer)
             checkpointer.delete_thread(run_id)  # a resumed run replays its calls and checkpoints its steps anew
             config = {"configurable": {"thread_id": run_id}, "callbacks": [journal]}
-            updates = _stream(graph, {"options": options.model_dump()}, config, run, fork)
+            updates = _stream(graph, {"options": job.options.model_dump()}, config, run, fork)
             usage, summary = session.ledger.snapshot, _Summary(run)
             steps = follow(updates, store=store, run=run_id, journal=journal, usage=usage, summary=summary)
             with RunProgress(budget, quiet=quiet, log_json=log_json) as progress:
@@ -161,9 +223,7 @@ def optimize(
         out.print(f"prior {result.prior_id} written to memory")
     if not quiet:
         print_ledger(session)
-    if result.optimized.dev is None:
-        err.print("[red]nothing was scored[/]: the optimised prompt is the seed prompt, unscored")
-        raise typer.Exit(1)
+    return result
 
 
 def _stream(graph, inputs: dict, config: dict, run: Optimization, fork: tuple[int, dict] | None):

@@ -2,15 +2,27 @@
 process, replayed from the same cache, the budget and the ledger exact at the driver, a killed actor replaced."""
 
 import dataclasses
+import json
+import os
+import shutil
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from idealprompt import Budget, Session
+from idealprompt.cli import app
+from idealprompt.cli.common import CALLS
 from idealprompt.errors import BudgetExhausted
+from idealprompt.runs import RunStore
 from idealprompt.tasks import load_task
 from idealprompt.tools.evaluate import Evaluator
+from tests.fake_openai_server import FakeOpenAIServer
+from tests.unit.test_openai_compatible import answer
+from tests.unit.test_optimize_many import _tasks
 
 ray = pytest.importorskip("ray")
 
@@ -79,3 +91,34 @@ def test_a_killed_actor_is_replaced_and_its_request_retried(real_settings, clust
     assert all(p.error is None for p in result.predictions)
     assert [p.answer for p in result.predictions] == [p.answer for p in expected.predictions]
     assert session.ledger.snapshot()["small"]["calls"] == len(task.dev)  # a retried request is counted once
+
+
+def test_several_tasks_as_ray_tasks_replay_in_this_process(offline_settings, cluster, tmp_path):
+    """`optimize A B --ray local`: each task a Ray task (the scripted server answers both roles, so no actor is
+    needed); what one recorded, replayed here, gives its result again without a single new call."""
+    films, books = _tasks(tmp_path, "films", "books")
+    with FakeOpenAIServer(answer) as server:
+        env = server.env()
+        args = [films, books, "--budget", "60", "--ray", "local", "--no-memory", "--out", str(tmp_path / "out")]
+        ran = CliRunner().invoke(app, ["optimize", *args], env=env)
+        assert ran.exit_code == 0, ran.output
+        runs = {r.task: r for r in RunStore(offline_settings.runs).runs()}
+        assert {r.status for r in runs.values()} == {"done"} and set(runs) == {"films", "books"}
+        assert all(0 < r.calls <= 60 for r in runs.values())
+        with closing(sqlite3.connect(offline_settings.runs / "runs.sqlite")) as db:
+            pids = {pid for (pid,) in db.execute("SELECT pid FROM runs")}
+        assert len(pids) == 2 and os.getpid() not in pids  # each task ran in a Ray worker of its own
+        on_ray = json.loads((tmp_path / "out" / "films" / "result.json").read_text())
+
+        here = tmp_path / "here"
+        here.mkdir()
+        for recorded in (tmp_path / "out" / "films").glob(f"{CALLS}*"):  # with its write-ahead log
+            shutil.copy(recorded, here)
+        asked = len(server.received)
+        again = CliRunner().invoke(
+            app, ["optimize", films, "--budget", "60", "--no-memory", "--out", str(here)], env=env
+        )
+        assert again.exit_code == 0, again.output
+        assert len(server.received) == asked  # every answer replayed
+    replayed = json.loads((here / "result.json").read_text())
+    assert replayed["prompt"] == on_ray["prompt"] and replayed["optimized"] == on_ray["optimized"]
