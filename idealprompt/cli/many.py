@@ -94,34 +94,34 @@ def _on_ray(jobs: list[Job], settings: Settings, *, parallel: int, quiet: bool) 
     # A task that fails is not retried by Ray: retried with --force it would delete the calls it recorded, while
     # `idealprompt resume` replays them.
     remote = ray.remote(num_cpus=0, max_retries=0)(_optimize_remote)
-    store, waiting = RunStore(settings.runs), list(jobs)
-    running: dict = {}
-    outcomes: dict[str, OptimizeResult | Exception] = {}
+    store, waiting = RunStore(settings.runs), list(range(len(jobs)))  # jobs by their place in the list
+    running: dict = {}  # Ray's reference -> the job's place
+    outcomes: dict[int, OptimizeResult | Exception] = {}
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), disable=quiet
     ) as progress:
-        bars = {j.run_id: progress.add_task(f"{j.task_file.stem} (waiting)", total=j.budget) for j in jobs}
+        bars = [progress.add_task(f"{j.task_file.stem} (waiting)", total=j.budget) for j in jobs]
         while waiting or running:
             while waiting and len(running) < parallel:
-                job = waiting.pop(0)
-                running[remote.remote(job, settings)] = job
-                progress.update(bars[job.run_id], description=job.task_file.stem)
+                at = waiting.pop(0)
+                running[remote.remote(jobs[at], settings)] = at
+                progress.update(bars[at], description=jobs[at].task_file.stem)
             done, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
             for ref in done:
-                job = running.pop(ref)
+                at = running.pop(ref)
                 try:
-                    outcomes[job.run_id] = ray.get(ref)
+                    outcomes[at] = ray.get(ref)
                 except ray.exceptions.RayTaskError as e:
-                    outcomes[job.run_id] = e.as_instanceof_cause()
+                    outcomes[at] = e.as_instanceof_cause()
                 except ray.exceptions.RayError as e:  # the worker died
-                    outcomes[job.run_id] = e
-            calls = {r.id: r.calls for r in store.runs() if r.id in bars}
-            for run, bar in bars.items():
-                progress.update(bar, completed=calls.get(run, 0))
-    for job in jobs:
-        if isinstance(outcome := outcomes[job.run_id], Exception):
+                    outcomes[at] = e
+            calls = {r.id: r.calls for r in store.runs()}
+            for job, bar in zip(jobs, bars, strict=True):
+                progress.update(bar, completed=calls.get(job.run_id or "", 0))
+    for at, job in enumerate(jobs):
+        if isinstance(outcome := outcomes[at], Exception):
             err.print(f"[red]{job.task_file.name} failed[/]: {_said(outcome)}", highlight=False)
-    return [outcomes[j.run_id] for j in jobs]
+    return [outcomes[at] for at in range(len(jobs))]
 
 
 def _optimize_remote(job: Job, settings: Settings) -> OptimizeResult:

@@ -6,6 +6,7 @@ once, in SQLite's spelling with `?` placeholders; a `Connection` hands PostgreSQ
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,19 @@ class Connection:
             self.conn.execute(SCHEMA_LOCK + postgres_sql(schema))  # the lock is held to the end of the transaction
         else:
             self.conn.executescript(schema)
+
+    def add_column(self, table: str, column: str, kind: str) -> None:
+        """`column` added to a table made before it had one (after `create`, in the same transaction)."""
+        if self.postgres:
+            self.conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+            return
+        if column in {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}:
+            return
+        try:
+            self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        except sqlite3.OperationalError as e:  # another process added it in between
+            if "duplicate column" not in str(e):
+                raise
 
     def execute(self, sql: str, args: tuple | list = ()) -> Any:
         cursor = self.conn.cursor()

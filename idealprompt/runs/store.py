@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS runs (
     command TEXT NOT NULL,
     status TEXT NOT NULL,
     pid INTEGER,
+    host TEXT,
     budget INTEGER,
     calls INTEGER NOT NULL DEFAULT 0,
     best REAL,
@@ -80,8 +82,9 @@ SAVE_CALL = (
     "prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, "
     "seconds = excluded.seconds, cached = excluded.cached"
 )
+HOST = socket.gethostname()
 STATUSES = ("running", "done", "failed", "interrupted")
-LISTED = "id, kind, task, folder, command, status, pid, budget, calls, best, scores, started, ended, parent"
+LISTED = "id, kind, task, folder, command, status, pid, host, budget, calls, best, scores, started, ended, parent"
 
 
 class RunRecord(BaseModel):
@@ -91,6 +94,7 @@ class RunRecord(BaseModel):
     folder: str  # where its result, checkpoints and recorded calls are
     command: list[str]  # the command's arguments, absolute paths: what `resume` runs again
     status: str  # running, done, failed, interrupted (running, and its process is gone)
+    host: str | None  # the machine it ran on (None: a store made before hosts were kept)
     budget: int | None
     calls: int  # small-model calls used
     best: float | None  # the best dev score (optimize, warmup) or style score (write)
@@ -140,10 +144,10 @@ class RunStore:
             db.execute("DELETE FROM steps WHERE run = ?", (run,))
             db.execute("DELETE FROM calls WHERE run = ?", (run,))
             db.execute(
-                "INSERT INTO runs (id, kind, task, folder, command, status, pid, budget, started, parent) "
-                "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = 'running', "
-                "pid = excluded.pid, ended = NULL, calls = 0",
-                (run, kind, task, str(folder), json.dumps(command), os.getpid(), budget, time.time(), parent),
+                "INSERT INTO runs (id, kind, task, folder, command, status, pid, host, budget, started, parent) "
+                "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = 'running', "
+                "pid = excluded.pid, host = excluded.host, ended = NULL, calls = 0",
+                (run, kind, task, str(folder), json.dumps(command), os.getpid(), HOST, budget, time.time(), parent),
             )
 
     def step(self, run: str, step: Step, calls: list[Call], small_calls: int) -> None:
@@ -237,9 +241,11 @@ class RunStore:
         ]
 
     def _record(self, row: tuple) -> RunRecord:
-        run, kind, task, folder, command, status, pid, budget, calls, best, scores, started, ended, parent = row
-        if status == "running" and not _alive(pid):
-            status = "interrupted"  # killed, or its machine went down: nothing could mark it
+        run, kind, task, folder, command, status, pid, host, budget, calls, best, scores, started, ended, parent = row
+        # Killed, or its machine went down: nothing could mark it. Only a process of this machine can be looked
+        # at; a run of another stays `running` here (its own machine shows it interrupted).
+        if status == "running" and host in (None, HOST) and not _alive(pid):
+            status = "interrupted"
         return RunRecord(
             id=run,
             kind=kind,
@@ -247,6 +253,7 @@ class RunStore:
             folder=folder,
             command=json.loads(command),
             status=status,
+            host=host,
             budget=budget,
             calls=calls,
             best=best,
@@ -281,6 +288,7 @@ class RunStore:
             db = Connection(import_psycopg().connect(self.url, connect_timeout=CONNECT_SECONDS), postgres=True)
         if not self._made:
             db.create(SCHEMA)
+            db.add_column("runs", "host", "TEXT")  # stores made before it
         return db
 
     def _errors(self) -> tuple[type[Exception], ...]:

@@ -4,6 +4,7 @@ before it stay readable; the run store lists runs and their steps, and the journ
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from typing import TypedDict
 
 import pytest
@@ -13,7 +14,7 @@ from langgraph.graph import END, START, StateGraph
 from idealprompt.errors import OutputError, RunNotFound
 from idealprompt.runs import Journal, RunStore, Step, follow, open_trace, trace_location
 from idealprompt.runs.databases import postgres_sql
-from idealprompt.runs.store import SAVE_CALL, SCHEMA
+from idealprompt.runs.store import HOST, SAVE_CALL, SCHEMA
 from idealprompt.session import Session
 from tests.fakes import ScriptedChatModel
 
@@ -77,6 +78,32 @@ def test_the_store_lists_runs_newest_first_finds_a_prefix_and_marks_a_dead_run_i
         store.get("ideal-t")
     with pytest.raises(RunNotFound, match="no run 'nope'"):
         store.get("nope")
+
+
+def test_a_run_of_another_machine_is_not_judged_by_this_machines_processes(tmp_path):
+    """A shared store (PostgreSQL) lists runs of every worker: a pid is looked at only on the machine it ran on."""
+    store = RunStore(tmp_path)
+    store.start("elsewhere", kind="optimize", task="t", folder=tmp_path, command=["optimize"], budget=10)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE runs SET pid = ?, host = 'worker-7'", (_dead_pid(),))
+    record = store.get("elsewhere")
+    assert record.status == "running" and record.host == "worker-7"
+
+
+def test_a_store_made_before_hosts_were_kept_gets_the_column(tmp_path):
+    old = SCHEMA.replace("    host TEXT,\n", "")
+    with closing(sqlite3.connect(tmp_path / "runs.sqlite")) as db:
+        db.executescript(old)
+        db.execute(
+            "INSERT INTO runs (id, kind, task, folder, command, status, pid, started) "
+            "VALUES ('old', 'optimize', 't', '.', '[]', 'running', ?, 0)",
+            (_dead_pid(),),
+        )
+        db.commit()
+    store = RunStore(tmp_path)
+    assert store.get("old").status == "interrupted" and store.get("old").host is None  # judged here, as before
+    store.start("new", kind="optimize", task="t", folder=tmp_path, command=[], budget=1)
+    assert store.get("new").host == HOST and store.get("new").status == "running"
 
 
 def test_a_run_started_again_drops_its_earlier_steps_and_keeps_its_start(tmp_path):
