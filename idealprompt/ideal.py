@@ -187,12 +187,17 @@ def _mistakes(run: Optimization, prompt: str) -> list[dict[str, str]]:
     ]
 
 
+def new_run_id(task: str) -> str:
+    """A fresh id for an optimisation of `task` (the Python front door's and the CLI's)."""
+    return f"ideal-{task}-{uuid.uuid4().hex[:8]}"
+
+
 def _prepare(task, session, budget, memory, options, pool, run_id, answers, config):
     task = task if isinstance(task, Task) else load_task(task)
     task = task if answers is None else dataclasses.replace(task, answers=answers)
     session = session or Session(budget=budget)
     run = Optimization(session, task, pool or StrategyPool.builtin(), memory=memory)
-    run_id = run_id or f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
+    run_id = run_id or new_run_id(task.name)
     inputs = {"options": (options or IdealOptions()).model_dump()}
     return run, run_id, inputs, with_thread(config, run_id)
 

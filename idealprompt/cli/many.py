@@ -12,7 +12,6 @@ the tasks out, follows their progress in the run store and prints what came out.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from pathlib import Path
 
 import typer
@@ -23,7 +22,7 @@ from idealprompt.cli.common import command_line, err, out, refuse_overwrite
 from idealprompt.cli.optimize import Job, optimize_one
 from idealprompt.config import Settings, location
 from idealprompt.errors import ConfigError, IdealpromptError
-from idealprompt.ideal import OptimizeResult
+from idealprompt.ideal import OptimizeResult, new_run_id
 from idealprompt.runs import RunStore
 from idealprompt.tasks import load_task
 
@@ -68,7 +67,7 @@ def _jobs(ctx: typer.Context, job: Job, task_files: list[Path]) -> list[Job]:
                 out_dir=folder.resolve(),
                 strategies=None if job.strategies is None else job.strategies.resolve(),
                 memory=memory,
-                run_id=f"ideal-{task.name}-{uuid.uuid4().hex[:8]}",  # given here, so that progress is followed
+                run_id=new_run_id(task.name),  # given here, so that progress is followed
                 command=command_line(ctx, task_files=[file], out_dir=folder),  # `resume` runs this task alone
             )
         )

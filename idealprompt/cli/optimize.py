@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +37,7 @@ from idealprompt.config import Settings, load_settings
 from idealprompt.errors import ConfigError
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
-from idealprompt.ideal import OptimizeResult
+from idealprompt.ideal import OptimizeResult, new_run_id
 from idealprompt.runs import RunStore, follow, open_trace, trace_location
 from idealprompt.search.beam import Beam
 from idealprompt.session import Session
@@ -174,7 +173,7 @@ def optimize_one(job: Job, settings: Settings, *, quiet: bool, log_json: bool) -
     task = task if job.answers is None else dataclasses.replace(task, answers=job.answers)
     pool = StrategyPool.builtin() if job.strategies is None else StrategyPool.builtin().extended_from(job.strategies)
     budget, out_dir = job.budget, job.out_dir
-    run_id = job.run_id or f"ideal-{task.name}-{uuid.uuid4().hex[:8]}"
+    run_id = job.run_id or new_run_id(task.name)
     started = dict(kind="optimize", task=task.name, folder=out_dir.resolve(), budget=budget, parent=job.fork_of)
     with recorded_run(store, run_id, command=job.command, **started) as journal:
         session = Session(

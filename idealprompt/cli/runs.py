@@ -16,7 +16,7 @@ from idealprompt.cli.common import err, out
 from idealprompt.config import load_settings
 from idealprompt.errors import ConfigError
 from idealprompt.runs import Call, RunRecord, RunStore, Step
-from idealprompt.runs.store import HOST
+from idealprompt.runs.store import on_this_machine
 
 RunArgument = Annotated[str, typer.Argument(help="a run's id, or the start of it", metavar="RUN_ID")]
 
@@ -74,7 +74,7 @@ def resume(run: RunArgument):
     record = _store().get(run)
     if record.status == "running":
         elsewhere = f" on {record.host} (only that machine can tell whether it stopped: resume it there)"
-        raise ConfigError(f"run {record.id} is still running{elsewhere if record.host not in (None, HOST) else ''}")
+        raise ConfigError(f"run {record.id} is still running{'' if on_this_machine(record.host) else elsewhere}")
     if record.status == "done":
         raise ConfigError(f"run {record.id} is done: `idealprompt fork {record.id} --step N` runs it on otherwise")
     if not record.command:

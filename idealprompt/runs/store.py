@@ -244,7 +244,7 @@ class RunStore:
         run, kind, task, folder, command, status, pid, host, budget, calls, best, scores, started, ended, parent = row
         # Killed, or its machine went down: nothing could mark it. Only a process of this machine can be looked
         # at; a run of another stays `running` here (its own machine shows it interrupted).
-        if status == "running" and host in (None, HOST) and not _alive(pid):
+        if status == "running" and on_this_machine(host) and not _alive(pid):
             status = "interrupted"
         return RunRecord(
             id=run,
@@ -298,6 +298,11 @@ class RunStore:
 
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def on_this_machine(host: str | None) -> bool:
+    """Whether a run's process ran here (a run of a store made before hosts were kept is taken as one)."""
+    return host in (None, HOST)
 
 
 def _alive(pid: int | None) -> bool:
