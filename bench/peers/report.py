@@ -134,11 +134,13 @@ def markdown(rows: dict[tuple[str, str], dict], config: dict, png: str) -> str:
 
 def summary(tasks: dict[str, dict[str, dict]], seeds: dict[str, float]) -> list[str]:
     """Mean test accuracy, mean gain over the seed prompt, and wins (best test accuracy of a task among the
-    systems on the small model, ties to each) per system."""
+    systems on the small model, ties to each; a task counts once two of them have run) per system."""
     wins: dict[str, int] = {}
     for systems in tasks.values():
         scored = {s: r["test_accuracy"] for s, r in systems.items() if "test_accuracy" in r and s not in NOT_CONTENDERS}
-        best = max(scored.values(), default=None)
+        if len(scored) < 2:
+            continue
+        best = max(scored.values())
         for s, accuracy in scored.items():
             wins[s] = wins.get(s, 0) + (accuracy == best)
     lines = [

@@ -222,3 +222,13 @@ def test_ideal_private_sends_no_example_to_the_large_server(served, tmp_path):
     assert row["small_calls"] <= 20 and large.received  # the large model was asked, and saw no example
     assert not any(e.text in json.dumps(large.received) for e in [*task.train, *task.dev, *task.test])
     assert any(e.text in json.dumps(small.received) for e in task.train)  # the small one answered them
+
+
+def test_a_task_only_one_system_has_run_counts_no_win(tmp_path):
+    results = tmp_path / "peers.jsonl"
+    for task, name, accuracy in [("trec", "seed", 0.4), ("trec", "ideal", 0.7), ("gsm8k", "seed", 0.2)]:
+        runs.append_row(results, result(task, name, accuracy))
+    report.write(runs.latest(runs.read_rows(results), CONFIG), CONFIG, results, canonical=False)
+    text = (tmp_path / "peers.md").read_text()
+    assert "| seed | 2 | 30.0% | +0.0 points | 0 |" in text  # gsm8k, where the seed ran alone, is no win
+    assert "| ideal | 1 | 70.0% | +30.0 points | 1 |" in text
