@@ -2,7 +2,9 @@
 suggests for a single-predictor program, each held to the budget through its own knobs.
 
 The program is one `dspy.Predict` over the signature text -> answer, seeded with the task's plain seed prompt as
-its instructions. The answer is a `str` field whose description lists the labels (not a Literal type), so an
+its instructions; on a number task (GSM8K) text -> reasoning, answer, the signature `dspy.ChainOfThought` gives its
+predictor and DSPy's own GSM8K tutorial uses (without it the 0.5B writes its working into the answer field, or only
+a guessed number: the seed instruction scored 2% on dev that way, 17% on test as a plain chat call). The answer is a `str` field whose description lists the labels (not a Literal type), so an
 answer outside them is read by the task's parser as IDEAL's is, instead of failing DSPy's; the metric is the
 test's: `task.parse`, then `task.example_score`. DSPy's default ChatAdapter is used as users get it, and it asks
 again in JSON when it cannot parse an answer: that extra call is why no DSPy row is marked `capped_exactly`; the
@@ -47,7 +49,10 @@ def signature(task: Task):
     else:
         answer = "a single number" if task.answer == "number" else "the answer"
     fields = {"text": (str, dspy.InputField()), "answer": (str, dspy.OutputField(desc=answer))}
-    return dspy.Signature(fields, task.seed_prompt)
+    shape = dspy.Signature(fields, task.seed_prompt)
+    # ChainOfThought's own extension (its `predict` is a Predict over this), kept a Predict so every system's
+    # program has the same one predictor to read instructions and demos from.
+    return shape.prepend("reasoning", dspy.OutputField(desc="${reasoning}"), str) if task.answer == "number" else shape
 
 
 def examples(items: list[Example]) -> list[dspy.Example]:

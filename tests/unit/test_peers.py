@@ -232,3 +232,25 @@ def test_a_task_only_one_system_has_run_counts_no_win(tmp_path):
     text = (tmp_path / "peers.md").read_text()
     assert "| seed | 2 | 30.0% | +0.0 points | 0 |" in text  # gsm8k, where the seed ran alone, is no win
     assert "| ideal | 1 | 70.0% | +30.0 points | 1 |" in text
+
+
+def test_dspy_reasons_before_a_number_and_answers_a_label_directly():
+    """Last in this file: it imports DSPy, which test_non_dspy_systems_do_not_import_dspy must not see."""
+    pytest.importorskip("dspy")
+    from bench.peers.dspy_systems import signature
+
+    examples = [{"input": f"{i} + 1?", "target": str(i + 1)} for i in range(5)]
+    number = Task.from_dict(
+        {
+            "name": "sums",
+            "description": "Add one.",
+            "seed_prompt": "Add.",
+            "answer": "number",
+            "data": {"format": "inline", "examples": examples},
+            "split": {"train": 2, "dev": 2, "test": 1, "seed": 0},
+        }
+    )
+    assert list(signature(number).output_fields) == ["reasoning", "answer"]
+    label = signature(tiny_task(["Yes", "No"] * 3))
+    assert list(label.output_fields) == ["answer"]
+    assert "Yes, No" in label.output_fields["answer"].json_schema_extra["desc"]
