@@ -41,7 +41,9 @@ NOT_CONTENDERS = {REFERENCE, *VARIANTS}
 DSPY_PROGRAM = (
     "DSPy's program: one `dspy.Predict`, text -> answer, the seed prompt as its instructions, a `str` "
     "answer whose description lists the labels (so that an answer outside them is read by the task's "
-    "parser, as IDEAL's is), run through DSPy's default ChatAdapter. That adapter asks again in JSON when "
+    "parser, as IDEAL's is), run through DSPy's default ChatAdapter; on GSM8K text -> reasoning, answer "
+    "(`dspy.ChainOfThought`'s signature, as DSPy's GSM8K tutorial), within the same answer tokens as every "
+    "system. That adapter asks again in JSON when "
     "it cannot parse an answer: no DSPy row is exact, and `planned_calls` in the results file is what "
     "its knobs alone would spend."
 )
