@@ -10,8 +10,8 @@ A task file is YAML (.yaml, .yml) or JSON (.json):
     metric: accuracy              # accuracy | macro_f1 | exact_match | numeric_match | rouge_l | "module:function"
                                   # default: accuracy (label), numeric_match (number); required for text
     answer_tokens: 64             # most tokens the small model may answer with; default 64 (label), 256 otherwise
-    answers: constrained          # constrained | free (idealprompt.tasks.output); default constrained for labels,
-                                  # free for numbers (reasoning first) and text
+    answers: constrained          # constrained | scored (labels) | free (idealprompt.tasks.output); default
+                                  # constrained for labels, free for numbers (reasoning first) and text
     data:                         # ONE source, split below ...
       path: data/bbh_navigate.json    # relative to the task file; ~ and ${VARS} are expanded
       format: bbh                 # see idealprompt.tasks.loaders; inferred from .jsonl .json .csv .tsv
@@ -247,6 +247,8 @@ def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None, trust
         raise TaskError(f"{where}: field 'metric': {metric_name} needs answer: {METRIC_NEEDS[metric_name]}")
     if spec.answers == "constrained" and answer == "text":
         raise TaskError(f"{where}: field 'answers': constrained needs answer: label or number (a text is free)")
+    if spec.answers == "scored" and answer != "label":
+        raise TaskError(f"{where}: field 'answers': scored needs answer: label (it scores the labels)")
     if runs_code(metric_name) and not trust_code:
         raise TaskError(
             f"{where}: field 'metric': {metric_name!r} imports module {metric_name.split(':')[0]!r}, which runs its "
