@@ -151,7 +151,8 @@ class OptimizeResult(BaseModel):
         """What reproduces the score without the framework, in `folder`: `prompt.txt` (the system message; the
         input goes in the user message), for a constrained task `answer.gbnf` (llama.cpp's `grammar`) and
         `answer.schema.json` (Ollama's `format`, OpenAI's `response_format`), a `Modelfile` (`ollama create`),
-        and `result.json` (everything)."""
+        and `result.json` (everything). A scored task's answers were the likeliest labels; the grammar decodes
+        a label too, and the same one where greedy decoding agrees with the scores."""
         folder = Path(folder)
         prompt, result = folder / "prompt.txt", folder / "result.json"
         files = {prompt: self.prompt + "\n", folder / "Modelfile": self.modelfile()}
