@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
@@ -118,7 +118,8 @@ def served_step(step: Callable[..., Any]) -> Callable[..., Any]:
     def run(state: Any, runtime: Runtime[ServedChat]) -> Any:
         context = runtime.context or {}
         with _opened(context) as (session, memory):
-            return step(state, runtime.override(context=Assistance(session, memory, context.get("steps", 1))))
+            assistance = Assistance(session, memory, context.get("steps", 1))
+            return step(state, cast("Runtime[Any]", runtime).override(context=assistance))
 
     return run
 
