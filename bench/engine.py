@@ -1,10 +1,11 @@
-"""The evaluator's cost per small-model call on label tasks: the engine before this change, constrained and free
-answers now, and the hardware's limit for the same requests measured with raw llama-cpp-python.
+"""The evaluator's cost per small-model call on label tasks: the engine before this change, constrained, scored and
+free answers now, and the hardware's limit for the same requests measured with raw llama-cpp-python.
 
 Per task, the seed prompt answers the first 20 training examples, one call each, with the embedded 0.5B model
 (2 threads, greedy). Each measurement runs in a fresh process, after one untimed call that loads the model:
 - `before`: the engine at `--before` (a git worktree of that commit): free answers, no output-space line;
-- `constrained`, `free`: the evaluator now (the system message ends with the output space's line);
+- `constrained`, `scored`, `free`: the evaluator now (the system message ends with the output space's line;
+  `scored` decodes nothing, it reads the labels' log-probabilities);
 - `limit`: raw llama-cpp-python sending the same messages, decoding only the target label's own tokens (the
   prefix-cached pass over the example plus the answer's 1-3 tokens: what any engine must pay);
 - `raw constrained`: raw llama-cpp-python sending exactly the constrained request (messages and grammar), so
@@ -28,7 +29,8 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 EXAMPLES = 20
 REPEATS = 3  # fresh processes per measurement, modes interleaved; the median is reported
-MODES = ("before", "constrained", "free", "limit", "raw constrained")
+MODES = ("before", "constrained", "scored", "free", "limit", "raw constrained")
+EVALUATED = ("before", "constrained", "scored", "free")  # through the evaluator; the others through raw llama.cpp
 
 
 def worker(mode: str, task_file: str) -> dict:
@@ -42,10 +44,10 @@ def worker(mode: str, task_file: str) -> dict:
     settings = load_settings(threads=2)
     task = load_task(task_file)
     examples = task.train[: EXAMPLES + 1]
-    if mode in ("constrained", "free"):
+    if mode in ("constrained", "scored", "free"):
         task = dataclasses.replace(task, answers=mode)
     evaluator = Evaluator.for_session(Session(settings), task)
-    if mode in ("before", "constrained", "free"):
+    if mode in EVALUATED:
         evaluator.evaluate(task.seed_prompt, examples[:1])  # loads the model; not timed
         started = time.perf_counter()
         result = evaluator.evaluate(task.seed_prompt, examples[1:])
@@ -153,14 +155,15 @@ def main() -> None:
     lines = []
     for name, f in rows:
         cells = [f"{f[m]['seconds']:.3f}" for m in MODES]
-        tokens = [f"{f[m]['tokens']:.1f}" for m in ("before", "constrained", "free")]
-        accuracy = [f"{f[m]['accuracy']:.0%}" for m in ("before", "constrained", "free")]
+        tokens = [f"{f[m]['tokens']:.1f}" for m in EVALUATED]
+        accuracy = [f"{f[m]['accuracy']:.0%}" for m in EVALUATED]
         speedup = f["before"]["seconds"] / f["constrained"]["seconds"]
         vs_limit = f["constrained"]["seconds"] / f["limit"]["seconds"]
+        scored_vs_limit = f["scored"]["seconds"] / f["limit"]["seconds"]
         overhead = f["constrained"]["seconds"] / f["raw constrained"]["seconds"] - 1
         lines.append(
-            f"| {name} | {' | '.join(cells)} | {speedup:.1f}x | {vs_limit:.2f}x | {overhead:+.1%} | "
-            f"{' / '.join(tokens)} | {' / '.join(accuracy)} |"
+            f"| {name} | {' | '.join(cells)} | {speedup:.1f}x | {vs_limit:.2f}x | {scored_vs_limit:.2f}x | "
+            f"{overhead:+.1%} | {' / '.join(tokens)} | {' / '.join(accuracy)} |"
         )
     write_section(
         "engine",
@@ -170,15 +173,16 @@ def main() -> None:
 Machine: {machine()}. Small model embedded:qwen2.5-coder-0.5b, 2 threads, greedy. Per task the seed prompt
 answers {EXAMPLES} training examples, one call each, in a fresh process after one untimed call; each measurement
 is repeated {REPEATS} times, modes interleaved, and the median run is shown. Seconds per call:
-`before` is the engine at commit {args.before} (free answers, no output-space line); `constrained` and `free` the
-evaluator now; `limit` is raw llama-cpp-python decoding only the target label's tokens for the same messages;
-`raw constrained` is raw llama-cpp-python sending exactly the constrained request. Speed-up = before /
-constrained; "vs limit" = constrained / limit (target: within 1.5x); overhead = constrained / raw constrained -
-1 (target: under 5%). Tokens: mean completion tokens per answer; accuracy on those {EXAMPLES} examples (seed
-prompt; information only).
+`before` is the engine at commit {args.before} (free answers, no output-space line); `constrained`, `scored` and
+`free` the evaluator now (`scored`: the labels' log-probabilities read, nothing decoded); `limit` is raw
+llama-cpp-python decoding only the target label's tokens for the same messages; `raw constrained` is raw
+llama-cpp-python sending exactly the constrained request. Speed-up = before / constrained; "vs limit" =
+constrained / limit and scored / limit (target: within 1.5x); overhead = constrained / raw constrained - 1
+(target: under 5%). Tokens: mean tokens per answer (a scored answer's label counted as written); accuracy on
+those {EXAMPLES} examples (seed prompt; information only).
 
-| task | before s | constrained s | free s | limit s | raw constrained s | speed-up | vs limit | overhead | tokens (before / constrained / free) | accuracy (before / constrained / free) |
-|---|---|---|---|---|---|---|---|---|---|---|
+| task | before s | constrained s | scored s | free s | limit s | raw constrained s | speed-up | vs limit | scored vs limit | overhead | tokens (before / constrained / scored / free) | accuracy (before / constrained / scored / free) |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(lines)}
 """,
     )

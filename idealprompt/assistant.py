@@ -19,6 +19,7 @@ names), `write`, and the run store, where both record their runs.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -149,11 +150,18 @@ def after_decide(state: AssistantState) -> str:
 
 
 # --- compile --------------------------------------------------------------------------------------------------------
-def build_assistant(checkpointer: BaseCheckpointSaver | None = None):
-    graph = StateGraph(AssistantState, context_schema=Assistance)
-    graph.add_node("decide", decide)
-    graph.add_node("act", act)
-    graph.add_node("respond", respond)
+def build_assistant(
+    checkpointer: BaseCheckpointSaver | None = None,
+    *,
+    context_schema: type = Assistance,
+    node: Callable[[Callable], Callable] = lambda n: n,
+):
+    """The assistant's graph. A server, whose context is JSON, passes its `context_schema` and a `node` wrapper that
+    builds the `Assistance` each node runs with from it (idealprompt.serve)."""
+    graph = StateGraph(AssistantState, context_schema=context_schema)
+    graph.add_node("decide", node(decide))
+    graph.add_node("act", node(act))
+    graph.add_node("respond", node(respond))
     graph.add_edge(START, "decide")
     graph.add_conditional_edges("decide", after_decide, ["act", "respond", END])
     graph.add_edge("act", "decide")

@@ -21,7 +21,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field
 
 from idealprompt.accounting import Budget
-from idealprompt.errors import OutputError
+from idealprompt.errors import OutputError, TaskError
 from idealprompt.graphs.context import Optimization, with_thread
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
 from idealprompt.memory import Memory
@@ -64,7 +64,10 @@ class OptimizeResult(BaseModel):
     instruction: str
     label_definitions: dict[str, str]
     demonstrations: list[dict[str, str]] = Field(description="worked examples copied from train: id, input, answer")
-    answers: Mode = Field(description="constrained: answers held to the output space (answer.gbnf, answer.schema.json)")
+    answers: Mode = Field(
+        description="constrained: answers held to the output space (answer.gbnf, answer.schema.json); scored: the "
+        "likeliest label, scored by the embedded route (the grammar decodes the same label in one to three tokens)"
+    )
     answer_grammar: str | None = Field(description="the GBNF grammar the answers were held to, if constrained")
     answer_schema: dict | None = Field(description="the same constraint as a JSON schema")
     answer_tokens: int = Field(description="the most tokens an answer was given")
@@ -148,7 +151,8 @@ class OptimizeResult(BaseModel):
         """What reproduces the score without the framework, in `folder`: `prompt.txt` (the system message; the
         input goes in the user message), for a constrained task `answer.gbnf` (llama.cpp's `grammar`) and
         `answer.schema.json` (Ollama's `format`, OpenAI's `response_format`), a `Modelfile` (`ollama create`),
-        and `result.json` (everything)."""
+        and `result.json` (everything). A scored task's answers were the likeliest labels; the grammar decodes
+        a label too, and the same one where greedy decoding agrees with the scores."""
         folder = Path(folder)
         prompt, result = folder / "prompt.txt", folder / "result.json"
         files = {prompt: self.prompt + "\n", folder / "Modelfile": self.modelfile()}
@@ -194,6 +198,8 @@ def new_run_id(task: str) -> str:
 
 def _prepare(task, session, budget, memory, options, pool, run_id, answers, config):
     task = task if isinstance(task, Task) else load_task(task)
+    if answers == "scored" and task.answer != "label":
+        raise TaskError(f"task {task.name!r}: answers scored needs labels to score, and it answers a {task.answer}")
     task = task if answers is None else dataclasses.replace(task, answers=answers)
     session = session or Session(budget=budget)
     run = Optimization(session, task, pool or StrategyPool.builtin(), memory=memory)
@@ -219,7 +225,7 @@ def optimize(
 ) -> OptimizeResult:
     """Optimise the task's prompt for the session's small model. `budget` applies when no `session` is given;
     `memory` (None: none) gives priors and receives what worked; `checkpointer` keeps the trace under `run_id`;
-    `answers` overrides the task's answer mode (constrained or free); `config` is LangGraph's (callbacks, tags,
+    `answers` overrides the task's answer mode (constrained, scored or free); `config` is LangGraph's (callbacks, tags,
     metadata pass through to every step and model call); `runs` records the run, its steps and its calls in a run
     store (`idealprompt runs`, `trace`, `report` read it); `progress(node, update)` is called as each step ends."""
     run, run_id, inputs, config = _prepare(task, session, budget, memory, options, pool, run_id, answers, config)

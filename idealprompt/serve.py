@@ -7,13 +7,19 @@ file on the server). Each served graph builds the session and memory from that, 
 returns the result as JSON.
 
     client.runs.wait(thread, "write", input={"facts": {...}, "style": "tablenotes"}, context={"small_calls": 20})
+
+The chat assistant (`idealprompt.assistant`) is served too: each of its steps builds its session from the same
+JSON context, and its jobs (optimise, write) run with the context's routes, their own budgets apart.
+
+    client.runs.stream(thread, "assistant", input={"messages": [{"role": "user", "content": "Scores?"}]},
+                       stream_mode="messages-tuple")
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
@@ -21,6 +27,7 @@ from langgraph.runtime import Runtime
 from typing_extensions import TypedDict  # pydantic (the server's schemas) needs it on Python < 3.12
 
 from idealprompt.accounting import Budget
+from idealprompt.assistant import Assistance, build_assistant
 from idealprompt.config import load_settings, location
 from idealprompt.graphs.ideal import IdealOptions
 from idealprompt.graphs.sag import WriteOptions
@@ -39,6 +46,10 @@ class Served(TypedDict, total=False):
     small_calls: int  # the budget: small-model calls at most
     large_tokens: int  # large-model tokens at most
     memory: str  # a memory folder on the server (styles, exemplars, priors); unset: none
+
+
+class ServedChat(Served, total=False):
+    steps: int  # the assistant's tool calls a turn, at most (default 1)
 
 
 class WriteState(TypedDict, total=False):
@@ -101,6 +112,18 @@ def optimize_node(state: OptimizeState, runtime: Runtime[Served], config: Runnab
     return {"result": result.model_dump(mode="json")}
 
 
+def served_step(step: Callable[..., Any]) -> Callable[..., Any]:
+    """One of the assistant's nodes for the server: the `Assistance` it runs with built from the JSON context."""
+
+    def run(state: Any, runtime: Runtime[ServedChat]) -> Any:
+        context = runtime.context or {}
+        with _opened(context) as (session, memory):
+            assistance = Assistance(session, memory, context.get("steps", 1))
+            return step(state, cast("Runtime[Any]", runtime).override(context=assistance))
+
+    return run
+
+
 # --- edges and compile ----------------------------------------------------------------------------------------------
 def _one_node(state: type, name: str, node) -> StateGraph[Any, Served, Any, Any]:
     graph: StateGraph[Any, Served, Any, Any] = StateGraph(state, context_schema=Served)
@@ -112,3 +135,4 @@ def _one_node(state: type, name: str, node) -> StateGraph[Any, Served, Any, Any]
 
 write_graph = _one_node(WriteState, "write", write_node).compile(name="write")
 optimize_graph = _one_node(OptimizeState, "optimize", optimize_node).compile(name="optimize")
+assistant_graph = build_assistant(context_schema=ServedChat, node=served_step)

@@ -77,8 +77,9 @@ def optimize(
     answers: Annotated[
         Mode | None,
         typer.Option(
-            help="constrained: answers held to the labels or a number; free: the parser reads them (default: the "
-            "task file's, else constrained for labels)"
+            help="constrained: answers held to the labels or a number; scored: the likeliest label, scored by "
+            "log-probability on the embedded route (elsewhere as constrained); free: the parser reads them "
+            "(default: the task file's, else constrained for labels)"
         ),
     ] = None,
     strategies: Annotated[Path | None, typer.Option(help="a YAML/JSON file of strategies added to the pool")] = None,

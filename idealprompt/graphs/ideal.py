@@ -17,6 +17,11 @@ rewrite the beam already holds is asked again with sampling (`options.resample`)
 round limit, the patience limit (scored rounds without a better dev score) or a perfect dev score. `test` scores
 the seed and the best prompt on the test split, counted apart from the budget; `remember` writes what worked back
 to memory.
+
+Progress streams as custom events (`stream_mode="custom"`), one dict each, so a caller need not re-read the state:
+`{"event": "scored", "round", "candidate", "kind", "origin", "dev", "dropped", "kept", "best_dev", "calls"}` for
+each candidate `score` raced (`dropped`: the dev examples after which it was dropped; `calls`: small-model calls so
+far), and `{"event": "tested", "seed", "optimized"}` with the test scores.
 """
 
 from __future__ import annotations
@@ -170,6 +175,8 @@ def score(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     if leader.calls is None and leader.dev is not None:
         leader.calls = run.evaluator.calls
     _settle(beam, state)
+    for candidate in (beam.get(i) for i in state["pending"]):
+        runtime.stream_writer(_scored(candidate, beam, state["round"], run.evaluator.calls))
     update: IdealState = {
         "beam": _json(beam),
         "pending": [],
@@ -182,6 +189,22 @@ def score(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
         if start.kind == "seed" and others:
             update["notes"] = [f"{', '.join(others)}: no better than the seed prompt on dev: starting from it"]
     return update
+
+
+def _scored(candidate: Candidate, beam: Beam, round: int, calls: int) -> dict:
+    """The progress event of a candidate just raced (module docstring)."""
+    return {
+        "event": "scored",
+        "round": round,
+        "candidate": candidate.id,
+        "kind": candidate.kind,
+        "origin": candidate.origin,
+        "dev": candidate.dev,
+        "dropped": candidate.dropped,
+        "kept": candidate.id in beam.kept,
+        "best_dev": beam.best().dev if beam.kept else None,
+        "calls": calls,
+    }
 
 
 def _settle(beam: Beam, state: IdealState) -> Beam:
@@ -254,6 +277,7 @@ def score_test(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     with run.session.ledger.apart("test"):
         seed = run.evaluator.evaluate(beam.get(0).render(), run.task.test).score
         best = run.evaluator.evaluate(beam.best().render(), run.task.test).score
+    runtime.stream_writer({"event": "tested", "seed": seed, "optimized": best})
     return {"test": {"seed": seed, "optimized": best}}
 
 

@@ -307,9 +307,13 @@ def accepts_images(model: BaseChatModel) -> bool:
     return not isinstance(model, EmbeddedChatModel)
 
 
-def constrain(model: BaseChatModel, grammar: str | None, schema: dict | None) -> BaseChatModel:
+def constrain(
+    model: BaseChatModel, grammar: str | None, schema: dict | None, labels: tuple[str, ...] | None = None
+) -> BaseChatModel:
     """`model` held to an output space: a GBNF grammar where llama.cpp runs (in process, or behind an
     OpenAI-compatible URL), else the equivalent JSON schema (Ollama's `format`, OpenAI's structured outputs).
+    With `labels` (scored answers), the embedded route scores them instead of decoding; other routes return no
+    log-probabilities of whole labels and are held by the grammar or schema.
 
     A compatible server that is not llama.cpp ignores the `grammar` field and answers freely; the answer is then
     read by the parser as in free mode. An unknown model is returned as it is.
@@ -322,9 +326,9 @@ def constrain(model: BaseChatModel, grammar: str | None, schema: dict | None) ->
     if grammar is None and schema is None:
         return model
     if isinstance(model, WrappingChatModel):
-        return model.around(constrain(model.inner, grammar, schema))
+        return model.around(constrain(model.inner, grammar, schema, labels))
     if isinstance(model, EmbeddedChatModel):
-        return model.model_copy(update={"grammar": grammar})
+        return model.model_copy(update={"grammar": grammar, "labels": labels})
     if isinstance(model, ChatOllama):
         return model.model_copy(update={"format": schema})
     if isinstance(model, ChatOpenAI):

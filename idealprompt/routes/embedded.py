@@ -74,6 +74,7 @@ class EmbeddedChatModel(BaseChatModel):
     repeat_penalty: float = 1.1
     seed: int = 0
     grammar: str | None = None  # GBNF every answer must match (an output space); None: free
+    labels: tuple[str, ...] | None = None  # answer the likeliest of these, scored, not decoded (routes.label_scores)
 
     @property
     def _llm_type(self) -> str:
@@ -90,6 +91,7 @@ class EmbeddedChatModel(BaseChatModel):
             "repeat_penalty": self.repeat_penalty,
             "seed": self.seed,
             "grammar": self.grammar,
+            "labels": self.labels,
         }
 
     @property
@@ -147,15 +149,20 @@ class EmbeddedChatModel(BaseChatModel):
         with loaded.lock:
             if request.get("tools"):
                 answer = _answered_with_tools(loaded.llm, request)
+            elif self.labels and "response_format" not in request:
+                answer = _answered_by_scores(loaded.llm, request, self.labels)
             else:
                 answer = loaded.llm.create_chat_completion(**request)
         # Not streamed, so one whole response (llama-cpp-python's return type covers both).
         response = cast("CreateChatCompletionResponse", answer)
         choice = response["choices"][0]
         usage = response.get("usage") or {}
+        metadata = {"model_name": self.model_name, "finish_reason": choice.get("finish_reason")}
+        if (scores := cast("dict[str, Any]", choice).get("label_logprobs")) is not None:
+            metadata["label_logprobs"] = scores
         message = AIMessage(
             content=choice["message"].get("content") or "",
-            response_metadata={"model_name": self.model_name, "finish_reason": choice.get("finish_reason")},
+            response_metadata=metadata,
             usage_metadata={
                 "input_tokens": usage.get("prompt_tokens", 0),
                 "output_tokens": usage.get("completion_tokens", 0),
@@ -172,7 +179,7 @@ class EmbeddedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        if kwargs.get("tools"):  # the tool handler answers whole; hand that answer over as one chunk
+        if kwargs.get("tools") or self.labels:  # answered whole (tool handler, scores): handed over as one chunk
             message = self._generate(messages, stop, run_manager, **kwargs).generations[0].message
             yield ChatGenerationChunk(message=AIMessageChunk(**message.model_dump(exclude={"type"})))
             return
@@ -194,6 +201,24 @@ class EmbeddedChatModel(BaseChatModel):
                 if run_manager and text:
                     run_manager.on_llm_new_token(text, chunk=chunk)
                 yield chunk
+
+
+def _answered_by_scores(llm: Any, request: dict[str, Any], labels: tuple[str, ...]) -> Any:
+    """The likeliest label as a chat completion, with its scores; decoded under the grammar instead when
+    the GGUF has no chat template to score with."""
+    from idealprompt.routes import label_scores
+
+    try:
+        tokens = label_scores.prompt_tokens(llm, request["messages"])
+    except label_scores.Unscorable:
+        return llm.create_chat_completion(**request)
+    label, scores = label_scores.score_labels(llm, tokens, labels)
+    return {
+        "choices": [
+            {"message": {"role": "assistant", "content": label}, "finish_reason": "stop", "label_logprobs": scores}
+        ],
+        "usage": {"prompt_tokens": len(tokens), "completion_tokens": 0, "total_tokens": len(tokens)},
+    }
 
 
 def _forced(name: str) -> dict[str, Any]:

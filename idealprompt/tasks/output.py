@@ -1,11 +1,14 @@
 """The output space as the small model is held to it: what every prompt tells it, and what each route enforces.
 
-Two modes, chosen per task (`answers:` in the task file, `--answers` on the command line):
+Three modes, chosen per task (`answers:` in the task file, `--answers` on the command line):
 
 - `constrained`: the answer is exactly a label, or a number, nothing else. Routes enforce it where they can: a
   llama.cpp grammar (the embedded route, llama.cpp servers), a JSON schema with an enum (Ollama's `format`,
   OpenAI's structured outputs). A label then costs the 1-3 tokens that decide it, instead of 30-50 tokens of
   chatter that a parser must read (measured on the quick-start task: bench/RESULTS.md).
+- `scored` (labels): nothing is decoded; the route scores every label's log-probability under the prompt and
+  answers the likeliest (the embedded route: `routes.label_scores`). A route that returns no log-probabilities of
+  whole labels (Ollama, OpenAI-compatible servers) holds the answer as `constrained` does instead.
 - `free`: the model writes what it likes (reasoning first, if the prompt asks for it), and the parser reads the
   answer from it (`idealprompt.tasks.answers`).
 
@@ -20,8 +23,8 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-Mode = Literal["constrained", "free"]
-MODES: tuple[Mode, ...] = ("constrained", "free")
+Mode = Literal["constrained", "scored", "free"]
+MODES: tuple[Mode, ...] = ("constrained", "scored", "free")
 NUMBER_GBNF = r'root ::= "-"? [0-9]+ ("." [0-9]+)?'
 
 
@@ -34,10 +37,17 @@ class OutputSpace:
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"answers must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.mode == "scored" and self.answer != "label":
+            raise ValueError(f"scored answers need labels, and a {self.answer} answer has none")
 
     @property
     def constrained(self) -> bool:
-        return self.mode == "constrained" and self.answer in ("label", "number")
+        """Held to the output space: by a grammar or schema, or (scored) by scoring the labels where routes can."""
+        return self.mode in ("constrained", "scored") and self.answer in ("label", "number")
+
+    def scored_labels(self) -> tuple[str, ...] | None:
+        """The labels a route that returns log-probabilities scores instead of decoding, or None."""
+        return self.labels if self.mode == "scored" else None
 
     def grammar(self) -> str | None:
         """A GBNF grammar that admits exactly the valid answers (llama.cpp), or None when unconstrained."""

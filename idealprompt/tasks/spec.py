@@ -10,15 +10,16 @@ A task file is YAML (.yaml, .yml) or JSON (.json):
     metric: accuracy              # accuracy | macro_f1 | exact_match | numeric_match | rouge_l | "module:function"
                                   # default: accuracy (label), numeric_match (number); required for text
     answer_tokens: 64             # most tokens the small model may answer with; default 64 (label), 256 otherwise
-    answers: constrained          # constrained | free (idealprompt.tasks.output); default constrained for labels,
-                                  # free for numbers (reasoning first) and text
+    answers: constrained          # constrained | scored (labels) | free (idealprompt.tasks.output); default
+                                  # constrained for labels, free for numbers (reasoning first) and text
     data:                         # ONE source, split below ...
       path: data/bbh_navigate.json    # relative to the task file; ~ and ${VARS} are expanded
       format: bbh                 # see idealprompt.tasks.loaders; inferred from .jsonl .json .csv .tsv
       input: text                 # field name, or a list of names joined as "name: value" lines (default input)
       target: label               # field name of the reference (default target)
       label_names: [negative, positive]   # maps integer label ids in the data to names
-      conflicts: error            # an input given twice with different targets: error (default) | drop (every copy)
+      conflicts: error            # an input given twice with different targets: error (default) | drop (every copy);
+                                  # per split, also an input already in a later split: error | drop (left out here)
     split: {train: 30, dev: 20, test: 50, seed: 0}   # test may be "rest"; dev defaults to 0, test to rest
 
     # ... or one source per split; `split` then caps each (a seeded sample) and may be left out:
@@ -29,7 +30,8 @@ A task file is YAML (.yaml, .yml) or JSON (.json):
 Splits are reproducible and disjoint: the examples of one source (exact duplicates dropped, the first kept; an
 input with two different targets is an error unless `conflicts: drop`) are shuffled with random.Random(seed) and
 cut in order train, dev, test; so a larger test never changes train or dev.
-Sources given per split are not checked against each other for overlap.
+Sources given per split are checked against each other: an input in two of them is an error naming both rows, or
+with `conflicts: drop` on the earlier split's source it is left out there (a test set stays whole).
 
 Targets are checked when the task loads: a label must be one of `labels` (after `label_names`), a number is
 kept canonical ("1,234.0" -> "1234"), a text must not be empty. Every mistake raises `TaskError` naming the file,
@@ -247,6 +249,8 @@ def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None, trust
         raise TaskError(f"{where}: field 'metric': {metric_name} needs answer: {METRIC_NEEDS[metric_name]}")
     if spec.answers == "constrained" and answer == "text":
         raise TaskError(f"{where}: field 'answers': constrained needs answer: label or number (a text is free)")
+    if spec.answers == "scored" and answer != "label":
+        raise TaskError(f"{where}: field 'answers': scored needs answer: label (it scores the labels)")
     if runs_code(metric_name) and not trust_code:
         raise TaskError(
             f"{where}: field 'metric': {metric_name!r} imports module {metric_name.split(':')[0]!r}, which runs its "
@@ -254,7 +258,7 @@ def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None, trust
         )
     metric = make_metric(metric_name, labels=labels, base=base, where=f"{where}: field 'metric'")
 
-    def examples(name: str, src: Source) -> list[Example]:
+    def examples(name: str, src: Source) -> dict[str, tuple[Row, Example]]:
         rows = read_rows(src, base=base, task=where, field=f"data.{name}" if name else "data")
         return _unique(rows, [_example(row, answer, labels) for row in rows], src.conflicts)
 
@@ -262,12 +266,10 @@ def _build(spec: TaskFile, *, where: str, base: Path, source: Path | None, trust
         if "train" not in sources:
             raise TaskError(f"{where}: field 'data.train': required when data is given per split")
         split = spec.split or Split()
-        parts = {
-            name: _capped(name, examples(name, sources[name]) if name in sources else None, split, where)
-            for name in SPLITS
-        }
+        read = _disjoint({name: examples(name, sources[name]) for name in SPLITS if name in sources}, sources)
+        parts = {name: _capped(name, read.get(name), split, where) for name in SPLITS}
     else:
-        parts = _cut(examples("", sources[""]), spec.split, where)
+        parts = _cut([e for _, e in examples("", sources[""]).values()], spec.split, where)
 
     return Task(
         name=spec.name,
@@ -302,10 +304,10 @@ def _example(row: Row, answer: str, labels: list[str]) -> Example:
     return Example.new(text=row.text, target=target, images=row.images)
 
 
-def _unique(rows: list[Row], examples: list[Example], conflicts: str) -> list[Example]:
+def _unique(rows: list[Row], examples: list[Example], conflicts: str) -> dict[str, tuple[Row, Example]]:
     """Exact duplicates dropped, the first kept: a duplicate could land in two splits and leak the answer. The
     same input with another target is an error (which one is right is for the data's owner to say), or with
-    `conflicts: drop` every copy of it is left out."""
+    `conflicts: drop` every copy of it is left out. By the input's digest, with the row each example came from."""
     first: dict[str, tuple[Row, Example]] = {}  # by the input's digest: its text and its images' bytes
     conflicting = set()
     for row, e in zip(rows, examples, strict=True):
@@ -318,7 +320,32 @@ def _unique(rows: list[Row], examples: list[Example], conflicts: str) -> list[Ex
                     f"{kept.target!r}): correct one of them, or set conflicts: drop on the data to leave it out"
                 )
             conflicting.add(key)
-    return [e for key, (_, e) in first.items() if key not in conflicting]
+    return {key: kept for key, kept in first.items() if key not in conflicting}
+
+
+def _disjoint(
+    splits: dict[str, dict[str, tuple[Row, Example]]], sources: dict[str, Source]
+) -> dict[str, list[Example]]:
+    """Sources given per split, checked against each other: an input in two splits would score a prompt on an
+    answer it was shown. It is an error naming both rows, or, with `conflicts: drop` on the earlier split's source
+    (train before dev before test), left out there and kept in the later split, so a test set stays whole."""
+    later: dict[str, tuple[str, Row]] = {}  # input digest -> (split, row) of the latest split holding it
+    kept: dict[str, list[Example]] = {}
+    for name in reversed(SPLITS):
+        if name not in splits:
+            continue
+        kept[name] = []
+        for key, (row, example) in splits[name].items():
+            if key not in later:
+                later[key] = (name, row)
+                kept[name].append(example)
+            elif sources[name].conflicts == "error":
+                there, other = later[key]
+                raise TaskError(
+                    f"{row.where}: the same input as {other.where} (data.{there}): an input in two splits leaks "
+                    f"its answer; remove one, or set conflicts: drop on data.{name} to leave it out there"
+                )
+    return kept
 
 
 # --- splitting --------------------------------------------------------------------------------------------------

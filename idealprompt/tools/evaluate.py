@@ -79,7 +79,8 @@ class Evaluator:
 
     def __post_init__(self):
         space = self.task.output
-        self.model = constrain(limit_tokens(self.model, self.task.answer_tokens), space.grammar(), space.schema())
+        limited = limit_tokens(self.model, self.task.answer_tokens)
+        self.model = constrain(limited, space.grammar(), space.schema(), space.scored_labels())
         splits = (self.task.train, self.task.dev, self.task.test)
         if any(e.images for split in splits for e in split) and not accepts_images(self.model):
             raise RouteError(

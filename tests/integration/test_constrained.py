@@ -1,11 +1,12 @@
-"""Constrained answers on the real 0.5B model, per route, and an exported prompt re-scored without the framework
-(raw llama-cpp-python with the exported grammar, and an OpenAI client against llama.cpp's server)."""
+"""Constrained and scored answers on the real 0.5B model, per route, and an exported prompt re-scored without the
+framework (raw llama-cpp-python with the exported grammar, and an OpenAI client against llama.cpp's server)."""
 
 import dataclasses
 import json
 from pathlib import Path
 
 import openai
+import pytest
 from llama_cpp import Llama, LlamaGrammar
 
 from idealprompt import Budget, Session, optimize
@@ -25,6 +26,28 @@ def test_the_embedded_route_answers_exactly_a_label(real_settings):
     task = _task()
     result = Evaluator.for_session(Session(real_settings), task).evaluate(task.seed_prompt, task.dev)
     assert all(p.answer in ("yes", "no") for p in result.predictions)
+
+
+def test_scored_labels_are_the_likeliest_by_llama_cpp_pythons_own_logprobs(real_settings, small_gguf):
+    task = dataclasses.replace(_task(), answers="scored")
+    evaluator = Evaluator.for_session(Session(real_settings), task)
+    # An independent reading: llama-cpp-python's chat completion with logprobs of the first answer token (both
+    # labels are one token), from a context that keeps every position's logits.
+    reference = Llama(model_path=small_gguf, n_ctx=1024, n_threads=2, logits_all=True, verbose=False)
+    for example in task.dev[:4]:
+        messages = evaluator.messages(task.seed_prompt, example)
+        answer = evaluator.model.invoke(messages)
+        first = reference.create_chat_completion(
+            messages=[{"role": "system", "content": messages[0].content}, {"role": "user", "content": example.text}],
+            max_tokens=1,
+            logprobs=True,
+            top_logprobs=20,
+            temperature=0.0,
+        )["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+        labels = {t["token"]: t["logprob"] for t in first if t["token"] in ("yes", "no")}
+        assert answer.text == max(labels, key=labels.__getitem__)
+        assert answer.response_metadata["label_logprobs"][answer.text] == pytest.approx(labels[answer.text], abs=1e-3)
+        assert answer.usage_metadata["output_tokens"] == 0  # nothing decoded
 
 
 def test_the_llama_cpp_server_gets_the_grammar(real_settings, llama_server):

@@ -61,12 +61,33 @@ def test_the_server_lists_the_graphs_with_json_schemas(server):
     async def schemas():
         client = langgraph_sdk.get_client(url=server)
         found = {a["graph_id"]: a for a in await client.assistants.search()}
-        return found, await client.assistants.get_schemas(found["write"]["assistant_id"])
+        chat = await client.assistants.get_schemas(found["assistant"]["assistant_id"])
+        return found, await client.assistants.get_schemas(found["write"]["assistant_id"]), chat
 
-    found, schemas = asyncio.run(schemas())
-    assert {"write", "optimize"} <= set(found)
+    found, schemas, chat = asyncio.run(schemas())
+    assert {"write", "optimize", "assistant"} <= set(found)
     assert {"small", "large", "small_calls", "memory"} <= set(schemas["context_schema"]["properties"])
     assert {"facts", "style"} <= set(schemas["input_schema"]["properties"])
+    assert {"large", "steps"} <= set(chat["context_schema"]["properties"])
+    assert "messages" in chat["input_schema"]["properties"]
+
+
+def test_a_client_chats_with_the_served_assistant(server):
+    async def chat() -> list:
+        client = langgraph_sdk.get_client(url=server)
+        thread = await client.threads.create()
+        asked = {"messages": [{"role": "user", "content": "What were the scores of the last run?"}]}
+        stream = client.runs.stream(
+            thread["thread_id"], "assistant", input=asked, context=ROUTES, stream_mode=["updates", "messages-tuple"]
+        )
+        return [part async for part in stream]
+
+    parts = asyncio.run(chat())
+    assert not [p for p in parts if p.event == "error"], parts
+    steps = [node for p in parts if p.event == "updates" for node in p.data]
+    words = "".join(p.data[0]["content"] for p in parts if p.event.startswith("messages") and p.data[0]["content"])
+    assert steps[0] == "decide" and steps[-1] in ("respond", "decide")  # an answer, streamed or in words
+    assert words.strip()
 
 
 def test_a_client_runs_the_writing_graph_and_sees_its_steps_and_tokens(server):

@@ -445,3 +445,20 @@ def test_a_reflection_only_gain_is_written_back_and_reaches_the_next_reflector(o
     shown = large.received[0][-1].content
     assert "Lessons from similar tasks" in shown and "needs [RULE] The rule that helped: Classify. [RULE]" in shown
     memory.close()
+
+
+def test_progress_streams_as_custom_events(offline_settings):
+    from idealprompt.graphs.context import Optimization
+    from idealprompt.graphs.ideal import build_ideal_graph
+
+    large = ScriptedChatModel(script=[reflector("[RULE]")] * 5)
+    session = Session(offline_settings, models={"large": large, "small": small_model()})
+    run = Optimization(session, _task(), POOL)
+    inputs = {"options": IdealOptions(warmup_iterations=0).model_dump()}
+    events = list(build_ideal_graph().stream(inputs, context=run, stream_mode="custom"))
+    scored = [e for e in events if e["event"] == "scored"]
+    seed, rule = scored[0], scored[-1]
+    assert seed["candidate"] == 0 and seed["kind"] == "seed" and seed["dev"] == share_positive(_task().dev)
+    assert rule["round"] == 1 and rule["dev"] == 1.0 and rule["kept"] and rule["best_dev"] == 1.0
+    assert rule["calls"] >= seed["calls"] > 0
+    assert events[-1] == {"event": "tested", "seed": share_positive(_task().test), "optimized": 1.0}

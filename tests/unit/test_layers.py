@@ -29,10 +29,10 @@ RANKS = {
     "ideal": 10,
     "notebench": 10,
     "report": 11,
-    "serve": 11,
     "assistant": 11,
+    "serve": 12,
     "sag": 10,
-    "cli": 12,
+    "cli": 13,
 }
 ROOT = Path(idealprompt.__file__).parent
 

@@ -2,7 +2,7 @@
 
 import json
 
-from idealprompt.serve import optimize_graph, write_graph
+from idealprompt.serve import assistant_graph, optimize_graph, write_graph
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.unit.test_openai_compatible import _task_file, answer
 from tests.unit.test_sag_graph import FAITHFUL, PLAN
@@ -34,3 +34,19 @@ def test_the_served_writing_takes_facts_and_a_style_and_streams_its_inner_steps(
     [(_, last)] = [(n, u) for n, u in parts if not n]
     assert {"plan", "write", "check"} <= set(inner)
     assert last["write"]["result"]["text"] == FAITHFUL and last["write"]["result"]["style"] == "tablenotes"
+
+
+def test_the_served_assistant_builds_each_step_from_the_json_context(offline_settings, monkeypatch):
+    # The fake server answers in words where a tool call was required: that answer is the turn's (as on any route).
+    with FakeOpenAIServer("I optimise prompts and write texts.") as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", f"{server.url}/v1")
+        state = assistant_graph.invoke({"messages": [("user", "What can you do?")]}, context={"large": "openai:chat"})
+    assert state["messages"][-1].text == "I optimise prompts and write texts."
+    [asked] = server.received
+    assert asked["model"] == "chat" and asked["tool_choice"] == "required"
+    assert [t["function"]["name"] for t in asked["tools"]] == [
+        "optimize_prompt",
+        "write_in_style",
+        "last_run_scores",
+        "reply",
+    ]

@@ -272,6 +272,18 @@ def test_an_input_with_two_targets_is_an_error_naming_both_lines_or_is_dropped_w
     assert [e.text for e in task.train + task.test] == ["other"]  # neither copy of "same": which is right is unknown
 
 
+def test_an_input_in_two_split_sources_is_an_error_or_is_left_out_of_the_earlier_split(tmp_path):
+    write(tmp_path / "train.jsonl", '{"input": "kept", "target": "a"}\n{"input": "leak", "target": "a"}\n')
+    write(tmp_path / "test.jsonl", '{"input": "t", "target": "a"}\n{"input": "leak", "target": "b"}\n')
+    data = {"train": {"path": "train.jsonl"}, "test": {"path": "test.jsonl"}}
+    with pytest.raises(TaskError, match=r"train.jsonl:2: the same input as .*test.jsonl:2 \(data.test\)"):
+        Task.from_dict(_text_task("", {}) | {"data": data}, base=tmp_path)
+    data["train"]["conflicts"] = "drop"
+    task = Task.from_dict(_text_task("", {}) | {"data": data}, base=tmp_path)
+    assert [e.text for e in task.train] == ["kept"]
+    assert [(e.text, e.target) for e in task.test] == [("t", "a"), ("leak", "b")]  # the test set stays whole
+
+
 def test_paths_expand_variables(tmp_path, monkeypatch):
     write(tmp_path / "elsewhere" / "d.jsonl", '{"input": "x", "target": "y"}\n')
     monkeypatch.setenv("TASK_DATA", str(tmp_path / "elsewhere"))
