@@ -28,7 +28,10 @@ class Unscorable(Exception):
 
 def prompt_tokens(llm: Any, messages: list[dict[str, Any]]) -> list[int]:
     """The tokens llama-cpp-python's chat handler would send for `messages`, up to the opened assistant turn."""
-    formatted = _formatter(llm)(messages=messages)
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise Unscorable("the GGUF has no chat template")
+    formatted = _formatter(template, _text(llm, llm.token_eos()), _text(llm, llm.token_bos()))(messages=messages)
     return llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
 
 
@@ -65,7 +68,8 @@ def _logprobs_after(llm: Any, tokens: Sequence[int]) -> np.ndarray:
     llm.n_tokens = min(cached, len(tokens) - 1)
     llm.eval(tokens[llm.n_tokens :])
     logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
-    return logits - (logits.max() + np.log(np.exp(logits - logits.max()).sum()))
+    top = logits.max()
+    return logits - (top + np.log(np.exp(logits - top).sum()))
 
 
 def _needs_end(spelled: list[int], others) -> bool:
@@ -73,18 +77,14 @@ def _needs_end(spelled: list[int], others) -> bool:
     return any(len(o) > len(spelled) and o[: len(spelled)] == spelled for o in others)
 
 
+def _text(llm: Any, token: int) -> str:
+    return llm._model.token_get_text(token) if token != -1 else ""
+
+
 @functools.lru_cache(maxsize=4)
-def _formatter(llm: Any):
-    """The GGUF's own chat template, as llama-cpp-python renders it for a chat completion."""
+def _formatter(template: str, eos: str, bos: str):
+    """The GGUF's own chat template, as llama-cpp-python renders it for a chat completion. Cached by its text, not
+    by the model: a cache holding the model would keep it past the route's own release at exit."""
     from llama_cpp import llama_chat_format
 
-    template = llm.metadata.get("tokenizer.chat_template")
-    if not template:
-        raise Unscorable("the GGUF has no chat template")
-
-    def text(token: int) -> str:
-        return llm._model.token_get_text(token) if token != -1 else ""
-
-    return llama_chat_format.Jinja2ChatFormatter(
-        template=template, eos_token=text(llm.token_eos()), bos_token=text(llm.token_bos())
-    )
+    return llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
