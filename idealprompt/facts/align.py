@@ -42,261 +42,29 @@ Kind = Literal["name", "number", "date", "word"]
 _WORD = re.compile(r"\d+(?:[.,:]\d+)?|[^\W\d_]+(?:'[^\W\d_]+)?")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_FUNCTION = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "aren't",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "even",
-        "ever",
-        "every",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "isn't",
-        "it",
-        "it's",
-        "its",
-        "itself",
-        "just",
-        "let's",
-        "many",
-        "may",
-        "me",
-        "might",
-        "more",
-        "most",
-        "much",
-        "must",
-        "my",
-        "myself",
-        "near",
-        "next",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "one",
-        "only",
-        "or",
-        "other",
-        "ought",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "per",
-        "quite",
-        "rather",
-        "really",
-        "same",
-        "shall",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "though",
-        "through",
-        "thus",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "upon",
-        "us",
-        "very",
-        "via",
-        "was",
-        "wasn't",
-        "we",
-        "well",
-        "were",
-        "what",
-        "when",
-        "where",
-        "whether",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "will",
-        "with",
-        "within",
-        "without",
-        "would",
-        "yet",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-    ]
-)
-_NUMBERS = {
-    w: n
-    for n, w in enumerate(
-        [
-            "zero",
-            "_",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-    if w != "_"  # "one" is as often a pronoun ("one of the best") as a number
-} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
-_DATES = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-) - {"may", "march"}  # verbs as often as months
-_TIMES = frozenset({"am", "pm", "o'clock"})
+_FUNCTION_WORDS = """a about above across after again against all along also am among an and any are aren't
+around as at be because been before behind being below beside between beyond both but by can could did do does
+doing down during each even ever every few for from further had has have having he her here hers herself him
+himself his how i if in inside into is isn't it it's its itself just let's many may me might more most much must
+my myself near next no nor not now of off on once one only onto or other ought our ours ourselves out over own
+per quite rather really same shall she should so some such than that the their theirs them themselves then there
+these they this those though through thus to too toward towards under until up upon us very via was wasn't we
+well were what when where whether which while who whom whose why will with within without would yet you your
+yours yourself yourselves"""
+_FUNCTION = frozenset(_FUNCTION_WORDS.split())
+_NUMBER_WORDS = """zero _ two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+seventeen eighteen nineteen twenty"""  # "_" for "one", as often a pronoun ("one of the best") as a number
+_NUMBERS = {w: n for n, w in enumerate(_NUMBER_WORDS.split()) if w != "_"} | {
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100
+}  # fmt: skip
+# Months and weekdays, less "may" and "march" (verbs as often as months); "am" is a verb more often than a time.
+_DATE_WORDS = """january february april june july august september october november december monday tuesday
+wednesday thursday friday saturday sunday pm o'clock"""
+_DATES = frozenset(_DATE_WORDS.split())
 # Closed classes where a new member replaces one the input gives: a text says one colour or one sex of a person.
-_CLASSES = {
-    "colour": frozenset(
-        [
-            "red",
-            "blue",
-            "green",
-            "yellow",
-            "black",
-            "white",
-            "brown",
-            "grey",
-            "gray",
-            "orange",
-            "pink",
-            "purple",
-        ]  # the basic colour terms
-    ),
-    "sex": frozenset(
-        [
-            "man",
-            "men",
-            "woman",
-            "women",
-            "boy",
-            "boys",
-            "girl",
-            "girls",
-            "male",
-            "female",
-            "lady",
-            "ladies",
-            "gentleman",
-            "guy",
-            "guys",
-        ]
-    ),
-}
+_COLOURS = "red blue green yellow black white brown grey gray orange pink purple"  # the basic colour terms
+_SEXES = "man men woman women boy boys girl girls male female lady ladies gentleman guy guys"
+_CLASSES = {"colour": frozenset(_COLOURS.split()), "sex": frozenset(_SEXES.split())}
 
 
 @dataclass(frozen=True)
@@ -355,7 +123,7 @@ def _kind(word: str) -> Kind | None:
     w = word.casefold()
     if _value(w) is not None:
         return "date" if re.fullmatch(r"1[89]\d\d|20\d\d", w) else "number"
-    if w in _DATES or w in _TIMES:
+    if w in _DATES:
         return "date"
     if w in _FUNCTION or len(w) < 3 or (w.endswith("'s") and w[:-2] in _FUNCTION):
         return None
