@@ -38,9 +38,13 @@ def eval_style(
     style: Annotated[str, typer.Option(help="the target style (caption folders: humorous or romantic)")] = "neutral",
     systems: Annotated[str, typer.Option(help=f"comma-separated, from: {', '.join(SYSTEMS)}")] = ",".join(SYSTEMS[:3]),
     limit: Annotated[int | None, typer.Option(help="the first N examples")] = None,
-    judge: Annotated[bool, typer.Option("--judge/--no-judge", help="check free-text facts with the large model")] = (
-        True
-    ),
+    judge: Annotated[
+        bool,
+        typer.Option(
+            "--judge/--no-judge",
+            help="check free-text facts with the large model (--no-judge: the lexical check alone)",
+        ),
+    ] = (True),
     out_file: Annotated[Path | None, typer.Option("--out", help="a JSON file for scores and every output")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an earlier --out file")] = False,
     memory: MemoryOption = None,

@@ -1,9 +1,11 @@
-"""The facts of a writing job: what a text must say, as key-value slots, free text, or both.
+"""The facts of a writing job: what a text must say, as key-value slots, triples, free text, or a mix.
 
 SAG's planner and stylist write from facts, and the evaluation checks a text against them (`facts.slots` for
-slots). Slots come from a mapping (a JSON or YAML file) or from an E2E meaning representation (MR), the form the
-E2E NLG data gives its inputs in: `name[Blue Spice], eatType[coffee shop], area[city centre]`. A text that is not
-wholly in that form is free text, kept as written.
+slots, `facts.align` and the model's claim check for triples and free text). Slots come from a mapping (a JSON or
+YAML file) or from an E2E meaning representation (MR), the form the E2E NLG data gives its inputs in:
+`name[Blue Spice], eatType[coffee shop], area[city centre]`. Triples are `subject | predicate | object` lines, the
+form of knowledge-graph and WebNLG-style inputs (`Blue Spice | area | city centre`): facts about several entities,
+which slots (one entity) cannot say. A text that is wholly neither is free text, kept as written.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from idealprompt.userfiles import read_text, read_yaml
 _PAIR = r"\s*([^\W\d](?:[\w \-]*[\w\-])?)\[([^\[\]]*)\]\s*"
 _MR = re.compile(rf"(?:{_PAIR},)*{_PAIR}")
 _ONE = re.compile(_PAIR)
+# One triple a line: three non-empty parts split by "|", an optional list dash before.
+_TRIPLE = re.compile(r"\s*(?:-\s+)?([^|]*\S[^|]*)\|([^|]*\S[^|]*)\|([^|]*\S[^|]*)")
+
+Triple = tuple[str, str, str]
 
 
 def parse_mr(text: str, *, where: str = "facts") -> dict[str, str] | None:
@@ -41,25 +47,38 @@ def parse_mr(text: str, *, where: str = "facts") -> dict[str, str] | None:
     return slots
 
 
+def parse_triples(text: str) -> list[Triple] | None:
+    """The triples of `text`, in order, or None when some non-blank line is not `subject | predicate | object`."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    matches = [_TRIPLE.fullmatch(line) for line in lines]
+    if not lines or not all(matches):
+        return None
+    return [(m[1].strip(), m[2].strip(), m[3].strip()) for m in matches if m]
+
+
 class Facts(BaseModel):
-    """Key-value facts (`slots`, in the order given) and free-text facts (`text`); at least one is not empty."""
+    """Key-value facts (`slots`, in the order given), triples and free-text facts (`text`); not all empty."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     slots: dict[str, str] = {}
+    triples: tuple[Triple, ...] = ()
     text: str = ""
 
     @model_validator(mode="after")
     def _not_empty(self) -> Facts:
-        if not self.slots and not self.text.strip():
-            raise FactsError("facts are empty: give at least one slot or some text")
+        if not self.slots and not self.triples and not self.text.strip():
+            raise FactsError("facts are empty: give at least one slot, a triple or some text")
         return self
 
     @classmethod
     def parse(cls, text: str, *, where: str = "facts") -> Facts:
-        """An MR as slots, anything else as free text."""
+        """An MR as slots, `subject | predicate | object` lines as triples, anything else as free text."""
         slots = parse_mr(text, where=where)
-        return cls(slots=slots) if slots is not None else cls(text=text.strip())
+        if slots is not None:
+            return cls(slots=slots)
+        triples = parse_triples(text)
+        return cls(triples=tuple(triples)) if triples else cls(text=text.strip())
 
     @classmethod
     def of(cls, value: Facts | Mapping | str, *, where: str = "facts") -> Facts:
@@ -76,8 +95,10 @@ class Facts(BaseModel):
         raise FactsError(f"{where}: facts are a mapping of names to values or a text, not a {type(value).__name__}")
 
     def render(self) -> str:
-        """The facts as a model reads them: "- key: value" lines, then the free text."""
+        """The facts as a model reads them: "- key: value" lines, "- subject | predicate | object" lines, then the
+        free text."""
         lines = [f"- {key}: {value}" for key, value in self.slots.items()]
+        lines += [f"- {' | '.join(triple)}" for triple in self.triples]
         return "\n".join([*lines, self.text.strip()] if self.text.strip() else lines)
 
 

@@ -8,8 +8,9 @@ facts, vetted by slot matching: sentences with invented or contradicted facts go
 `retrieve`
 finds the style's exemplars closest to the plan; `write` has the stylist agent write the plan in the style (the
 model is invoked inside the run, so LangGraph's "messages" stream mode streams its tokens); `check` compares the
-text's facts with the input (`tools.facts`: slot matching for key-value facts, the large model's claim check for
-free text) and scores its style (`tools.style`). Up to `revisions` times, a text with a contradicted or
+text's facts with the input (`tools.facts`: slot matching for key-value facts; for free text and triples the
+lexical signal and the large model's per-claim check, or the lexical signal alone with `check_mode="cheap"`) and
+scores its style (`tools.style`). Up to `revisions` times, a text with a contradicted or
 unsupported fact goes back to the stylist with the list of what was wrong.
 """
 
@@ -29,7 +30,7 @@ from idealprompt.errors import BudgetExhausted
 from idealprompt.facts import Facts
 from idealprompt.graphs.context import Writing
 from idealprompt.prompts.writing import INSTRUCTION
-from idealprompt.tools.facts import FactCheck, check_facts
+from idealprompt.tools.facts import FactCheck, Mode, check_facts
 
 
 class WriteOptions(BaseModel):
@@ -37,6 +38,9 @@ class WriteOptions(BaseModel):
     # two (it borrows their facts), for about the same style score.
     exemplars: int = Field(1, ge=0, description="exemplars of the style shown to the stylist")
     check: bool = Field(True, description="check the text's facts against the input")
+    check_mode: Mode = Field(
+        "full", description="free-text facts: 'full' (lexical and the large model) or 'cheap' (lexical, no model)"
+    )
     revisions: int = Field(1, ge=0, description="rewrites of a text whose facts the check finds wrong")
 
 
@@ -67,7 +71,8 @@ def plan(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
         return update | _vetted(answer.value.facts, facts, runtime.context)
     # The facts themselves are a faithful (if plain) plan: the run goes on and says what happened.
     note = f"the planner gave no usable plan ({'; '.join(answer.errors)}): writing from the facts"
-    plain = [f"{key}: {value}." for key, value in facts.slots.items()] + ([facts.text] if facts.text else [])
+    plain = [f"{key}: {value}." for key, value in facts.slots.items()] + [f"{' '.join(t)}." for t in facts.triples]
+    plain += [facts.text] if facts.text else []
     return update | {"plan": plain, "notes": [note]}
 
 
@@ -106,10 +111,11 @@ def check(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
     run, text = runtime.context, state["drafts"][-1]
     assert run.scorer is not None  # Writing.__post_init__ sets it
     score = run.scorer.probabilities([text], run.style.name)[0]
+    mode = WriteOptions.model_validate(state["options"]).check_mode
     try:
-        found = check_facts(
-            Facts.model_validate(state["facts"]), text, model=run.session.data_model("large"), lexicon=run.lexicon
-        )
+        facts = Facts.model_validate(state["facts"])
+        model = run.session.data_model("large") if mode == "full" else None
+        found = check_facts(facts, text, model=model, lexicon=run.lexicon, mode=mode)
     except BudgetExhausted as e:
         return {"style_score": score, "stopped": str(e)}
     notes = [f"draft {len(state['drafts'])}: {p}" for p in found.problems()]

@@ -8,8 +8,9 @@ Systems (all given the same instruction and the style's name and description):
 
 Scores: ROUGE-L and BLEU-4 against the references (`overlap`); hallucination per stated fact, as factuality
 (facts the input does not support) and faithfulness (facts the input contradicts), by slot matching for key-value
-inputs and by the large model's claim check for free text (`tools.facts`; the judge is then one of the systems
-under test, which the report says); omission (input slots the text leaves out, slot inputs only); style
+inputs and for free text by the combined check of `tools.facts` (the large model's per-claim verdicts with the
+lexical signal; the judge is then one of the systems under test, which the report says), or by the lexical
+signal alone with `judge=False`; omission (input slots the text leaves out, slot inputs only); style
 consistency (`tools.style`); and the wall time of generation alone, per text.
 """
 
@@ -93,7 +94,8 @@ def evaluate_writing(
     judge: bool = True,
     progress: Progress | None = None,
 ) -> list[SystemScores]:
-    """Every system on every example, scored. `judge`: check free-text facts with the large model."""
+    """Every system on every example, scored. `judge`: check free-text facts with the large model too (without
+    it, by the lexical signal alone: the cheap mode)."""
     unknown = set(systems) - set(SYSTEMS)
     if unknown:
         raise ValueError(f"unknown systems {sorted(unknown)}: choose from {', '.join(SYSTEMS)}")

@@ -1,5 +1,6 @@
 """Texts of style-aligned writing (SAG): the planner states the facts neutrally, the stylist writes them in a
-style, a checker lists the claims a text makes; the single-model baselines get the whole job in one prompt."""
+style, the fact check splits a text into claims and judges each against the input; the single-model baselines
+get the whole job in one prompt."""
 
 INSTRUCTION = "Write a short text that presents these facts."
 
@@ -48,12 +49,20 @@ Answer with the text only."""
 
 CHECK_SYSTEM = """You check a text against its source, strictly and literally."""
 
-CHECK_USER = """Source:
-{facts}
-
-Text:
+# One claim at a time: asked for a verdict on a long list at once, the 1.5B model marked nearly everything
+# supported (precision 0.40, recall 0.29 on invented facts against human ratings).
+CLAIMS_USER = """Text:
 {text}
 
-List each factual claim the text makes (short, one fact each) and judge it against the source: "supported" if \
-the source states it, "contradicted" if the source says otherwise, "unsupported" if the source does not say it. \
-Opinions, jokes, greetings and invitations are not claims."""
+Split the text into its factual claims: short sentences, one fact each, in the text's own words. Keep every \
+detail the text states (names, numbers, places, what things are and do). Opinions, jokes, greetings and \
+invitations are not claims."""
+
+VERIFY_USER = """Source:
+{facts}
+
+Claim: {claim}
+
+Does the source state this claim? Quote the words of the source it rests on ("none" if there are none), then \
+judge: "supported" if the source states it, "contradicted" if the source says otherwise, "unsupported" if the \
+source does not say it (a detail the source does not give is unsupported, however plausible)."""

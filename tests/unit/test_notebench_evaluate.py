@@ -45,16 +45,16 @@ def test_systems_side_by_side(offline_settings):
 
 def test_free_text_is_judged_by_the_large_model_only_when_asked(offline_settings):
     examples = [WritingExample("c", Facts(text="a dog runs ."), ["a dog runs like the wind ."])]
-    verdicts = {
-        "claims": [{"claim": "a dog runs", "verdict": "supported"}, {"claim": "it is windy", "verdict": "unsupported"}]
-    }
+    claims = {"claims": ["a dog runs", "it is windy"]}
+    verdicts = [{"evidence": "a dog runs", "verdict": "supported"}, {"evidence": "none", "verdict": "unsupported"}]
     small = ScriptedChatModel(script=["A dog runs in the wind.", "A dog runs in the wind."])
-    large = ScriptedChatModel(script=[json.dumps(verdicts)])
+    large = ScriptedChatModel(script=[json.dumps(claims), *map(json.dumps, verdicts)])
     run = Writing.of(Session(offline_settings, models={"small": small, "large": large}), "neutral")
     judged = evaluate_writing(examples, run, systems=["small"])[0]
     assert judged.factuality == 0.5 and judged.facts_stated == 2 and judged.omission is None
     unjudged = evaluate_writing(examples, run, systems=["small"], judge=False)[0]
-    assert unjudged.factuality is None and len(large.received) == 1
+    # without the judge, the lexical check alone: one new word ("wind") is within a paraphrase's tolerance
+    assert unjudged.checks[0].method == "lexical" and unjudged.factuality == 0.0 and len(large.received) == 3
 
 
 def test_a_jsonl_dataset_of_your_own(tmp_path):

@@ -81,18 +81,13 @@ def test_a_budget_stops_the_run_with_what_it_has(offline_settings):
 
 
 def test_free_text_facts_are_checked_by_the_large_model(offline_settings):
-    claims = {
-        "claims": [
-            {"claim": "a dog runs", "verdict": "supported"},
-            {"claim": "it is raining", "verdict": "unsupported"},
-        ]
-    }
-    session = _session(
-        offline_settings, [json.dumps({"facts": ["A dog runs."]}), json.dumps(claims)], ["A dog runs in the rain."]
-    )
+    claims = {"claims": ["a dog runs", "it is raining"]}
+    verdicts = [{"evidence": "a dog runs", "verdict": "supported"}, {"evidence": "none", "verdict": "unsupported"}]
+    large = [json.dumps({"facts": ["A dog runs."]}), json.dumps(claims), *map(json.dumps, verdicts)]
+    session = _session(offline_settings, large, ["A dog runs in the rain."])
     result = write("a dog runs on the beach .", style="neutral", session=session, options=WriteOptions(revisions=0))
     assert result.check == {
-        "method": "model",
+        "method": "combined",
         "supported": ["a dog runs"],
         "contradicted": [],
         "unsupported": ["it is raining"],
