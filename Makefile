@@ -37,7 +37,7 @@ lint: setup
 # The lock files, after a change of pyproject's dependencies: everything (dev.lock), and without the embedded
 # extra (test.lock, what CI's library install uses).
 lock: setup
-	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra embedded --extra test --extra dev --extra server --extra ray --extra postgres -o requirements/dev.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra embedded --extra test --extra dev --extra server --extra ray --extra postgres --extra train -o requirements/dev.lock pyproject.toml
 	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra test -o requirements/test.lock pyproject.toml
 
 bench: setup

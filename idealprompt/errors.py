@@ -61,3 +61,7 @@ class OutputError(IdealpromptError):
 
 class RunNotFound(IdealpromptError):
     """No run in the run store has the id asked for, or several start with the prefix given."""
+
+
+class TrainError(IdealpromptError):
+    """Training the stylist cannot start or go on: a missing extra, a bad dataset, a base model that does not load."""

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from idealprompt.cli import audit, models, notebench, optimize, priors, runs, warmup, write
+from idealprompt.cli import audit, models, notebench, optimize, priors, runs, train, warmup, write
 from idealprompt.cli.common import err
 from idealprompt.config import CONFIG_ENV, location
 from idealprompt.errors import IdealpromptError
@@ -23,6 +23,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(models.app, name="models")
 app.add_typer(priors.app, name="priors")
 app.add_typer(write.app, name="style")
+app.add_typer(train.app, name="train")
 app.command()(models.chat)
 app.command()(models.demo)
 app.command()(warmup.warmup)

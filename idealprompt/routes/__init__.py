@@ -155,10 +155,11 @@ def make_chat_model(
         return _langchain_model(route, settings)
     from idealprompt.routes.embedded import EmbeddedChatModel
 
-    name, path, sha256, _ = _gguf(route, settings, progress)
+    name, path, sha256, _, lora = _gguf(route, settings, progress)
     return EmbeddedChatModel(
         model_name=name,
         model_path=str(path),
+        lora_path=str(lora) if lora else None,
         sha256=sha256,
         n_ctx=settings.context_size,
         n_threads=settings.threads,
@@ -168,16 +169,21 @@ def make_chat_model(
     )
 
 
-def _gguf(route: Route, settings: Settings, progress=None) -> tuple[str, Path, str, str]:
-    """(name, path, sha256, what it is) of an embedded route's GGUF: a catalog model, joined and verified on first
-    use, or a file the route names by path. An unknown name is named first, then a missing llama.cpp."""
+def _gguf(route: Route, settings: Settings, progress=None) -> tuple[str, Path, str, str, Path | None]:
+    """(name, path, sha256, what it is, LoRA adapter) of an embedded route's GGUF: a catalog model, joined and
+    verified on first use, or a file the route names by path. A file that is a LoRA adapter (a trained stylist)
+    is served on the base it names. An unknown name is named first, then a missing llama.cpp."""
     model = None if catalog.is_path(route.model) else catalog.lookup(route.model)
     if not embedded_available():
         raise RouteError(f"route {route.spec} runs llama.cpp in this process, which is not installed: {EMBEDDED_EXTRA}")
-    if model is None:
-        path, sha256 = catalog.local_gguf(route.model)
-        return path.stem, path, sha256, f"a local GGUF, sha256 {sha256[:12]}"
-    return model.name, catalog.gguf_path(model, settings.models_dir, progress), model.sha256, model.upstream
+    if model is not None:
+        return model.name, catalog.gguf_path(model, settings.models_dir, progress), model.sha256, model.upstream, None
+    path, sha256 = catalog.local_gguf(route.model)
+    base = catalog.adapter_base(path)
+    if base is None:
+        return path.stem, path, sha256, f"a local GGUF, sha256 {sha256[:12]}", None
+    name, base_path, base_sha256, what, _ = _gguf(Route(f"embedded:{base}", route.reason), settings, progress)
+    return f"{name}+{path.stem}", base_path, f"{base_sha256}+{sha256}", f"{what} with the adapter {path}", path
 
 
 def _langchain_model(route: Route, settings: Settings) -> BaseChatModel:
@@ -228,7 +234,7 @@ def check(route: Route, settings: Settings) -> str:
         return f"Ollama at {settings.ollama_host} serves it"
     if route.provider != "embedded":
         return f"LangChain's init_chat_model makes it: {type(_langchain_model(route, settings)).__name__}"
-    _, path, _, what = _gguf(route, settings)
+    _, path, _, what, _ = _gguf(route, settings)
     return f"{what}, verified at {path}"
 
 

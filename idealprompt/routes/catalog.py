@@ -112,6 +112,28 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
+# A LoRA adapter GGUF written by `idealprompt train` names the base it adapts (a catalog name or a GGUF's path).
+ADAPTER_BASE, ADAPTER_BASE_SHA256 = "idealprompt.base.name", "idealprompt.base.sha256"
+
+
+def adapter_base(path: Path) -> str | None:
+    """The base model a LoRA adapter GGUF adapts; None when the file is a model."""
+    import gguf  # llama.cpp's GGUF reader, part of the embedded extra
+
+    try:
+        fields = gguf.GGUFReader(str(path)).fields
+    except (ValueError, OSError) as e:
+        raise RouteError(f"embedded:{path}: not a readable GGUF file: {e}") from None
+    if "general.type" not in fields or fields["general.type"].contents() != "adapter":
+        return None
+    if ADAPTER_BASE not in fields:
+        raise RouteError(
+            f"embedded:{path}: a LoRA adapter that does not name its base model ({ADAPTER_BASE}); "
+            "serve it with llama.cpp's --lora on the model it was trained on"
+        )
+    return str(fields[ADAPTER_BASE].contents())
+
+
 def install_command(model: EmbeddedModel) -> str:
     return f"idealprompt models install {model.name}"
 

@@ -43,16 +43,23 @@ TOOL_CHAT_FORMAT = "chatml-function-calling"
 
 
 class _Loaded:
-    def __init__(self, path: str, n_ctx: int, n_threads: int):
+    def __init__(self, path: str, lora_path: str | None, n_ctx: int, n_threads: int):
         from llama_cpp import Llama  # imported here: the other routes must not pay for loading llama.cpp
 
-        self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
+        self.llm = Llama(
+            model_path=path,
+            lora_path=lora_path,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            verbose=False,
+        )
         self.lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=4)
-def _load(path: str, n_ctx: int, n_threads: int) -> _Loaded:
-    return _Loaded(path, n_ctx, n_threads)
+def _load(path: str, lora_path: str | None, n_ctx: int, n_threads: int) -> _Loaded:
+    return _Loaded(path, lora_path, n_ctx, n_threads)
 
 
 @atexit.register
@@ -66,7 +73,8 @@ class EmbeddedChatModel(BaseChatModel):
 
     model_name: str
     model_path: str
-    sha256: str  # part of the cache key: a replayed answer belongs to these exact weights
+    sha256: str  # part of the cache key: a replayed answer belongs to these exact weights (and adapter's)
+    lora_path: str | None = None  # a LoRA adapter GGUF applied on the model (a trained stylist: `train`)
     n_ctx: int = 4096
     n_threads: int = 2
     temperature: float = 0.0
@@ -96,7 +104,7 @@ class EmbeddedChatModel(BaseChatModel):
 
     @property
     def loaded(self) -> _Loaded:
-        return _load(self.model_path, self.n_ctx, self.n_threads)
+        return _load(self.model_path, self.lora_path, self.n_ctx, self.n_threads)
 
     def bind_tools(
         self,

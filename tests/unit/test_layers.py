@@ -26,6 +26,7 @@ RANKS = {
     "tools": 7,
     "agents": 8,
     "graphs": 9,
+    "train": 9,
     "ideal": 10,
     "notebench": 10,
     "report": 11,

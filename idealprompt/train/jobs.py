@@ -1,0 +1,131 @@
+"""The three training steps as jobs on folders: each reads what it needs (the style, the step it starts from),
+trains, and leaves in its folder what the next step and the routes read. `idealprompt train` and bench/train.py
+run these.
+
+    sft/           data.jsonl, adapter/, stylist.lora.gguf, Modelfile, train.json
+    self-improve/  candidates.jsonl (every candidate, scored and checked), data.jsonl, adapter/, ... train.json
+    dpo/           pairs.jsonl, adapter/, ... train.json
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+
+from idealprompt.errors import TrainError
+from idealprompt.facts import Facts
+from idealprompt.styles import Style
+from idealprompt.tools.facts import Mode, check_facts
+from idealprompt.tools.style import StyleScorer
+from idealprompt.train import data, improve, pairs
+from idealprompt.train.trainer import ADAPTER, GGUF, SUMMARY, Base, Options, Trained
+
+DATA, CANDIDATES, PAIRS = "data.jsonl", "candidates.jsonl", "pairs.jsonl"
+Progress = Callable[[int, int], None]
+
+
+def sft_job(
+    style: Style, base: Base, out: Path, options: Options, *, planner: BaseChatModel | None = None, progress=None
+) -> Trained:
+    """Style SFT on the style's corpus (its neutral sides written by `planner` when it has none)."""
+    from idealprompt.train.sft import sft
+
+    rows = [data.row(style, p) for p in data.style_pairs(style, planner, progress)]
+    data.write_rows(out / DATA, rows)
+    return sft(base, rows, out, options)
+
+
+def improve_job(
+    style: Style,
+    start: Path,
+    out: Path,
+    options: Options,
+    *,
+    stylist: BaseChatModel,
+    scorer: StyleScorer,
+    checker: BaseChatModel | None,
+    check_mode: Mode = "cheap",
+    k: int = 4,
+    min_style: float = 0.5,
+    progress: Progress | None = None,
+) -> Trained:
+    """One self-improvement round from the step in `start`: `stylist` serves that step's adapter; the candidates
+    it keeps are added to that step's data and its adapter is trained on further."""
+    from idealprompt.train.sft import sft
+
+    before = started_from(start)
+    rows = data.read_rows(start / DATA)
+    inputs = [data.pair_of(r) for r in rows]
+
+    def problems(neutral: str, text: str) -> list[str]:
+        return check_facts(Facts.parse(neutral), text, model=checker, mode=check_mode).problems()
+
+    found = improve.improve_round(
+        stylist, style, inputs, scorer, problems, k=k, min_style=min_style, seed=options.seed, progress=progress
+    )
+    _write_candidates(out / CANDIDATES, found)
+    rows += [data.row(style, p) for p in found.new_pairs()]
+    data.write_rows(out / DATA, rows)
+    trained = sft(Base.of_record(before.base), rows, out, options, start=start / ADAPTER)
+    trained.kind, trained.extra = "self-improve", {"round": found.stats(), "from": str(start)}
+    trained.save()
+    return trained
+
+
+def dpo_job(style: Style, start: Path, out: Path, options: Options, *, candidates: Path | None = None) -> Trained:
+    """Content DPO from the step in `start`: pairs from the checked candidates of a self-improvement round
+    (`candidates`, by default the start's own when it has them) and from corruption of the style's texts."""
+    from idealprompt.train.dpo import dpo
+
+    before = started_from(start)
+    pairs_of_style = [data.pair_of(r) for r in data.read_rows(start / DATA)]
+    found = candidates or (start / CANDIDATES if (start / CANDIDATES).is_file() else None)
+    own = pairs.own_output_pairs(style, _read_candidates(found)) if found else []
+    rows = own + pairs.corruption_pairs(style, pairs_of_style, seed=options.seed)
+    data.write_rows(out / PAIRS, rows)
+    trained = dpo(Base.of_record(before.base), rows, out, start / ADAPTER, options)
+    trained.extra = {"own_output_pairs": len(own), "corruption_pairs": len(rows) - len(own), "from": str(start)}
+    trained.save()
+    return trained
+
+
+def started_from(folder: Path) -> Trained:
+    """The summary of a finished step, which the next step starts from."""
+    path = folder / SUMMARY
+    if not path.is_file() or not (folder / ADAPTER).is_dir():
+        raise TrainError(f"{folder}: not a finished training step (no {SUMMARY} and {ADAPTER}/); train it first")
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    return Trained(**summary | {"out": folder})
+
+
+def served(folder: Path) -> Path:
+    """The adapter GGUF an `embedded:` route serves a step by."""
+    if not (folder / GGUF).is_file():
+        raise TrainError(f"{folder}: no {GGUF} (a base given as a Hugging Face folder has no GGUF adapter)")
+    return folder / GGUF
+
+
+def _write_candidates(path: Path, found: improve.Round) -> None:
+    data.write_rows(
+        path,
+        (
+            {
+                "neutral": pair.neutral,
+                "reference": pair.text,
+                "candidates": [{"text": c.text, "style": c.style, "problems": list(c.problems)} for c in found_],
+            }
+            for pair, found_ in found.candidates
+        ),
+    )
+
+
+def _read_candidates(path: Path) -> improve.Round:
+    found = improve.Round()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        candidates = [improve.Candidate(c["text"], c["style"], tuple(c["problems"])) for c in row["candidates"]]
+        found.candidates.append((data.Pair(row["neutral"], row["reference"]), candidates))
+    return found
