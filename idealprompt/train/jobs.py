@@ -21,7 +21,7 @@ from idealprompt.styles import Style
 from idealprompt.tools.facts import Mode, check_facts
 from idealprompt.tools.style import StyleScorer
 from idealprompt.train import data, improve, pairs
-from idealprompt.train.trainer import ADAPTER, GGUF, SUMMARY, Base, Options, Trained
+from idealprompt.train.trainer import ADAPTER, GGUF, SUMMARY, Base, Options, Trained, preflight
 
 DATA, CANDIDATES, PAIRS = "data.jsonl", "candidates.jsonl", "pairs.jsonl"
 Progress = Callable[[int, int], None]
@@ -30,9 +30,12 @@ Progress = Callable[[int, int], None]
 def sft_job(
     style: Style, base: Base, out: Path, options: Options, *, planner: BaseChatModel | None = None, progress=None
 ) -> Trained:
-    """Style SFT on the style's corpus (its neutral sides written by `planner` when it has none)."""
+    """Style SFT on the style's corpus (its neutral sides written by `planner` when it has none). What can be
+    checked is checked before the planner writes anything or the base loads."""
     from idealprompt.train.sft import sft
 
+    data.check_corpus(style)
+    preflight(base, out)
     rows = [data.row(style, p) for p in data.style_pairs(style, planner, progress)]
     data.write_rows(out / DATA, rows)
     return sft(base, rows, out, options)

@@ -25,13 +25,9 @@ from idealprompt.errors import RouteError, TrainError
 from idealprompt.routes import catalog
 from idealprompt.train import export
 
-ADAPTER, GGUF, MODELFILE, SUMMARY, CHECKPOINTS = (
-    "adapter",
-    "stylist.lora.gguf",
-    "Modelfile",
-    "train.json",
-    "checkpoints",
-)
+# What a step's folder holds.
+ADAPTER, GGUF, MODELFILE, MERGED = "adapter", "stylist.lora.gguf", "Modelfile", "merged"
+SUMMARY, CHECKPOINTS = "train.json", "checkpoints"
 NO_BASE_CONFIG = "Could not find a config file"  # peft, saving: a GGUF has no config.json beside it, and needs none
 FREE_DISK = 1 << 30  # checkpoints of an adapter and its optimiser state are small; a merged model is not
 
@@ -86,6 +82,7 @@ class Options:
     max_length: int = 512  # tokens of prompt and answer
     seed: int = 0
     resume: bool = False
+    merged: bool = False  # also write the base with the adapter merged in, as a Hugging Face folder (float16)
 
 
 @dataclass
@@ -193,8 +190,8 @@ def last_checkpoint(out: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def save(trainer, tokenizer, base: Base, out: Path) -> dict[str, str]:
-    """The adapter, its GGUF and a Modelfile (when the base is a GGUF), in `out`."""
+def save(trainer, tokenizer, base: Base, out: Path, *, merged: bool = False) -> dict[str, str]:
+    """The adapter, its GGUF and a Modelfile (when the base is a GGUF), and the merged model if asked, in `out`."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=NO_BASE_CONFIG)
         trainer.model.save_pretrained(out / ADAPTER)
@@ -206,6 +203,12 @@ def save(trainer, tokenizer, base: Base, out: Path) -> dict[str, str]:
         )
         (out / MODELFILE).write_text(export.modelfile(base.gguf, gguf), encoding="utf-8")
         files |= {"gguf": str(gguf), "modelfile": str(out / MODELFILE)}
+    if merged:  # last: merging folds the adapter into the weights for good
+        import torch
+
+        trainer.model.merge_and_unload().to(torch.float16).save_pretrained(out / MERGED)
+        tokenizer.save_pretrained(out / MERGED)
+        files["merged"] = str(out / MERGED)
     return files
 
 
