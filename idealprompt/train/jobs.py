@@ -10,6 +10,7 @@ run these.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,14 +67,17 @@ def improve_job(
     def problems(neutral: str, text: str) -> list[str]:
         return check_facts(Facts.parse(neutral), text, model=checker, mode=check_mode).problems()
 
+    started = time.monotonic()
     found = improve.improve_round(
         stylist, style, inputs, scorer, problems, k=k, min_style=min_style, seed=options.seed, progress=progress
     )
+    generated = time.monotonic() - started
     _write_candidates(out / CANDIDATES, found)
     rows += [data.row(style, p) for p in found.new_pairs()]
     data.write_rows(out / DATA, rows)
     trained = sft(Base.of_record(before.base), rows, out, options, start=start / ADAPTER)
-    trained.kind, trained.extra = "self-improve", {"round": found.stats(), "from": str(start)}
+    trained.kind = "self-improve"
+    trained.extra = {"round": found.stats(), "generation_seconds": generated, "from": str(start)}
     trained.save()
     return trained
 

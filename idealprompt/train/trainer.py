@@ -50,11 +50,11 @@ class Base:
         """A catalog model's name (its GGUF, joined and verified on first use), a GGUF file, or a Hugging Face
         folder (with a config.json)."""
         path = Path(spec).expanduser()
-        if path.suffix == ".gguf" or path.is_dir():
-            if path.is_dir() and not (path / "config.json").is_file():
+        if path.is_dir():
+            if not (path / "config.json").is_file():
                 raise TrainError(f"{path}: a Hugging Face model folder has a config.json; this one has none")
-            if path.is_dir():
-                return cls(path.absolute(), str(path.absolute()))
+            return cls(path.absolute(), str(path.absolute()))
+        if path.suffix == ".gguf":
             file, sha256 = catalog.local_gguf(str(path))
             return cls(file, str(file), sha256)
         try:
@@ -100,8 +100,9 @@ class Trained:
 
     def save(self) -> Path:
         data = asdict(self) | {"out": str(self.out)}
-        path = self.out / SUMMARY
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        path, tmp = self.out / SUMMARY, self.out / (SUMMARY + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)  # the summary marks a finished step: never half of one
         return path
 
 
@@ -127,13 +128,14 @@ def load_base(base: Base):
 
 
 def preflight(base: Base, out: Path) -> None:
-    """Memory and disk, checked before the model loads: training needs about 4x the float32 weights (weights,
-    activations, the adapter's optimiser state), and a GGUF holds about 2 weights a byte at 4 bits."""
+    """Memory and disk, checked before the model loads: training needs about 3x the float32 weights (weights,
+    activations, the adapter's optimiser state; measured: 9.3 GiB at most for the 0.5B model's 3.9 GB at batch 4),
+    and a GGUF holds about 2 weights a byte at 4 bits."""
     if not base.path.exists():
         raise TrainError(f"{base.path}: no such base model (a GGUF file or a Hugging Face folder)")
     size = base.path.stat().st_size if base.gguf else sum(p.stat().st_size for p in base.path.glob("*.safetensors"))
     weights = size * 2 * 4 if base.gguf else size * (4 / 2)  # a HF folder's safetensors: 16-bit, most often
-    needed, available = 4 * weights, _available_memory()
+    needed, available = 3 * weights, _available_memory()
     if available and needed > available:
         raise TrainError(
             f"{base.path}: training this base needs about {needed / 2**30:.1f} GiB of memory, "
