@@ -124,16 +124,11 @@ def bench_style(name: str, args) -> str:
         "|---|---|---|---|---|---|",
     ]
     for label, t in steps.items():
-        training.append(
-            f"| {label} | {t.rows} | {t.steps} | {t.losses[0]:.2f} -> {t.losses[-1]:.2f} | {t.seconds / 60:.1f}"
-            + (
-                f" (+ {t.extra['generation_seconds'] / 60:.1f} writing candidates)"
-                if "generation_seconds" in t.extra
-                else ""
-            )
-            + f" "
-            f"| {t.peak_memory_mb / 1024:.1f} |"
-        )
+        minutes = f"{t.seconds / 60:.1f}"
+        if "generation_seconds" in t.extra:
+            minutes += f" (+ {t.extra['generation_seconds'] / 60:.1f} writing candidates)"
+        losses = f"{t.losses[0]:.2f} -> {t.losses[-1]:.2f}"
+        training.append(f"| {label} | {t.rows} | {t.steps} | {losses} | {minutes} | {t.peak_memory_mb / 1024:.1f} |")
     round_ = steps["+ self-improvement"].extra["round"]
     dpo = steps["+ C-DPO"].extra
     return (
