@@ -81,8 +81,11 @@ def improve_command(
     k: Annotated[int, typer.Option("-k", help="candidates per input")] = 4,
     min_style: Annotated[float, typer.Option(help="the least style score a kept candidate has")] = 0.5,
     check: Annotated[
-        str, typer.Option(help="the fact check: cheap (no model) or full (with the large model)")
-    ] = "cheap",
+        str,
+        typer.Option(
+            help="the fact check: entities (names, numbers, dates), cheap (lexical) or full (with the large model)"
+        ),
+    ] = "entities",
     steps: StepsOption = 20,
     save_every: SaveOption = 10,
     resume: ResumeOption = False,
@@ -100,9 +103,10 @@ def improve_command(
     from idealprompt.train.jobs import improve_job, served, started_from
     from idealprompt.train.trainer import Options
 
-    if check not in ("cheap", "full"):
-        raise typer.BadParameter("cheap or full", param_hint="--check")
-    mode: Mode = "full" if check == "full" else "cheap"
+    modes: dict[str, Mode] = {"entities": "entities", "cheap": "cheap", "full": "full"}
+    if check not in modes:
+        raise typer.BadParameter("entities, cheap or full", param_hint="--check")
+    mode = modes[check]
     _fresh(out_dir, resume, force)
     started_from(start)
     session = open_session()

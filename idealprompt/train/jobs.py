@@ -51,7 +51,7 @@ def improve_job(
     stylist: BaseChatModel,
     scorer: StyleScorer,
     checker: BaseChatModel | None,
-    check_mode: Mode = "cheap",
+    check_mode: Mode = "entities",
     k: int = 4,
     min_style: float = 0.5,
     progress: Progress | None = None,
