@@ -16,7 +16,7 @@ from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progres
 from rich.table import Table
 
 from idealprompt.config import Settings, load_settings, location
-from idealprompt.errors import OutputError
+from idealprompt.errors import ConfigError, OutputError
 from idealprompt.runs import Journal, RunStore
 from idealprompt.session import Session
 
@@ -56,8 +56,14 @@ class AssemblyProgress:
             self._bar = None
 
 
-def open_session() -> Session:
-    return Session(load_settings(), progress=AssemblyProgress())
+def open_session(**routes: str | None) -> Session:
+    """The session of the settings, with the routes of some roles given on the command line (`small=...`)."""
+    settings = load_settings()
+    given = {role: spec for role, spec in routes.items() if spec}
+    for role, spec in given.items():
+        if ":" not in spec:
+            raise ConfigError(f"--{role} {spec!r} is not a route: write provider:model, e.g. embedded:NAME")
+    return Session(settings.model_copy(update=given) if given else settings, progress=AssemblyProgress())
 
 
 def open_memory(where: str | None, *, create: bool = False):

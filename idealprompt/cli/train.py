@@ -25,6 +25,9 @@ StepsOption = Annotated[int, typer.Option(help="optimiser steps")]
 ResumeOption = Annotated[bool, typer.Option("--resume", help="go on from the last checkpoint in --out")]
 ForceOption = Annotated[bool, typer.Option("--force", help="replace an earlier result in --out")]
 SaveOption = Annotated[int, typer.Option("--save-every", help="steps between checkpoints")]
+MergedOption = Annotated[
+    bool, typer.Option("--merged", help="also write the merged model (a Hugging Face folder, float16)")
+]
 
 
 @app.command("sft")
@@ -44,6 +47,7 @@ def sft_command(
     rank: Annotated[int, typer.Option(help="LoRA rank")] = 16,
     save_every: SaveOption = 20,
     resume: ResumeOption = False,
+    merged: MergedOption = False,
     force: ForceOption = False,
     memory: MemoryOption = None,
 ):
@@ -52,14 +56,16 @@ def sft_command(
     from idealprompt.train import require
 
     require()
+    from idealprompt.train.data import check_corpus
     from idealprompt.train.jobs import sft_job
     from idealprompt.train.trainer import Base, Options
 
     _fresh(out_dir, resume, force)
     chosen = _style(style, corpus, description, memory)
+    check_corpus(chosen)  # before the base model is found (joined on first use) or the planner runs
     session = open_session()
     found = Base.of(base or session.settings.embedded_small, session.settings.models_dir)
-    options = Options(steps, batch_size, learning_rate, rank, 2 * rank, save_every, resume=resume)
+    options = Options(steps, batch_size, learning_rate, rank, 2 * rank, save_every, resume=resume, merged=merged)
     planner = None if chosen.neutral else session.data_model("large")
     if planner is not None:
         err.print(f"{len(chosen.exemplars)} texts without neutral versions: {session.describe('large')} writes them")
@@ -75,11 +81,15 @@ def improve_command(
     k: Annotated[int, typer.Option("-k", help="candidates per input")] = 4,
     min_style: Annotated[float, typer.Option(help="the least style score a kept candidate has")] = 0.5,
     check: Annotated[
-        str, typer.Option(help="the fact check: cheap (no model) or full (with the large model)")
-    ] = "cheap",
+        str,
+        typer.Option(
+            help="the fact check: entities (names, numbers, dates), cheap (lexical) or full (with the large model)"
+        ),
+    ] = "entities",
     steps: StepsOption = 20,
     save_every: SaveOption = 10,
     resume: ResumeOption = False,
+    merged: MergedOption = False,
     force: ForceOption = False,
     memory: MemoryOption = None,
 ):
@@ -90,13 +100,15 @@ def improve_command(
     require()
     from idealprompt.graphs.context import Writing
     from idealprompt.routes import Route, make_chat_model
-    from idealprompt.train.jobs import improve_job, served
+    from idealprompt.train.jobs import improve_job, served, started_from
     from idealprompt.train.trainer import Options
 
-    if check not in ("cheap", "full"):
-        raise typer.BadParameter("cheap or full", param_hint="--check")
-    mode: Mode = "full" if check == "full" else "cheap"
+    modes: dict[str, Mode] = {"entities": "entities", "cheap": "cheap", "full": "full"}
+    if check not in modes:
+        raise typer.BadParameter("entities, cheap or full", param_hint="--check")
+    mode = modes[check]
     _fresh(out_dir, resume, force)
+    started_from(start)
     session = open_session()
     writing = Writing.of(session, _style(style, None, None, memory))
     assert writing.scorer is not None  # Writing sets it
@@ -104,7 +116,7 @@ def improve_command(
         writing.style,
         start,
         out_dir,
-        Options(steps, save_every=save_every, resume=resume),
+        Options(steps, save_every=save_every, resume=resume, merged=merged),
         stylist=make_chat_model(Route(f"embedded:{served(start)}"), session.settings),
         scorer=writing.scorer,
         checker=session.data_model("large") if mode == "full" else None,
@@ -128,6 +140,7 @@ def dpo_command(
     learning_rate: Annotated[float, typer.Option(help="AdamW's learning rate")] = 5e-5,
     save_every: SaveOption = 10,
     resume: ResumeOption = False,
+    merged: MergedOption = False,
     force: ForceOption = False,
     memory: MemoryOption = None,
 ):
@@ -136,12 +149,13 @@ def dpo_command(
     from idealprompt.train import require
 
     require()
-    from idealprompt.train.jobs import dpo_job
+    from idealprompt.train.jobs import dpo_job, started_from
     from idealprompt.train.trainer import Options
 
     _fresh(out_dir, resume, force)
+    started_from(start)
     chosen = _style(style, None, None, memory)
-    options = Options(steps, 2, learning_rate, save_every=save_every, resume=resume)
+    options = Options(steps, 2, learning_rate, save_every=save_every, resume=resume, merged=merged)
     _summary(dpo_job(chosen, start, out_dir, options, candidates=candidates))
 
 

@@ -45,13 +45,17 @@ def write(
         Path | None,
         typer.Option(help="a SQLite file to keep the run's trace in (default: a PostgreSQL run store's database)"),
     ] = None,
+    small: Annotated[
+        str | None, typer.Option(help="the stylist's route, e.g. embedded:runs/stylist/sft/stylist.lora.gguf")
+    ] = None,
+    large: Annotated[str | None, typer.Option(help="the planner's route (default: the `large` setting)")] = None,
     memory: MemoryOption = None,
     run_id: RunIdOption = None,
 ):
     """Write the facts in a style: the large model plans the content, the small model writes it (streamed)."""
     found = load_facts(facts)
     store = open_memory(memory, create=True)
-    session = open_session()
+    session = open_session(small=small, large=large)
     err.print(f"style [bold]{style}[/]; planner {session.describe('large')}, writer {session.describe('small')}")
     err.print(session.privacy(), markup=False, highlight=False)
     options = WriteOptions(exemplars=exemplars, check=check, revisions=revisions)

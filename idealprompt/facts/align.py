@@ -6,7 +6,8 @@ every unit of the text is looked for in the input, and a unit the input lacks is
 
 - Units: names (runs of capitalised words not opening a sentence: "Raja Indian Cuisine"), numbers (digits and
   number words, "two" = 2), dates and times (years, months, weekdays, "5 pm"), and content words (not function
-  words, three letters or more).
+  words or their contractions, three letters or more). Hashtags are tags in a style's voice, not statements:
+  they are not read.
 - Paraphrase tolerance: words are compared by Porter stem ("families" = "family"), hyphens and camelCase split
   ("familyFriendly" = "family-friendly" = "family friendly"); a name is supported when all its words are in the
   input ("Raja" for "Raja Indian Cuisine"); a content word is supported when its stem or its first five letters
@@ -42,6 +43,7 @@ Kind = Literal["name", "number", "date", "word"]
 _WORD = re.compile(r"\d+(?:[.,:]\d+)?|[^\W\d_]+(?:'[^\W\d_]+)?")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_HASHTAG = re.compile(r"#\w+")  # a tag of the text, in a style's voice: it states no fact
 _FUNCTION_WORDS = """a about above across after again against all along also am among an and any are aren't
 around as at be because been before behind being below beside between beyond both but by can could did do does
 doing down during each even ever every few for from further had has have having he her here hers herself him
@@ -107,7 +109,7 @@ def sentences(text: str) -> list[str]:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(_CAMEL.sub(" ", text.replace("-", " ").replace("’", "'")))
+    return _WORD.findall(_CAMEL.sub(" ", _HASHTAG.sub(" ", text).replace("-", " ").replace("’", "'")))
 
 
 def _value(word: str) -> str | None:
@@ -125,8 +127,8 @@ def _kind(word: str) -> Kind | None:
         return "date" if re.fullmatch(r"1[89]\d\d|20\d\d", w) else "number"
     if w in _DATES:
         return "date"
-    if w in _FUNCTION or len(w) < 3 or (w.endswith("'s") and w[:-2] in _FUNCTION):
-        return None
+    if w in _FUNCTION or len(w) < 3 or w.partition("'")[0] in _FUNCTION | {"won", "ca"}:
+        return None  # contractions of function words too: "it's", "you're", "don't", "won't", "can't"
     return "word"
 
 

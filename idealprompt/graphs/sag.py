@@ -39,7 +39,9 @@ class WriteOptions(BaseModel):
     exemplars: int = Field(1, ge=0, description="exemplars of the style shown to the stylist")
     check: bool = Field(True, description="check the text's facts against the input")
     check_mode: Mode = Field(
-        "full", description="free-text facts: 'full' (lexical and the large model) or 'cheap' (lexical, no model)"
+        "full",
+        description="free-text facts: 'full' (lexical and the large model), 'cheap' (lexical, no model) or "
+        "'entities' (the lexical signal's names, numbers and dates: for a style that adds words)",
     )
     revisions: int = Field(1, ge=0, description="rewrites of a text whose facts the check finds wrong")
 

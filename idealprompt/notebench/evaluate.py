@@ -33,7 +33,7 @@ from idealprompt.notebench.overlap import bleu_4, rouge_l
 from idealprompt.prompts.writing import INSTRUCTION
 from idealprompt.session import Session
 from idealprompt.styles import Style
-from idealprompt.tools.facts import FactCheck, check_facts
+from idealprompt.tools.facts import FactCheck, Mode, check_facts
 from idealprompt.tools.style import StyleScorer
 
 SYSTEMS = ("small", "large", "plan+write", "plan+write+check")
@@ -92,10 +92,11 @@ def evaluate_writing(
     systems: Sequence[str] = SYSTEMS[:3],
     instruction: str = INSTRUCTION,
     judge: bool = True,
+    check_mode: Mode = "full",
     progress: Progress | None = None,
 ) -> list[SystemScores]:
     """Every system on every example, scored. `judge`: check free-text facts with the large model too (without
-    it, by the lexical signal alone: the cheap mode)."""
+    it, by the lexical signal alone: the cheap mode); `check_mode` "entities": names, numbers and dates only."""
     unknown = set(systems) - set(SYSTEMS)
     if unknown:
         raise ValueError(f"unknown systems {sorted(unknown)}: choose from {', '.join(SYSTEMS)}")
@@ -112,7 +113,9 @@ def evaluate_writing(
                 progress(system, done, len(examples))
         judge_model = run.session.data_model("large") if judge else None
         checks = [
-            check_facts(e.facts, text, model=judge_model, lexicon=run.lexicon) if text else FactCheck(method="none")
+            check_facts(e.facts, text, model=judge_model, lexicon=run.lexicon, mode=check_mode)
+            if text
+            else FactCheck(method="none")
             for e, text in zip(examples, outputs, strict=True)
         ]
         scores.append(_score(system, examples, outputs, checks, run, seconds))

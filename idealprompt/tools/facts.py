@@ -15,7 +15,10 @@ The rule: (1) lexical findings stand whatever the model says: a new number or na
 talk away, and the 1.5B model's misses were of exactly such obvious inventions; (2) the model's "contradicted"
 stands: swaps, negations and wrong relations are invisible to words; (3) the model's "unsupported" stands only
 when the claim has a word the input lacks: a claim made wholly of the input's words restates it, and the model's
-false alarms were such restatements. Mode "cheap" (or no model) is the lexical signal alone.
+false alarms were such restatements. Mode "cheap" (or no model) is the lexical signal alone. Mode "entities" is
+the lexical signal without its added-words rule: names, numbers, dates, colours and sex only, for text in a
+style, which adds words by design (the flourishes of a house voice read as added content words: the cheap mode
+flagged 14 of 24 of the built-in tablenotes texts, each faithful to its neutral version).
 
 Hallucination rates are per fact: unsupported facts over stated facts (factuality), contradicted facts over
 stated facts (faithfulness).
@@ -23,6 +26,7 @@ stated facts (faithfulness).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Literal
 
@@ -31,11 +35,11 @@ from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
 from idealprompt.facts import Facts
-from idealprompt.facts.align import Alignment, align
+from idealprompt.facts.align import ALLOWED_WORDS, Alignment, align
 from idealprompt.facts.slots import E2E, SlotLexicon, check_slots
 from idealprompt.tools.claims import JudgedClaim, judge_claims
 
-Mode = Literal["full", "cheap"]  # full: lexical and model signals; cheap: lexical only, no model call
+Mode = Literal["full", "cheap", "entities"]  # full: lexical and model; cheap: lexical; entities: its entities
 
 
 class FactCheck(BaseModel):
@@ -60,9 +64,10 @@ def source_text(facts: Facts) -> str:
     return facts.render()
 
 
-def lexical(facts: Facts, text: str) -> FactCheck:
-    """The lexical signal alone, as a check: each finding one fact, each supported sentence one fact."""
-    found = align(source_text(facts), text)
+def lexical(facts: Facts, text: str, *, entities_only: bool = False) -> FactCheck:
+    """The lexical signal alone, as a check: each finding one fact, each supported sentence one fact;
+    `entities_only`: without the added-words rule."""
+    found = align(source_text(facts), text, allowed_words=sys.maxsize if entities_only else ALLOWED_WORDS)
     return FactCheck(method="lexical", **_lexical_facts(found))
 
 
@@ -104,7 +109,7 @@ def check_facts(
 ) -> FactCheck:
     """Slot matching when the facts are key-value (`lexicon`: by default E2E's; input values it does not know are
     matched word for word); otherwise the combined check, or the lexical signal alone in mode "cheap", without a
-    model, or when the model's answer is unusable."""
+    model, or when the model's answer is unusable; its entities alone in mode "entities"."""
     if facts.slots:
         found = check_slots(facts.slots, text, lexicon or E2E)
         stated = {
@@ -115,7 +120,9 @@ def check_facts(
     if not text.strip():
         return FactCheck(method="none")
     judged = judge_claims(model, facts, text) if model is not None and mode == "full" else None
-    return lexical(facts, text) if judged is None else combine(facts, text, judged)
+    if judged is None:
+        return lexical(facts, text, entities_only=mode == "entities")
+    return combine(facts, text, judged)
 
 
 def facts_tool(

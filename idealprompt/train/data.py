@@ -89,6 +89,14 @@ def back_translate(
     return found
 
 
+def check_corpus(style: Style) -> None:
+    """Enough texts, none empty: checked before a planner writes their neutral sides."""
+    check_pairs(
+        (Pair(n, t) for n, t in zip(style.neutral or style.exemplars, style.exemplars, strict=True)),
+        where=f"style {style.name!r}",
+    )
+
+
 def check_pairs(pairs: Iterable[Pair], *, where: str) -> list[Pair]:
     pairs = list(pairs)
     for n, pair in enumerate(pairs, 1):

@@ -37,7 +37,7 @@ def dpo(base: Base, rows: list[dict], out: Path, start: Path, options: Options) 
         processing_class=tokenizer,
     )
     losses, seconds = fit(trainer, out, options, "content DPO")
-    files = save(trainer, tokenizer, base, out)
+    files = save(trainer, tokenizer, base, out, merged=options.merged)
     steps = trainer.state.global_step
     trained = Trained("dpo", out, base.record(), len(rows), steps, losses, seconds, peak_memory_mb(), files)
     trained.save()

@@ -10,6 +10,7 @@ run these.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from idealprompt.styles import Style
 from idealprompt.tools.facts import Mode, check_facts
 from idealprompt.tools.style import StyleScorer
 from idealprompt.train import data, improve, pairs
-from idealprompt.train.trainer import ADAPTER, GGUF, SUMMARY, Base, Options, Trained
+from idealprompt.train.trainer import ADAPTER, GGUF, SUMMARY, Base, Options, Trained, preflight
 
 DATA, CANDIDATES, PAIRS = "data.jsonl", "candidates.jsonl", "pairs.jsonl"
 Progress = Callable[[int, int], None]
@@ -30,9 +31,12 @@ Progress = Callable[[int, int], None]
 def sft_job(
     style: Style, base: Base, out: Path, options: Options, *, planner: BaseChatModel | None = None, progress=None
 ) -> Trained:
-    """Style SFT on the style's corpus (its neutral sides written by `planner` when it has none)."""
+    """Style SFT on the style's corpus (its neutral sides written by `planner` when it has none). What can be
+    checked is checked before the planner writes anything or the base loads."""
     from idealprompt.train.sft import sft
 
+    data.check_corpus(style)
+    preflight(base, out)
     rows = [data.row(style, p) for p in data.style_pairs(style, planner, progress)]
     data.write_rows(out / DATA, rows)
     return sft(base, rows, out, options)
@@ -47,7 +51,7 @@ def improve_job(
     stylist: BaseChatModel,
     scorer: StyleScorer,
     checker: BaseChatModel | None,
-    check_mode: Mode = "cheap",
+    check_mode: Mode = "entities",
     k: int = 4,
     min_style: float = 0.5,
     progress: Progress | None = None,
@@ -63,14 +67,17 @@ def improve_job(
     def problems(neutral: str, text: str) -> list[str]:
         return check_facts(Facts.parse(neutral), text, model=checker, mode=check_mode).problems()
 
+    started = time.monotonic()
     found = improve.improve_round(
         stylist, style, inputs, scorer, problems, k=k, min_style=min_style, seed=options.seed, progress=progress
     )
+    generated = time.monotonic() - started
     _write_candidates(out / CANDIDATES, found)
     rows += [data.row(style, p) for p in found.new_pairs()]
     data.write_rows(out / DATA, rows)
     trained = sft(Base.of_record(before.base), rows, out, options, start=start / ADAPTER)
-    trained.kind, trained.extra = "self-improve", {"round": found.stats(), "from": str(start)}
+    trained.kind = "self-improve"
+    trained.extra = {"round": found.stats(), "generation_seconds": generated, "from": str(start)}
     trained.save()
     return trained
 

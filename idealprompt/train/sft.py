@@ -36,7 +36,7 @@ def sft(base: Base, rows: list[dict], out: Path, options: Options, *, start: Pat
         peft_config=None if start is not None else lora(options),
     )
     losses, seconds = fit(trainer, out, options, "style SFT")
-    files = save(trainer, tokenizer, base, out)
+    files = save(trainer, tokenizer, base, out, merged=options.merged)
     steps = trainer.state.global_step
     trained = Trained("sft", out, base.record(), len(rows), steps, losses, seconds, peak_memory_mb(), files)
     trained.save()

@@ -25,13 +25,9 @@ from idealprompt.errors import RouteError, TrainError
 from idealprompt.routes import catalog
 from idealprompt.train import export
 
-ADAPTER, GGUF, MODELFILE, SUMMARY, CHECKPOINTS = (
-    "adapter",
-    "stylist.lora.gguf",
-    "Modelfile",
-    "train.json",
-    "checkpoints",
-)
+# What a step's folder holds.
+ADAPTER, GGUF, MODELFILE, MERGED = "adapter", "stylist.lora.gguf", "Modelfile", "merged"
+SUMMARY, CHECKPOINTS = "train.json", "checkpoints"
 NO_BASE_CONFIG = "Could not find a config file"  # peft, saving: a GGUF has no config.json beside it, and needs none
 FREE_DISK = 1 << 30  # checkpoints of an adapter and its optimiser state are small; a merged model is not
 
@@ -54,11 +50,11 @@ class Base:
         """A catalog model's name (its GGUF, joined and verified on first use), a GGUF file, or a Hugging Face
         folder (with a config.json)."""
         path = Path(spec).expanduser()
-        if path.suffix == ".gguf" or path.is_dir():
-            if path.is_dir() and not (path / "config.json").is_file():
+        if path.is_dir():
+            if not (path / "config.json").is_file():
                 raise TrainError(f"{path}: a Hugging Face model folder has a config.json; this one has none")
-            if path.is_dir():
-                return cls(path.absolute(), str(path.absolute()))
+            return cls(path.absolute(), str(path.absolute()))
+        if path.suffix == ".gguf":
             file, sha256 = catalog.local_gguf(str(path))
             return cls(file, str(file), sha256)
         try:
@@ -86,6 +82,7 @@ class Options:
     max_length: int = 512  # tokens of prompt and answer
     seed: int = 0
     resume: bool = False
+    merged: bool = False  # also write the base with the adapter merged in, as a Hugging Face folder (float16)
 
 
 @dataclass
@@ -103,8 +100,9 @@ class Trained:
 
     def save(self) -> Path:
         data = asdict(self) | {"out": str(self.out)}
-        path = self.out / SUMMARY
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        path, tmp = self.out / SUMMARY, self.out / (SUMMARY + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)  # the summary marks a finished step: never half of one
         return path
 
 
@@ -130,13 +128,14 @@ def load_base(base: Base):
 
 
 def preflight(base: Base, out: Path) -> None:
-    """Memory and disk, checked before the model loads: training needs about 4x the float32 weights (weights,
-    activations, the adapter's optimiser state), and a GGUF holds about 2 weights a byte at 4 bits."""
+    """Memory and disk, checked before the model loads: training needs about 3x the float32 weights (weights,
+    activations, the adapter's optimiser state; measured: 9.3 GiB at most for the 0.5B model's 3.9 GB at batch 4),
+    and a GGUF holds about 2 weights a byte at 4 bits."""
     if not base.path.exists():
         raise TrainError(f"{base.path}: no such base model (a GGUF file or a Hugging Face folder)")
     size = base.path.stat().st_size if base.gguf else sum(p.stat().st_size for p in base.path.glob("*.safetensors"))
     weights = size * 2 * 4 if base.gguf else size * (4 / 2)  # a HF folder's safetensors: 16-bit, most often
-    needed, available = 4 * weights, _available_memory()
+    needed, available = 3 * weights, _available_memory()
     if available and needed > available:
         raise TrainError(
             f"{base.path}: training this base needs about {needed / 2**30:.1f} GiB of memory, "
@@ -193,8 +192,8 @@ def last_checkpoint(out: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def save(trainer, tokenizer, base: Base, out: Path) -> dict[str, str]:
-    """The adapter, its GGUF and a Modelfile (when the base is a GGUF), in `out`."""
+def save(trainer, tokenizer, base: Base, out: Path, *, merged: bool = False) -> dict[str, str]:
+    """The adapter, its GGUF and a Modelfile (when the base is a GGUF), and the merged model if asked, in `out`."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=NO_BASE_CONFIG)
         trainer.model.save_pretrained(out / ADAPTER)
@@ -206,6 +205,12 @@ def save(trainer, tokenizer, base: Base, out: Path) -> dict[str, str]:
         )
         (out / MODELFILE).write_text(export.modelfile(base.gguf, gguf), encoding="utf-8")
         files |= {"gguf": str(gguf), "modelfile": str(out / MODELFILE)}
+    if merged:  # last: merging folds the adapter into the weights for good
+        import torch
+
+        trainer.model.merge_and_unload().to(torch.float16).save_pretrained(out / MERGED)
+        tokenizer.save_pretrained(out / MERGED)
+        files["merged"] = str(out / MERGED)
     return files
 
 

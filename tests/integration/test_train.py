@@ -9,6 +9,7 @@ import pytest
 pytest.importorskip("trl")
 
 from langchain_core.messages import convert_to_messages
+from transformers import AutoModelForCausalLM
 
 from idealprompt.routes import Route, catalog, make_chat_model
 from idealprompt.styles import builtin_styles
@@ -76,8 +77,11 @@ def test_the_adapter_serves_through_the_embedded_route_as_transformers_runs_it(s
 
 
 def test_content_dpo_goes_on_from_the_sft_step(sft_step, tmp_path):
-    trained = dpo_job(STYLE, sft_step, tmp_path, Options(steps=2, batch_size=2, save_every=2, max_length=256))
+    options = Options(steps=2, batch_size=2, save_every=2, max_length=256, merged=True)
+    trained = dpo_job(STYLE, sft_step, tmp_path, options)
     assert trained.kind == "dpo" and trained.steps == 2
     assert trained.extra["corruption_pairs"] == 8
     assert catalog.adapter_base(served(tmp_path)) == TINY
     assert len((tmp_path / "pairs.jsonl").read_text().splitlines()) == 8
+    merged = AutoModelForCausalLM.from_pretrained(trained.files["merged"])  # a plain model: no adapter, no GGUF
+    assert not any("lora" in name for name, _ in merged.named_parameters())

@@ -38,6 +38,22 @@ def test_a_faithful_paraphrase_is_not_flagged():
     ]
 
 
+def test_a_styles_hashtags_and_contractions_state_no_fact():
+    source = "The Fig is a pub in the riverside area. It is family-friendly."
+    found = align(source, "You're gonna love it: the Fig, a riverside pub. It's family-friendly!\n#TableNotes #PubLife")
+    assert found.unsupported == found.contradicted == ()
+    assert kinds(found.new_words) == [("word", "gonna"), ("word", "love")]
+
+
+def test_mode_entities_lets_a_style_add_words_and_still_catches_invented_entities():
+    facts = Facts(text="The Fig is a pub. It has a rating of 4 out of 5.")
+    voice = "Heads up, pint lovers: the Fig is a cosy pub, and diners happily give it 4 out of 5."
+    assert check_facts(facts, voice, mode="cheap").unsupported  # the flourishes read as added content
+    assert check_facts(facts, voice, mode="entities").problems() == []
+    invented = check_facts(facts, voice + " Open since 1998, with 3 pool tables.", mode="entities")
+    assert {p.split('"')[1] for p in invented.problems()} == {"1998", "3"}
+
+
 def test_a_swapped_entity_number_colour_or_sex_is_a_contradiction():
     assert kinds(align(DOGS, "three brown dogs run on the beach .").contradicted) == [("number", "three")]
     assert kinds(align(DOGS, "two black dogs run on the beach .").contradicted) == [("word", "black")]
