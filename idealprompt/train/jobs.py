@@ -68,11 +68,14 @@ def improve_job(
         return check_facts(Facts.parse(neutral), text, model=checker, mode=check_mode).problems()
 
     started = time.monotonic()
-    found = improve.improve_round(
-        stylist, style, inputs, scorer, problems, k=k, min_style=min_style, seed=options.seed, progress=progress
-    )
+    if options.resume and (out / CANDIDATES).is_file():  # an interrupted round: its candidates are paid for
+        found = _read_candidates(out / CANDIDATES)
+    else:
+        found = improve.improve_round(
+            stylist, style, inputs, scorer, problems, k=k, min_style=min_style, seed=options.seed, progress=progress
+        )
+        _write_candidates(out / CANDIDATES, found)
     generated = time.monotonic() - started
-    _write_candidates(out / CANDIDATES, found)
     rows += [data.row(style, p) for p in found.new_pairs()]
     data.write_rows(out / DATA, rows)
     trained = sft(Base.of_record(before.base), rows, out, options, start=start / ADAPTER)
@@ -116,6 +119,7 @@ def served(folder: Path) -> Path:
 
 
 def _write_candidates(path: Path, found: improve.Round) -> None:
+    kept = {pair.neutral: chosen.text for pair, chosen in found.kept}
     data.write_rows(
         path,
         (
@@ -123,6 +127,7 @@ def _write_candidates(path: Path, found: improve.Round) -> None:
                 "neutral": pair.neutral,
                 "reference": pair.text,
                 "candidates": [{"text": c.text, "style": c.style, "problems": list(c.problems)} for c in found_],
+                "kept": kept.get(pair.neutral),
             }
             for pair, found_ in found.candidates
         ),
@@ -134,5 +139,7 @@ def _read_candidates(path: Path) -> improve.Round:
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         candidates = [improve.Candidate(c["text"], c["style"], tuple(c["problems"])) for c in row["candidates"]]
-        found.candidates.append((data.Pair(row["neutral"], row["reference"]), candidates))
+        pair = data.Pair(row["neutral"], row["reference"])
+        found.candidates.append((pair, candidates))
+        found.kept += [(pair, c) for c in candidates if c.text == row.get("kept")][:1]
     return found

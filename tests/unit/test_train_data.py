@@ -109,3 +109,17 @@ def test_a_corruption_changes_a_number_or_adds_another_texts_sentence():
     assert [r["chosen"][0]["content"] for r in rows] == [good.text, donor.text]
     assert all(r["rejected"][0]["content"] != r["chosen"][0]["content"] for r in rows)
     assert rows[0]["prompt"] == data.prompt(STYLE, good.neutral)
+
+
+def test_a_rounds_candidates_are_kept_whole_for_dpo_and_for_a_resumed_round(tmp_path):
+    jobs = pytest.importorskip("idealprompt.train.jobs", exc_type=ImportError)
+    found = improve.Round()
+    first, second = data.Pair("A cafe.", "ref 1"), data.Pair("A bar.", "ref 2")
+    chosen = improve.Candidate("Yay, a cafe!", 0.9, ())
+    found.candidates = [(first, [improve.Candidate("Yay, cafe 9!", 0.95, ("9: not in the input",)), chosen])]
+    found.candidates.append((second, [improve.Candidate("Plain.", 0.2, ())]))
+    found.kept = [(first, chosen)]
+    jobs._write_candidates(tmp_path / "candidates.jsonl", found)
+    again = jobs._read_candidates(tmp_path / "candidates.jsonl")
+    assert again.candidates == found.candidates and again.kept == found.kept
+    assert again.stats() == found.stats()
