@@ -29,16 +29,25 @@ Progress = Callable[[int, int], None]
 
 
 def sft_job(
-    style: Style, base: Base, out: Path, options: Options, *, planner: BaseChatModel | None = None, progress=None
+    style: Style,
+    base: Base,
+    out: Path,
+    options: Options,
+    *,
+    planner: BaseChatModel | None = None,
+    progress: Progress | None = None,
 ) -> Trained:
     """Style SFT on the style's corpus (its neutral sides written by `planner` when it has none). What can be
-    checked is checked before the planner writes anything or the base loads."""
+    checked is checked before the planner writes anything or the base loads; a resumed step reuses its data."""
     from idealprompt.train.sft import sft
 
     data.check_corpus(style)
     preflight(base, out)
-    rows = [data.row(style, p) for p in data.style_pairs(style, planner, progress)]
-    data.write_rows(out / DATA, rows)
+    if options.resume and (out / DATA).is_file():
+        rows = data.read_rows(out / DATA)
+    else:
+        rows = [data.row(style, p) for p in data.style_pairs(style, planner, progress)]
+        data.write_rows(out / DATA, rows)
     return sft(base, rows, out, options)
 
 
