@@ -31,6 +31,7 @@ from idealprompt.notebench.data import CAPTION_DESCRIPTIONS, WritingExample, cap
 from idealprompt.notebench.evaluate import evaluate_writing, table
 from idealprompt.styles import Style, builtin_styles
 from idealprompt.tools.style import StyleScorer
+from idealprompt.train.jobs import started_from
 
 SMALL, LARGE = "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"
 WORK = Path(__file__).with_name(".train")  # the steps' folders (git-ignored)
@@ -98,16 +99,23 @@ def in_own_process(function, *args):
 def bench_style(name: str, args) -> str:
     style, examples, scorer = (tablenotes if name == "tablenotes" else captions)(args.train, args.test)
     root = WORK / name
-    steps = {}
     started = time.perf_counter()
-    steps["S-SFT"] = in_own_process(_sft, style, root / "sft", args.steps)
-    print(f"{name}: sft done ({(time.perf_counter() - started) / 60:.1f} min)", flush=True)
-    steps["+ self-improvement"] = in_own_process(
-        _improve, style, root / "sft", root / "improve", args.steps // 3, args.k, scorer
-    )
-    print(f"{name}: self-improvement done ({(time.perf_counter() - started) / 60:.1f} min)", flush=True)
-    steps["+ C-DPO"] = in_own_process(_dpo, style, root / "improve", root / "dpo", args.steps // 3)
-    print(f"{name}: dpo done ({(time.perf_counter() - started) / 60:.1f} min)", flush=True)
+    plan = {
+        "S-SFT": (root / "sft", _sft, (style, root / "sft", args.steps)),
+        "+ self-improvement": (
+            root / "improve",
+            _improve,
+            (style, root / "sft", root / "improve", args.steps // 3, args.k, scorer),
+        ),
+        "+ C-DPO": (root / "dpo", _dpo, (style, root / "improve", root / "dpo", args.steps // 3)),
+    }
+    steps = {}
+    for label, (folder, function, arguments) in plan.items():
+        done = (folder / "train.json").is_file()  # a rerun goes on from the steps already trained
+        steps[label] = started_from(folder) if done else in_own_process(function, *arguments)
+        print(
+            f"{name}: {label} {'kept' if done else 'done'} ({(time.perf_counter() - started) / 60:.1f} min)", flush=True
+        )
 
     rows = []
     untrained = Writing(Session(_settings()), style, scorer=scorer)
@@ -152,20 +160,25 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("IDEALPROMPT_DATA", str(DATA))
     WORK.mkdir(parents=True, exist_ok=True)
-    parts = [bench_style(name, args) for name in args.styles]
-    markdown = f"""## Training the stylist (`bench/train.py`)
+    parts: list[str] = []
+    for name in args.styles:  # the section is written after each style: a stopped run keeps what it finished
+        parts.append(bench_style(name, args))
+        if args.write:
+            write_section("train", header() + "\n".join(parts))
+    print(header() + "\n".join(parts))
+
+
+def header() -> str:
+    return f"""## Training the stylist (`bench/train.py`)
 
 Machine: {machine()}. Stylist {SMALL} (LoRA rank 16 on every linear layer, float32 on CPU, batch 4, lr 2e-4;
 C-DPO batch 2, lr 5e-5, beta 0.1), planner and "alone" baseline {LARGE}, greedy. Every stylist runs in the same
 plan+write graph (one exemplar of the style, no fact-check loop); the plans are the same for all (the planner's
 calls are replayed). ROUGE-L and BLEU-4 against the held-out human texts; unsupported and contradicted facts per
 stated fact by the lexical signal's entities (mode "entities"); style: the mean probability of the style under a classifier fit on the
-training texts only. s/text: generation time per text.
+training texts only. s/text: generation time per text. A rerun keeps the steps already trained in bench/.train.
 
-{chr(10).join(parts)}"""
-    print(markdown)
-    if args.write:
-        write_section("train", markdown)
+"""
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ and refuses to train it; the mark is removed.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import shutil
 import time
@@ -219,10 +218,10 @@ def peak_memory_mb() -> float:
 
 
 def _available_memory() -> int:
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError):
-        return 0
+    """What the system can give without swapping, page cache included (the model files just read are in it)."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
 
 
 class _ProgressBar(TrainerCallback):
