@@ -10,17 +10,7 @@ from datasets import Dataset
 from peft import PeftModel
 from trl import DPOConfig, DPOTrainer
 
-from idealprompt.train.trainer import (
-    Base,
-    Options,
-    Trained,
-    fit,
-    load_base,
-    peak_memory_mb,
-    preflight,
-    save,
-    training_args,
-)
+from idealprompt.train.trainer import Base, Options, Trained, load_base, preflight, train, training_args
 
 BETA = 0.1  # trl's default: how far the adapter may move from the reference
 
@@ -36,9 +26,4 @@ def dpo(base: Base, rows: list[dict], out: Path, start: Path, options: Options) 
         train_dataset=Dataset.from_list(rows),
         processing_class=tokenizer,
     )
-    losses, seconds = fit(trainer, out, options, "content DPO")
-    files = save(trainer, tokenizer, base, out, merged=options.merged)
-    steps = trainer.state.global_step
-    trained = Trained("dpo", out, base.record(), len(rows), steps, losses, seconds, peak_memory_mb(), files)
-    trained.save()
-    return trained
+    return train("dpo", trainer, tokenizer, base, len(rows), out, options)

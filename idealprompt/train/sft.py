@@ -9,17 +9,7 @@ from datasets import Dataset
 from peft import LoraConfig, PeftModel
 from trl import SFTConfig, SFTTrainer
 
-from idealprompt.train.trainer import (
-    Base,
-    Options,
-    Trained,
-    fit,
-    load_base,
-    peak_memory_mb,
-    preflight,
-    save,
-    training_args,
-)
+from idealprompt.train.trainer import Base, Options, Trained, load_base, preflight, train, training_args
 
 
 def sft(base: Base, rows: list[dict], out: Path, options: Options, *, start: Path | None = None) -> Trained:
@@ -35,12 +25,7 @@ def sft(base: Base, rows: list[dict], out: Path, options: Options, *, start: Pat
         processing_class=tokenizer,
         peft_config=None if start is not None else lora(options),
     )
-    losses, seconds = fit(trainer, out, options, "style SFT")
-    files = save(trainer, tokenizer, base, out, merged=options.merged)
-    steps = trainer.state.global_step
-    trained = Trained("sft", out, base.record(), len(rows), steps, losses, seconds, peak_memory_mb(), files)
-    trained.save()
-    return trained
+    return train("sft", trainer, tokenizer, base, len(rows), out, options)
 
 
 def completions(rows: list[dict]) -> Dataset:

@@ -169,6 +169,16 @@ def training_args(config_class, out: Path, options: Options, **more):
     )
 
 
+def train(kind: str, trainer, tokenizer, base: Base, rows: int, out: Path, options: Options) -> Trained:
+    """Trains (`fit`), writes what serves the adapter (`save`) and the step's summary."""
+    losses, seconds = fit(trainer, out, options, kind)
+    files = save(trainer, tokenizer, base, out, merged=options.merged)
+    steps = trainer.state.global_step
+    trained = Trained(kind, out, base.record(), rows, steps, losses, seconds, peak_memory_mb(), files)
+    trained.save()
+    return trained
+
+
 def fit(trainer, out: Path, options: Options, what: str) -> tuple[list[float], float]:
     """Trains with a progress bar (steps, loss, time left), from the last checkpoint under `--resume`; the losses
     logged and the seconds it took."""
