@@ -115,11 +115,23 @@ def test_other_providers_go_through_langchains_init_chat_model(offline_settings,
 def test_an_embedded_route_takes_a_gguf_file_by_path(offline_settings, tmp_path):
     gguf = tmp_path / "my-stylist.gguf"
     gguf.write_bytes(b"GGUF" + bytes(60))
+    if routes.embedded_available():  # the route reads the header (a model, or an adapter and its base): a real one
+        import gguf as gguf_package
+
+        writer = gguf_package.GGUFWriter(str(gguf), "llama")
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
     expected = hashlib.sha256(gguf.read_bytes()).hexdigest()
     if routes.embedded_available():
         model = make_chat_model(f"embedded:{gguf}", offline_settings)  # loaded at its first call, not here
         assert (model.model_name, model.model_path, model.sha256) == ("my-stylist", str(gguf), expected)
+        assert model.lora_path is None
         assert check(Route(f"embedded:{gguf}"), offline_settings).startswith(f"a local GGUF, sha256 {expected[:12]}")
+        (tmp_path / "cut.gguf").write_bytes(b"GGUF" + bytes(60))
+        with pytest.raises(RouteError, match=r"cut\.gguf: not a readable GGUF file"):
+            make_chat_model(f"embedded:{tmp_path / 'cut.gguf'}", offline_settings)
     assert catalog.local_gguf(str(gguf)) == (gguf, expected)
     (tmp_path / "notes.gguf").write_text("not a model")
     with pytest.raises(RouteError, match="is not a GGUF file"):
