@@ -37,23 +37,30 @@ out = Console(soft_wrap=True)  # long paths and routes stay whole, to be copied
 err = Console(stderr=True, soft_wrap=True)
 
 
-class AssemblyProgress:
-    """A progress bar for joining an embedded model from its packages (seconds to a minute, once)."""
+class CountProgress:
+    """A progress callback `(done, total)`: a bar shown from the first count to the last, so that another live
+    display (a trainer's bar) may follow it."""
 
-    def __init__(self) -> None:
+    def __init__(self, what: str, *columns) -> None:
+        self.what, self.columns = what, columns or (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         self._bar: Progress | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if self._bar is None:
-            self._bar = Progress(
-                "joining model parts", BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err
-            )
+            self._bar = Progress(self.what, *self.columns, console=err)
             self._bar.start()
-            self._task = self._bar.add_task("join", total=total)
+            self._task = self._bar.add_task(self.what, total=total)
         self._bar.update(self._task, completed=done)
         if done >= total:
             self._bar.stop()
             self._bar = None
+
+
+class AssemblyProgress(CountProgress):
+    """Joining an embedded model from its packages (seconds to a minute, once)."""
+
+    def __init__(self) -> None:
+        super().__init__("joining model parts", BarColumn(), DownloadColumn(), TimeRemainingColumn())
 
 
 def open_session(**routes: str | None) -> Session:

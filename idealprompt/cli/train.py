@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from idealprompt.cli.common import MemoryOption, err, open_memory, open_session, out, refuse_overwrite
+from idealprompt.cli.common import CountProgress, MemoryOption, err, open_memory, open_session, out, refuse_overwrite
 from idealprompt.errors import StyleError
 from idealprompt.styles import Style, builtin_styles, read_corpus
 from idealprompt.tools.facts import Mode
@@ -70,7 +69,7 @@ def sft_command(
     if planner is not None:
         err.print(f"{len(chosen.exemplars)} texts without neutral versions: {session.describe('large')} writes them")
     err.print(f"style SFT of {escape(found.name)} on {chosen.name!r}")
-    _summary(sft_job(chosen, found, out_dir, options, planner=planner, progress=_Counter("neutral versions")))
+    _summary(sft_job(chosen, found, out_dir, options, planner=planner, progress=CountProgress("neutral versions")))
 
 
 @app.command("self-improve")
@@ -123,7 +122,7 @@ def improve_command(
         check_mode=mode,
         k=k,
         min_style=min_style,
-        progress=_Counter("candidates"),
+        progress=CountProgress("candidates"),
     )
     _summary(trained)
 
@@ -178,27 +177,9 @@ def _style(name: str, corpus: Path | None, description: str | None, memory: str 
 def _fresh(folder: Path, resume: bool, force: bool) -> None:
     """An output folder holds one step: another run there needs --resume (go on) or --force (start afresh)."""
     if not resume:
-        refuse_overwrite(folder / "train.json", force)
+        from idealprompt.train.trainer import SUMMARY  # after `require()`: it imports transformers
 
-
-class _Counter:
-    """A progress bar for a count of items, shown from the first item to the last (the trainer's bar follows)."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self._bar: Progress | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self._bar is None:
-            self._bar = Progress(
-                TextColumn(self.what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
-            )
-            self._bar.start()
-            self._task = self._bar.add_task(self.what, total=total)
-        self._bar.update(self._task, completed=done)
-        if done >= total:
-            self._bar.stop()
-            self._bar = None
+        refuse_overwrite(folder / SUMMARY, force)
 
 
 def _summary(trained) -> None:
