@@ -72,18 +72,13 @@ def _base_fields(path: Path) -> tuple[str, dict[str, Any]]:
     import gguf
 
     reader = gguf.GGUFReader(str(path))
-    arch = _string(reader, "general.architecture")
+    arch = str(reader.fields["general.architecture"].contents())
     prefix = f"{arch}."
     fields: dict[str, Any] = {}
     for key, field in reader.fields.items():
         if key.startswith(prefix) and field.types and field.types[0] != gguf.GGUFValueType.ARRAY:
             fields[key.removeprefix(prefix)] = field.contents()
     return arch, fields
-
-
-def _string(reader, key: str) -> str:
-    field = reader.fields.get(key)
-    return str(field.contents()) if field is not None else ""
 
 
 def _permute(rows: np.ndarray, heads: int, group: int) -> np.ndarray:
