@@ -74,9 +74,11 @@ def sft_command(
 
 @app.command("self-improve")
 def improve_command(
-    style: Annotated[str, typer.Argument(help="the style the step in --from was trained on")],
     start: FromOption,
     out_dir: OutOption,
+    style: Annotated[
+        str | None, typer.Argument(help="the style to train on (default: the one the step in --from was trained on)")
+    ] = None,
     k: Annotated[int, typer.Option("-k", help="candidates per input")] = 4,
     min_style: Annotated[float, typer.Option(help="the least style score a kept candidate has")] = 0.5,
     check: Annotated[
@@ -99,7 +101,7 @@ def improve_command(
     require()
     from idealprompt.graphs.context import Writing
     from idealprompt.routes import Route, make_chat_model
-    from idealprompt.train.jobs import improve_job, served, started_from
+    from idealprompt.train.jobs import improve_job, served
     from idealprompt.train.trainer import Options
 
     modes: dict[str, Mode] = {"entities": "entities", "cheap": "cheap", "full": "full"}
@@ -107,9 +109,9 @@ def improve_command(
         raise typer.BadParameter("entities, cheap or full", param_hint="--check")
     mode = modes[check]
     _fresh(out_dir, resume, force)
-    started_from(start)
+    chosen = _trained_style(style, start, memory)
     session = open_session()
-    writing = Writing.of(session, _style(style, None, None, memory))
+    writing = Writing.of(session, chosen)
     assert writing.scorer is not None  # Writing sets it
     trained = improve_job(
         writing.style,
@@ -129,9 +131,11 @@ def improve_command(
 
 @app.command("dpo")
 def dpo_command(
-    style: Annotated[str, typer.Argument(help="the style the step in --from was trained on")],
     start: FromOption,
     out_dir: OutOption,
+    style: Annotated[
+        str | None, typer.Argument(help="the style to train on (default: the one the step in --from was trained on)")
+    ] = None,
     candidates: Annotated[
         Path | None, typer.Option(help="a self-improvement round's candidates.jsonl (default: --from's own)")
     ] = None,
@@ -148,12 +152,11 @@ def dpo_command(
     from idealprompt.train import require
 
     require()
-    from idealprompt.train.jobs import dpo_job, started_from
+    from idealprompt.train.jobs import dpo_job
     from idealprompt.train.trainer import Options
 
     _fresh(out_dir, resume, force)
-    started_from(start)
-    chosen = _style(style, None, None, memory)
+    chosen = _trained_style(style, start, memory)
     options = Options(steps, 2, learning_rate, save_every=save_every, resume=resume, merged=merged)
     _summary(dpo_job(chosen, start, out_dir, options, candidates=candidates))
 
@@ -172,6 +175,16 @@ def _style(name: str, corpus: Path | None, description: str | None, memory: str 
     if not description:
         raise StyleError(f"style {name!r} is new: give its --description (what a writer of it should do)")
     return Style(name=name, description=description, exemplars=texts, neutral=neutral)
+
+
+def _trained_style(name: str | None, start: Path, memory: str | None) -> Style:
+    """The style a later step trains on: the one recorded in the step it starts from, unless another is named."""
+    from idealprompt.train.jobs import started_from, style_of
+
+    started_from(start)
+    if name is None:
+        return style_of(start)
+    return _style(name, None, None, memory)
 
 
 def _fresh(folder: Path, resume: bool, force: bool) -> None:

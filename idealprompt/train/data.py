@@ -60,6 +60,15 @@ def pair_of(row: dict) -> Pair:
     return Pair(neutral or request, row["messages"][-1]["content"])
 
 
+def inputs_of(rows: Iterable[dict]) -> list[Pair]:
+    """Each neutral side of a dataset once, with its first text: a later round's data holds the kept texts of
+    earlier rounds beside the originals."""
+    firsts: dict[str, Pair] = {}
+    for pair in map(pair_of, rows):
+        firsts.setdefault(pair.neutral, pair)
+    return list(firsts.values())
+
+
 def style_pairs(
     style: Style, planner: BaseChatModel | None = None, progress: Callable[[int, int], None] | None = None
 ) -> list[Pair]:

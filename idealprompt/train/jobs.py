@@ -2,9 +2,12 @@
 trains, and leaves in its folder what the next step and the routes read. `idealprompt train` and bench/train.py
 run these.
 
-    sft/           data.jsonl, adapter/, stylist.lora.gguf, Modelfile, train.json
-    self-improve/  candidates.jsonl (every candidate, scored and checked), data.jsonl, adapter/, ... train.json
-    dpo/           pairs.jsonl, adapter/, ... train.json
+    sft/           style.json, data.jsonl, adapter/, stylist.lora.gguf, Modelfile, train.json
+    self-improve/  style.json, candidates.jsonl (every candidate, scored and checked), data.jsonl, adapter/, ...
+    dpo/           style.json, pairs.jsonl, adapter/, ... train.json
+
+style.json is the style trained on, its texts paired with the neutral sides trained on (the planner's, for a
+corpus of styled texts only), so the later steps and `write` need no corpus.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from idealprompt.tools.style import StyleScorer
 from idealprompt.train import data, improve, pairs
 from idealprompt.train.trainer import ADAPTER, GGUF, SUMMARY, Base, Options, Trained, preflight
 
-DATA, CANDIDATES, PAIRS = "data.jsonl", "candidates.jsonl", "pairs.jsonl"
+DATA, CANDIDATES, PAIRS, STYLE = "data.jsonl", "candidates.jsonl", "pairs.jsonl", "style.json"
 Progress = Callable[[int, int], None]
 
 
@@ -48,6 +51,13 @@ def sft_job(
     else:
         rows = [data.row(style, p) for p in data.style_pairs(style, planner, progress)]
         data.write_rows(out / DATA, rows)
+    trained_on = [data.pair_of(r) for r in rows]
+    _record_style(
+        out,
+        style.model_copy(
+            update={"exemplars": [p.text for p in trained_on], "neutral": [p.neutral for p in trained_on]}
+        ),
+    )
     return sft(base, rows, out, options)
 
 
@@ -71,7 +81,7 @@ def improve_job(
 
     before = started_from(start)
     rows = data.read_rows(start / DATA)
-    inputs = [data.pair_of(r) for r in rows]
+    inputs = data.inputs_of(rows)
 
     def problems(neutral: str, text: str) -> list[str]:
         return check_facts(Facts.parse(neutral), text, model=checker, mode=check_mode).problems()
@@ -85,6 +95,7 @@ def improve_job(
         )
         _write_candidates(out / CANDIDATES, found)
     generated = time.monotonic() - started
+    _record_style(out, style)
     rows += [data.row(style, p) for p in found.new_pairs()]
     data.write_rows(out / DATA, rows)
     trained = sft(Base.of_record(before.base), rows, out, options, start=start / ADAPTER)
@@ -105,6 +116,7 @@ def dpo_job(style: Style, start: Path, out: Path, options: Options, *, candidate
     own = pairs.own_output_pairs(style, _read_candidates(found)) if found else []
     rows = own + pairs.corruption_pairs(style, pairs_of_style, seed=options.seed)
     data.write_rows(out / PAIRS, rows)
+    _record_style(out, style)
     trained = dpo(Base.of_record(before.base), rows, out, start / ADAPTER, options)
     trained.extra = {"own_output_pairs": len(own), "corruption_pairs": len(rows) - len(own), "from": str(start)}
     trained.save()
@@ -120,11 +132,24 @@ def started_from(folder: Path) -> Trained:
     return Trained(**summary | {"out": folder})
 
 
+def style_of(folder: Path) -> Style:
+    """The style a step was trained on."""
+    path = folder / STYLE
+    if not path.is_file():
+        raise TrainError(f"{folder}: no {STYLE} (a step trained before it was recorded): name the style")
+    return Style.model_validate_json(path.read_text(encoding="utf-8"))
+
+
 def served(folder: Path) -> Path:
     """The adapter GGUF an `embedded:` route serves a step by."""
     if not (folder / GGUF).is_file():
         raise TrainError(f"{folder}: no {GGUF} (a base given as a Hugging Face folder has no GGUF adapter)")
     return folder / GGUF
+
+
+def _record_style(out: Path, style: Style) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / STYLE).write_text(style.model_dump_json(indent=1), encoding="utf-8")
 
 
 def _write_candidates(path: Path, found: improve.Round) -> None:

@@ -14,7 +14,7 @@ from transformers import AutoModelForCausalLM
 from idealprompt.routes import Route, catalog, make_chat_model
 from idealprompt.styles import builtin_styles
 from idealprompt.train import data
-from idealprompt.train.jobs import dpo_job, served, sft_job, started_from
+from idealprompt.train.jobs import dpo_job, served, sft_job, started_from, style_of
 from idealprompt.train.trainer import Base, Options, load_base
 
 TINY = "smollm2-135m"
@@ -41,6 +41,8 @@ def test_style_sft_lowers_the_loss_and_writes_what_serves_it(sft_step, base):
     assert trained.losses[-1] < trained.losses[0]
     assert (sft_step / "adapter" / "adapter_model.safetensors").is_file()
     assert len(data.read_rows(sft_step / "data.jsonl")) == 8
+    recorded = style_of(sft_step)  # what the later steps train on when no style is named
+    assert recorded.name == STYLE.name and recorded.exemplars == STYLE.exemplars and len(recorded.neutral) == 8
     assert catalog.adapter_base(served(sft_step)) == TINY
     assert (sft_step / "Modelfile").read_text().splitlines() == [f"FROM {base.path}", f"ADAPTER {served(sft_step)}"]
 
@@ -83,5 +85,6 @@ def test_content_dpo_goes_on_from_the_sft_step(sft_step, tmp_path):
     assert trained.extra["corruption_pairs"] == 8
     assert catalog.adapter_base(served(tmp_path)) == TINY
     assert len((tmp_path / "pairs.jsonl").read_text().splitlines()) == 8
+    assert style_of(tmp_path) == STYLE
     merged = AutoModelForCausalLM.from_pretrained(trained.files["merged"])  # a plain model: no adapter, no GGUF
     assert not any("lora" in name for name, _ in merged.named_parameters())

@@ -39,6 +39,13 @@ def test_a_parallel_style_gives_its_own_pairs_and_a_texts_only_style_is_back_tra
         data.style_pairs(STYLE)
 
 
+def test_a_later_rounds_inputs_are_each_neutral_side_once_with_its_original_text():
+    originals = [data.Pair(f"Fact {i}.", f"Yay {i}!") for i in range(3)]
+    kept = [data.Pair("Fact 1.", "Wow, 1!"), data.Pair("Fact 0.", "Hooray, 0!")]
+    rows = [data.row(STYLE, p) for p in originals + kept]
+    assert data.inputs_of(rows) == originals
+
+
 def test_too_few_pairs_or_an_empty_side_is_refused_before_training():
     with pytest.raises(TrainError, match="at least 4"):
         data.check_pairs([data.Pair("a", "b")], where="corpus")
