@@ -36,6 +36,7 @@ from idealprompt.train.jobs import started_from
 SMALL, LARGE = "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"
 WORK = Path(__file__).with_name(".train")  # the steps' folders (git-ignored)
 CAPTIONS = DATA / "style_transfer_lijuncen" / "imagecaption"
+STYLES = ("tablenotes", "captions")
 
 
 def tablenotes(n_train: int, n_test: int) -> tuple[Style, list[WritingExample], StyleScorer]:
@@ -151,7 +152,7 @@ def bench_style(name: str, args) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--styles", nargs="*", default=["tablenotes", "captions"], choices=["tablenotes", "captions"])
+    parser.add_argument("--styles", nargs="*", default=list(STYLES), choices=STYLES)
     parser.add_argument("--train", type=int, default=24, help="training texts")
     parser.add_argument("--test", type=int, default=8, help="held-out inputs")
     parser.add_argument("--steps", type=int, default=30, help="S-SFT steps; self-improvement and C-DPO get a third")
@@ -159,13 +160,13 @@ def main() -> None:
     parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
     os.environ.setdefault("IDEALPROMPT_DATA", str(DATA))
-    WORK.mkdir(parents=True, exist_ok=True)
-    parts: list[str] = []
     for name in args.styles:  # the section is written after each style: a stopped run keeps what it finished
-        parts.append(bench_style(name, args))
-        if args.write:
-            write_section("train", header() + "\n".join(parts))
-    print(header() + "\n".join(parts))
+        part = bench_style(name, args)
+        (WORK / name / "section.md").write_text(part, encoding="utf-8")
+        print(part)
+        if args.write:  # with the parts of the styles run before, which a rerun of one style keeps
+            parts = [WORK / n / "section.md" for n in STYLES]
+            write_section("train", header() + "\n".join(p.read_text(encoding="utf-8") for p in parts if p.is_file()))
 
 
 def header() -> str:
@@ -176,7 +177,7 @@ C-DPO batch 2, lr 5e-5, beta 0.1), planner and "alone" baseline {LARGE}, greedy.
 plan+write graph (one exemplar of the style, no fact-check loop); the plans are the same for all (the planner's
 calls are replayed). ROUGE-L and BLEU-4 against the held-out human texts; unsupported and contradicted facts per
 stated fact by the lexical signal's entities (mode "entities"); style: the mean probability of the style under a classifier fit on the
-training texts only. s/text: generation time per text. A rerun keeps the steps already trained in bench/.train.
+training texts only. s/text: generation time per text. A rerun keeps the steps already trained in bench/.train, and the parts of the styles it does not run.
 
 """
 
