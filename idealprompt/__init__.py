@@ -9,7 +9,7 @@ from idealprompt.accounting import Budget, Ledger
 from idealprompt.config import Settings, load_settings
 from idealprompt.errors import BudgetExhausted, IdealpromptError
 from idealprompt.session import Session
-from idealprompt.structured import aask_structured, ask_structured
+from idealprompt.structured import aask_structured, ask_structured, ask_text
 
 
 def __getattr__(name: str):
@@ -38,6 +38,7 @@ __all__ = [
     "aask_structured",
     "aoptimize",
     "ask_structured",
+    "ask_text",
     "astream_write",
     "awrite",
     "load_settings",

@@ -16,7 +16,7 @@ from langchain_core.tools import BaseTool
 from idealprompt.accounting import ROLE_KEY, Budget, Ledger
 from idealprompt.cache import ReplayCache
 from idealprompt.config import Settings, load_settings
-from idealprompt.routes import ROLES, Route, make_chat_model, privacy, resolve
+from idealprompt.routes import ROLES, Route, Shape, make_chat_model, privacy, resolve, shaped
 
 
 class Session:
@@ -62,8 +62,15 @@ class Session:
             return self.settings.ray_actors if self._on_actors(role) else 1
         return self.settings.concurrency
 
-    def model(self, role: str) -> BaseChatModel:
-        """The chat model of a role; built on first use."""
+    def model(
+        self, role: str, *, max_tokens: int | None = None, temperature: float | None = None, seed: int | None = None
+    ) -> BaseChatModel:
+        """The chat model of a role (built on first use), answering in at most `max_tokens` tokens, or sampling at
+        `temperature` with `seed` (another answer to the same request), when those are asked for."""
+        shape = Shape(max_tokens=max_tokens, temperature=temperature, seed=seed)
+        return self._model(role) if shape == Shape() else shaped(self._model(role), shape)
+
+    def _model(self, role: str) -> BaseChatModel:
         self._check_role(role)
         if role not in self._models:
             route = self.route(role)
@@ -105,10 +112,10 @@ class Session:
         if self.private:
             self._shield.protect(texts)
 
-    def data_model(self, role: str) -> BaseChatModel:
+    def data_model(self, role: str, **shape) -> BaseChatModel:
         """The model for a request that carries the users' data (facts to plan from, texts to check or judge): the
         role's own, except in private mode, where the small local model stands in for a remote large one."""
-        return self.model("small" if role == "large" and self.private else role)
+        return self.model("small" if role == "large" and self.private else role, **shape)
 
     def privacy(self) -> str:
         """The privacy mode in force and where each role's requests go, for a run to say at its start."""

@@ -1,4 +1,5 @@
-"""Structured output that small models can keep: JSON mode, pydantic validation, bounded repair.
+"""How agents ask a model: bounded text (`ask_text`), and structured output that small models can keep (JSON mode,
+pydantic validation, bounded repair: `ask_structured`).
 
 `ask_structured` never raises on a malformed answer: after `attempts` tries it returns a result with `value=None`
 and every raw answer and error, so a run can skip one bad proposal and go on. Errors of the route itself (a server
@@ -17,7 +18,7 @@ from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, ValidationError
 
 from idealprompt.prompts import structured as prompts
-from idealprompt.routes import json_mode
+from idealprompt.routes import Shape, answering_json, shaped
 
 T = TypeVar("T", bound=BaseModel)
 MAX_ERROR_CHARS = 400  # enough for the model to see what was wrong; more only fills a small context
@@ -68,9 +69,9 @@ def _describe(error: ValidationError) -> str:
 class _Dialogue(Generic[T]):
     """The conversation of one structured request: the schema instruction, then each answer and its repair."""
 
-    def __init__(self, model: BaseChatModel, messages: list[BaseMessage], schema: type[T]):
+    def __init__(self, model: BaseChatModel, messages: list[BaseMessage], schema: type[T], max_tokens: int | None):
         self.schema = schema
-        self.bound = json_mode(model, schema.model_json_schema())
+        self.bound = answering_json(shaped(model, Shape(max_tokens=max_tokens)), schema.model_json_schema())
         instruction = prompts.FORMAT.format(schema=json.dumps(schema.model_json_schema()))
         if messages and isinstance(messages[0], SystemMessage):
             self.conversation = [SystemMessage(f"{messages[0].text}\n\n{instruction}"), *messages[1:]]
@@ -101,15 +102,32 @@ def _cut_off(message: BaseMessage) -> bool:
     return "length" in (metadata.get("finish_reason"), metadata.get("done_reason"))
 
 
+def ask_text(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    *,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
+    config: RunnableConfig | None = None,
+) -> str:
+    """The model's answer, in at most `max_tokens` tokens; sampled at `temperature` with `seed` when they are given
+    (another answer to the same request). Streams when the caller streams (LangGraph's "messages" mode), because
+    the model is invoked inside the caller's run."""
+    shape = Shape(max_tokens=max_tokens, temperature=temperature, seed=seed)
+    return shaped(model, shape).invoke(messages, config=config).text
+
+
 def ask_structured(
     model: BaseChatModel,
     messages: list[BaseMessage],
     schema: type[T],
     *,
+    max_tokens: int | None = None,
     attempts: int = 3,
     config: RunnableConfig | None = None,
 ) -> Structured[T]:
-    dialogue = _Dialogue(model, messages, schema)
+    dialogue = _Dialogue(model, messages, schema, max_tokens)
     for _ in range(attempts):
         if dialogue.take(dialogue.bound.invoke(dialogue.conversation, config=config)):
             break
@@ -121,10 +139,11 @@ async def aask_structured(
     messages: list[BaseMessage],
     schema: type[T],
     *,
+    max_tokens: int | None = None,
     attempts: int = 3,
     config: RunnableConfig | None = None,
 ) -> Structured[T]:
-    dialogue = _Dialogue(model, messages, schema)
+    dialogue = _Dialogue(model, messages, schema, max_tokens)
     for _ in range(attempts):
         if dialogue.take(await dialogue.bound.ainvoke(dialogue.conversation, config=config)):
             break

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from idealprompt.errors import BudgetExhausted
 from idealprompt.prompts import consult as prompts
+from idealprompt.routes import Shape, shaped
 from idealprompt.structured import ask_structured
 
 T = TypeVar("T", bound=BaseModel)
@@ -42,10 +43,18 @@ class Consultation(Generic[T]):
 
 
 def consult(
-    model: BaseChatModel, messages: list[BaseMessage], tools: Sequence[BaseTool], schema: type[T], steps: int
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    tools: Sequence[BaseTool],
+    schema: type[T],
+    steps: int,
+    *,
+    max_tokens: int | None = None,
 ) -> Consultation[T]:
     """Up to `steps` turns in which the model may call `tools`; it answers by calling `schema` as a tool. When it
-    does not within the steps, one structured call (`ask_structured`) is asked, with the tools' answers."""
+    does not within the steps, one structured call (`ask_structured`) is asked, with the tools' answers. Each
+    turn's answer has at most `max_tokens` tokens."""
+    model = shaped(model, Shape(max_tokens=max_tokens))
     by_name = {t.name: t for t in tools}
     heard: list[tuple[str, str]] = []  # (the call, its answer)
     try:

@@ -10,8 +10,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from idealprompt.prompts import describer as prompts
-from idealprompt.routes import limit_tokens
 from idealprompt.routes.privacy import quotes
+from idealprompt.structured import ask_text
 from idealprompt.tasks import Task
 from idealprompt.tools.evaluate import Prediction, describe
 
@@ -34,7 +34,7 @@ def describe_mistake(model: BaseChatModel, mistake: Prediction, task: Task) -> s
             )
         ),
     ]
-    text = " ".join(limit_tokens(model, DESCRIPTION_TOKENS).invoke(messages).text.split())
+    text = " ".join(ask_text(model, messages, max_tokens=DESCRIPTION_TOKENS).split())
     target = shown["expected"].strip().casefold()
     tells_target = task.answer != "label" and bool(target) and target in text.casefold()
     return WITHHELD if not text or quotes(text, shown["input"]) or tells_target else text

@@ -3,16 +3,20 @@
 It sees the task's description and output space, a few training examples with their answers (to ground glossaries,
 rules and demonstrations in real inputs), the current prompt and the strategy. It answers in JSON (one field, the
 new prompt), which small large-models keep reliably under a grammar; an unusable answer is no rewrite, not a crash.
+With tools (`apply_strategy_with_tools`) it may first score a draft and read the priors of similar tasks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
+from idealprompt.agents.consult import Consultation, consult
 from idealprompt.prompts import optimizer as prompts
-from idealprompt.routes import limit_tokens
 from idealprompt.strategies import Strategy
 from idealprompt.structured import ask_structured
 from idealprompt.tasks import Example, Task
@@ -52,8 +56,28 @@ def apply_strategy(
 ) -> str | None:
     """The prompt rewritten by `strategy`, or None when the model gave no usable, different prompt."""
     messages = rewrite_messages(prompt, strategy, task, examples)
-    answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Rewrite)
-    new = unwrapped(answer.value.prompt) if answer.value is not None else ""
+    return _new(ask_structured(model, messages, Rewrite, max_tokens=ANSWER_TOKENS).value, prompt)
+
+
+def apply_strategy_with_tools(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    *,
+    steps: int,
+    prompt: str,
+    strategy: Strategy,
+    task: Task,
+    examples: list[Example],
+) -> tuple[str | None, Consultation[Rewrite]]:
+    """As `apply_strategy`, but the optimizer may first call `tools` (a draft scored, the priors of similar tasks)
+    for up to `steps` turns (`agents.consult`); the consultation says which it called and how it answered."""
+    messages = rewrite_messages(prompt, strategy, task, examples)
+    consultation = consult(model, messages, tools, Rewrite, steps, max_tokens=ANSWER_TOKENS)
+    return _new(consultation.answer, prompt), consultation
+
+
+def _new(answer: Rewrite | None, prompt: str) -> str | None:
+    new = unwrapped(answer.prompt) if answer is not None else ""
     return new if new and new != prompt.strip() else None
 
 

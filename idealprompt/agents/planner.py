@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from idealprompt.facts import Facts
 from idealprompt.prompts import writing as prompts
-from idealprompt.routes import limit_tokens
 from idealprompt.structured import Structured, ask_structured
 
 PLAN_TOKENS = 512  # a plan is a few sentences per fact
@@ -26,7 +25,7 @@ def plan_messages(facts: Facts, instruction: str) -> list:
 
 def plan(model: BaseChatModel, *, facts: Facts, instruction: str) -> Structured[ContentPlan]:
     """The plan, or (value None) every answer and why it was unusable, for the caller to fall back on."""
-    answer = ask_structured(limit_tokens(model, PLAN_TOKENS), plan_messages(facts, instruction), ContentPlan)
+    answer = ask_structured(model, plan_messages(facts, instruction), ContentPlan, max_tokens=PLAN_TOKENS)
     if answer.value is not None:
         answer.value.facts = [f.strip() for f in answer.value.facts if f.strip()]
         if not answer.value.facts:

@@ -20,7 +20,6 @@ from idealprompt.agents.consult import Consultation, consult
 from idealprompt.agents.optimizer import ANSWER_TOKENS, PROMPT_WORDS, output_space, unwrapped
 from idealprompt.memory import Lesson
 from idealprompt.prompts import reflector as prompts
-from idealprompt.routes import limit_tokens
 from idealprompt.search.beam import Candidate, render
 from idealprompt.structured import ask_structured
 from idealprompt.tasks import Task
@@ -125,7 +124,7 @@ def reflect(
     scores) so that the reflector (greedy, as a rule) does not propose them again; `withheld` (private mode):
     the mistakes' statistics and descriptions, shown instead of the examples."""
     messages = reflect_messages(candidate, mistakes, task, lessons, tried, withheld)
-    answer = ask_structured(limit_tokens(model, ANSWER_TOKENS), messages, Reflection)
+    answer = ask_structured(model, messages, Reflection, max_tokens=ANSWER_TOKENS)
     return _checked(answer.value, candidate, task)
 
 
@@ -143,7 +142,7 @@ def reflect_with_tools(
     """As `reflect`, but the reflector may first call `tools` (more mistakes, a draft scored, priors) for up to
     `steps` turns (`agents.consult`); the consultation says which it called and how it answered."""
     messages = reflect_messages(candidate, mistakes, task, lessons, tried)
-    consultation = consult(limit_tokens(model, ANSWER_TOKENS), messages, tools, Reflection, steps)
+    consultation = consult(model, messages, tools, Reflection, steps, max_tokens=ANSWER_TOKENS)
     consultation.answer = _checked(consultation.answer, candidate, task)
     return consultation
 

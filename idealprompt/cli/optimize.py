@@ -74,6 +74,9 @@ def optimize(
     reflector_tools: Annotated[
         int, typer.Option(min=0, help="turns in which the reflector may call its tools before it proposes; 0: none")
     ] = DEFAULTS.reflector_tools,
+    optimizer_tools: Annotated[
+        int, typer.Option(min=0, help="turns in which the optimizer may call its tools before it rewrites; 0: none")
+    ] = DEFAULTS.optimizer_tools,
     answers: Annotated[
         Mode | None,
         typer.Option(
@@ -114,6 +117,7 @@ def optimize(
         patience=patience,
         warmup_iterations=warmup_iterations,
         reflector_tools=reflector_tools,
+        optimizer_tools=optimizer_tools,
     )
     job = Job(
         task_file=task_files[0],

@@ -41,6 +41,9 @@ def write(
     exemplars: Annotated[int, typer.Option(help="exemplars of the style shown to the writer")] = 1,
     check: Annotated[bool, typer.Option("--check/--no-check", help="check the text's facts against the input")] = True,
     revisions: Annotated[int, typer.Option(help="rewrites of a text whose facts the check finds wrong")] = 1,
+    stylist_tools: Annotated[
+        int, typer.Option(min=0, help="turns in which the stylist may check its draft with its tools; 0: none")
+    ] = 0,
     trace: Annotated[
         Path | None,
         typer.Option(help="a SQLite file to keep the run's trace in (default: a PostgreSQL run store's database)"),
@@ -58,7 +61,7 @@ def write(
     session = open_session(small=small, large=large)
     err.print(f"style [bold]{style}[/]; planner {session.describe('large')}, writer {session.describe('small')}")
     err.print(session.privacy(), markup=False, highlight=False)
-    options = WriteOptions(exemplars=exemplars, check=check, revisions=revisions)
+    options = WriteOptions(exemplars=exemplars, check=check, revisions=revisions, stylist_tools=stylist_tools)
     kept = trace or (
         session.settings.runs if is_database(session.settings.runs) else None
     )  # a folder keeps one only where --trace says

@@ -8,15 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
 from idealprompt.agents.describer import describe_mistake
-from idealprompt.agents.optimizer import apply_strategy
+from idealprompt.agents.optimizer import apply_strategy, apply_strategy_with_tools
 from idealprompt.agents.reflector import Withheld
 from idealprompt.errors import StyleError
+from idealprompt.facts import Facts
 from idealprompt.facts.slots import SlotLexicon
 from idealprompt.memory import Lesson, Memory, ScoredPrior, TaskDescriptor, lessons, rank_strategies
 from idealprompt.search.beam import Candidate, render
@@ -25,9 +27,18 @@ from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
 from idealprompt.styles import Style, builtin_styles
 from idealprompt.tasks import Example, Task
-from idealprompt.tools.evaluate import Evaluation, Evaluator, Prediction, bad_cases, draft_tools, error_statistics
+from idealprompt.tools.evaluate import (
+    Evaluation,
+    Evaluator,
+    Prediction,
+    bad_cases,
+    draft_tools,
+    error_statistics,
+    rewrite_tools,
+)
+from idealprompt.tools.facts import Mode, facts_tool
 from idealprompt.tools.memory import memory_tools
-from idealprompt.tools.style import StyleScorer
+from idealprompt.tools.style import StyleScorer, exemplars_tool, style_tool
 
 EXAMPLES_IN_DESCRIPTOR = 3
 PRIORS_CONSULTED = 5  # the most similar tasks' priors that rank strategies for a new one
@@ -120,25 +131,46 @@ class Optimization:
             tools += [t for t in memory_tools(self.memory) if t.name == "retrieve_priors"]
         return self.session.tools(tools)
 
+    def optimizer_tools(
+        self, instruction: str, demos: list[Demo], definitions: dict[str, str] | None
+    ) -> list[BaseTool]:
+        """What the optimizer may call as it rewrites `instruction`, metered: a draft scored on the mistake pool, and
+        the priors of similar tasks when there is a memory."""
+        tools = rewrite_tools(self.evaluator, self.mistake_pool(), instruction, demos, definitions)
+        if self.memory is not None:
+            tools += [t for t in memory_tools(self.memory) if t.name == "retrieve_priors"]
+        return self.session.tools(tools)
+
     def mistake_pool(self) -> list[Example]:
         """The training examples whose answers show a prompt's mistakes: a prefix of train, as is the warm-up's
         minibatch, so their answers are shared."""
         return self.task.train[:MISTAKE_POOL]
 
     def apply(
-        self, name: str, instruction: str, demos: list[Demo], definitions: dict[str, str] | None = None
+        self,
+        name: str,
+        instruction: str,
+        demos: list[Demo],
+        definitions: dict[str, str] | None = None,
+        *,
+        tools: int = 0,
+        notes: list[str] | None = None,
     ) -> tuple[str, list[Demo]] | None:
-        """Strategy `name` applied to a prompt: a rewrite of its instruction by the optimizer agent, or new
+        """Strategy `name` applied to a prompt: a rewrite of its instruction by the optimizer agent (which may call
+        its tools for `tools` turns first, not in private mode; what it called goes to `notes`), or new
         demonstrations chosen by code; None when nothing new came of it. Raises BudgetExhausted."""
         strategy = self.pool[name]
         if strategy.selection is None:  # not by code: a rewrite
-            new = apply_strategy(
-                self.session.model("large"),
-                prompt=instruction,
-                strategy=strategy,
-                task=self.task,
-                examples=[] if self.session.private else showcase(self.task.train, SHOWN_TO_OPTIMIZER),
-            )
+            model = self.session.model("large")
+            shown = [] if self.session.private else showcase(self.task.train, SHOWN_TO_OPTIMIZER)
+            asked: dict[str, Any] = {"prompt": instruction, "strategy": strategy, "task": self.task, "examples": shown}
+            if tools and not self.session.private:
+                offered = self.optimizer_tools(instruction, demos, definitions)
+                new, consultation = apply_strategy_with_tools(model, offered, steps=tools, **asked)
+                if notes is not None:
+                    notes.append(f"optimizer, {name}: {consultation.said()}")
+            else:
+                new = apply_strategy(model, **asked)
             return None if new is None else (new, demos)
         right, mistakes = [], []
         if strategy.selection != "cover":  # read from the prompt's answers on train: memoised, or paid once
@@ -204,6 +236,18 @@ class Writing:
         similarity = self._vectors @ _embed([text])[0]
         neutral = self.style.neutral or [""] * len(self.style.exemplars)
         return [{"text": self.style.exemplars[i], "neutral": neutral[i]} for i in np.argsort(-similarity)[:k]]
+
+    def stylist_tools(self, facts: Facts, mode: Mode) -> list[BaseTool]:
+        """What the stylist may call on its draft, metered: the fact check against `facts` (in `mode`), the style
+        score, and more of the style's exemplars."""
+        checker = self.session.data_model("large") if mode == "full" else None
+        assert self.scorer is not None  # __post_init__ sets it
+        tools = [
+            facts_tool(facts, model=checker, lexicon=self.lexicon, mode=mode),
+            style_tool(self.scorer, self.style.name),
+            exemplars_tool(self.exemplars),
+        ]
+        return self.session.tools(tools)
 
     @cached_property
     def _stored(self) -> bool:

@@ -43,7 +43,6 @@ from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import build_warmup_graph
 from idealprompt.memory import BestPath, Edit, Prior, StrategyStats
-from idealprompt.routes import sample
 from idealprompt.search.beam import Beam, Candidate, render
 from idealprompt.search.tree import StrategyTree
 from idealprompt.tools.evaluate import bad_cases
@@ -67,6 +66,12 @@ class IdealOptions(BaseModel):
         ge=0,
         description="turns in which the reflector may call its tools (show_bad_cases, evaluate_draft, retrieve_priors) "
         "before it proposes; 0: it proposes in one structured call. Not in private mode (the tools show examples)",
+    )
+    optimizer_tools: int = Field(
+        0,
+        ge=0,
+        description="turns in which the optimizer may call its tools (evaluate_rewrite, retrieve_priors) before it "
+        "rewrites a prompt by a strategy; 0: it rewrites in one structured call. Not in private mode",
     )
     prior_strategies: int = Field(2, ge=0, description="top-ranked prior strategies applied to the seed prompt")
     demos: list[str] = Field(
@@ -112,7 +117,8 @@ def initialise(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     try:
         instruction, demos = seed.instruction, seed.demos
         for name in favoured:
-            instruction, demos = run.apply(name, instruction, demos) or (instruction, demos)
+            applied = run.apply(name, instruction, demos, tools=options.optimizer_tools, notes=update["notes"])
+            instruction, demos = applied or (instruction, demos)
         if favoured and (instruction, demos) != (seed.instruction, seed.demos):
             made = beam.add(
                 seed,
@@ -138,7 +144,11 @@ def warmup(state: IdealState, runtime: Runtime[Optimization], config: RunnableCo
     """Stage 1 as a subgraph, briefly: its best prompt becomes a candidate, and its prior goes to memory. It shares
     the evaluator, so the seed prompt's answers are not asked again."""
     run, options = runtime.context, IdealOptions.model_validate(state["options"])
-    search = {"iterations": options.warmup_iterations, "minibatch": options.warmup_minibatch}
+    search = {
+        "iterations": options.warmup_iterations,
+        "minibatch": options.warmup_minibatch,
+        "optimizer_tools": options.optimizer_tools,
+    }
     found = build_warmup_graph().invoke({"options": search}, config, context=run)
     tree = StrategyTree.model_validate(found["tree"])
     beam = Beam.model_validate(state["beam"])
@@ -327,7 +337,7 @@ def _proposal(
     with_tools = options.reflector_tools > 0 and asked["withheld"] is None
     for attempt in range(options.resample + 1):
         if attempt:
-            model = sample(run.session.model("large"), RESAMPLE_TEMPERATURE, seed=_seed(candidate, attempt))
+            model = run.session.model("large", temperature=RESAMPLE_TEMPERATURE, seed=_seed(candidate, attempt))
         if with_tools:
             tools = run.reflector_tools(candidate, options.mistakes)
             ask = {k: v for k, v in asked.items() if k != "withheld"}

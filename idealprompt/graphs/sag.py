@@ -44,6 +44,12 @@ class WriteOptions(BaseModel):
         "'entities' (the lexical signal's names, numbers and dates: for a style that adds words)",
     )
     revisions: int = Field(1, ge=0, description="rewrites of a text whose facts the check finds wrong")
+    stylist_tools: int = Field(
+        0,
+        ge=0,
+        description="turns in which the stylist may call check_facts, score_style and retrieve_exemplars on its "
+        "draft before it answers; 0: it writes in one call",
+    )
 
 
 # --- state -------------------------------------------------------------------------------------------------------
@@ -99,14 +105,21 @@ def retrieve(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
 
 
 def write(state: WriteState, runtime: Runtime[Writing]) -> WriteState:
-    messages = stylist.stylist_messages(runtime.context.style, state["plan"], state.get("exemplars", []))
+    run, options = runtime.context, WriteOptions.model_validate(state["options"])
+    messages = stylist.stylist_messages(run.style, state["plan"], state.get("exemplars", []))
     if state.get("drafts"):  # a rewrite: the same request, with what the check found wrong in the last draft
         problems = FactCheck.model_validate(state["check"]).problems()
         messages = stylist.revision_messages(messages, problems)
+    model, notes = run.session.model("small"), []
     try:
-        return {"drafts": [stylist.write(runtime.context.session.model("small"), messages)]}
+        text = None
+        if options.stylist_tools:
+            tools = run.stylist_tools(Facts.model_validate(state["facts"]), options.check_mode)
+            text, consultation = stylist.write_with_tools(model, messages, tools, steps=options.stylist_tools)
+            notes.append(f"draft {len(state.get('drafts', [])) + 1}, the stylist {consultation.said()}")
+        return {"drafts": [text or stylist.write(model, messages)], "notes": notes}
     except BudgetExhausted as e:
-        return {"stopped": str(e)}
+        return {"stopped": str(e), "notes": notes}
 
 
 def check(state: WriteState, runtime: Runtime[Writing]) -> WriteState:

@@ -95,17 +95,17 @@ def select(state: WarmupState) -> WarmupState:
 def expand(state: WarmupState, runtime: Runtime[Optimization]) -> WarmupState:
     run, tree = runtime.context, StrategyTree.model_validate(state["tree"])
     node_id, strategy = state["chosen"]
-    parent = tree.node(node_id)
+    parent, notes = tree.node(node_id), list[str]()
     try:
-        made = run.apply(strategy, parent.prompt, parent.demos)
+        made = run.apply(strategy, parent.prompt, parent.demos, tools=tree.options.optimizer_tools, notes=notes)
     except BudgetExhausted as e:
         return {"stopped": str(e)}
-    update: WarmupState = {"expansions": state["expansions"] + 1}
+    update: WarmupState = {"expansions": state["expansions"] + 1, "notes": notes}
     if made is None:
         tree.mark_failed(parent, strategy)
         path = " > ".join([*tree.strategies_of(parent), strategy])
         why = "no other demonstrations to show" if run.pool[strategy].by_code else "the optimizer gave no new prompt"
-        return update | {"tree": _json(tree), "notes": [f"{path}: {why}"]}
+        return update | {"tree": _json(tree), "notes": [*notes, f"{path}: {why}"]}
     child = tree.add_child(parent, strategy, *made)
     return update | {"tree": _json(tree), "pending": child.id}
 

@@ -4,7 +4,9 @@ Systems (all given the same instruction and the style's name and description):
 - `small`: the small model alone, from the instruction and the facts to the text, in one prompt;
 - `large`: the large model alone, the same prompt;
 - `plan+write`: SAG, the large model plans and the small model writes in the style, with exemplars of the style;
-- `plan+write+check`: SAG with its fact check, and one rewrite of a text that gets a fact wrong.
+- `plan+write+check`: SAG with its fact check, and one rewrite of a text that gets a fact wrong;
+- `plan+write+tools`: SAG without the check loop, the stylist checking its own draft with its tools (fact check,
+  style score, exemplars) for up to `TOOL_TURNS` turns before it answers.
 
 Scores: ROUGE-L and BLEU-4 against the references (`overlap`); hallucination per stated fact, as factuality
 (facts the input does not support) and faithfulness (facts the input contradicts), by slot matching for key-value
@@ -36,7 +38,8 @@ from idealprompt.styles import Style
 from idealprompt.tools.facts import FactCheck, Mode, check_facts
 from idealprompt.tools.style import StyleScorer
 
-SYSTEMS = ("small", "large", "plan+write", "plan+write+check")
+SYSTEMS = ("small", "large", "plan+write", "plan+write+check", "plan+write+tools")
+TOOL_TURNS = 3
 EXEMPLARS_KEPT = 500  # of a large corpus: plenty to find close ones; embedding all 6,000 captions takes minutes
 Progress = Callable[[str, int, int], None]  # (system, done, total)
 
@@ -79,7 +82,8 @@ def generate(system: str, example: WritingExample, run: Writing, instruction: st
             return stylist.write(run.session.model(system), messages)
         except BudgetExhausted:
             return ""
-    options = WriteOptions(check=system == "plan+write+check", revisions=1)
+    tools = TOOL_TURNS if system == "plan+write+tools" else 0
+    options = WriteOptions(check=system == "plan+write+check", revisions=1, stylist_tools=tools)
     inputs = {"facts": example.facts.model_dump(), "instruction": instruction, "options": options.model_dump()}
     drafts = (graph or build_sag_graph()).invoke(inputs, context=run).get("drafts", [])
     return drafts[-1] if drafts else ""

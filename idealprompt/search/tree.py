@@ -49,6 +49,9 @@ class SearchOptions(BaseModel):
     width: int = Field(3, ge=1, description="children a node grows before the search descends below it")
     minibatch: int = Field(20, ge=1, description="training examples each prompt is scored on")
     iterations: int | None = Field(None, ge=1, description="expansions at most; None: until budget or tree end")
+    optimizer_tools: int = Field(
+        0, ge=0, description="turns in which the optimizer may call its tools before it rewrites; 0: none"
+    )
     seed: int = 0
 
 

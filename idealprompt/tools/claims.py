@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 
 from idealprompt.facts import Facts
 from idealprompt.prompts import writing as prompts
-from idealprompt.routes import limit_tokens
 from idealprompt.structured import ask_structured
 
 Verdict = Literal["supported", "contradicted", "unsupported"]
@@ -43,7 +42,7 @@ class JudgedClaim:
 def decompose(model: BaseChatModel, text: str) -> list[str] | None:
     """The text's claims, or None when the model's answer is unusable."""
     messages = [SystemMessage(prompts.CHECK_SYSTEM), HumanMessage(prompts.CLAIMS_USER.format(text=text))]
-    answer = ask_structured(limit_tokens(model, CLAIMS_TOKENS), messages, ClaimList)
+    answer = ask_structured(model, messages, ClaimList, max_tokens=CLAIMS_TOKENS)
     if answer.value is None:
         return None
     return [c.strip() for c in answer.value.claims if c.strip()][:MAX_CLAIMS]
@@ -55,7 +54,7 @@ def judge(model: BaseChatModel, facts: Facts, claim: str) -> Verdict | None:
         SystemMessage(prompts.CHECK_SYSTEM),
         HumanMessage(prompts.VERIFY_USER.format(facts=facts.render(), claim=claim)),
     ]
-    answer = ask_structured(limit_tokens(model, VERIFY_TOKENS), messages, Judgement)
+    answer = ask_structured(model, messages, Judgement, max_tokens=VERIFY_TOKENS)
     return answer.value.verdict if answer.value else None
 
 

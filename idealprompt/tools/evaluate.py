@@ -35,8 +35,9 @@ from langchain_core.tools import BaseTool, tool
 
 from idealprompt.errors import BudgetExhausted, RouteError
 from idealprompt.prompts.answers import CONTRACT
-from idealprompt.routes import accepts_images, constrain, limit_tokens
+from idealprompt.routes import Shape, accepts_images, shaped
 from idealprompt.search.beam import Candidate, render
+from idealprompt.search.demos import Demo
 from idealprompt.session import Session
 from idealprompt.tasks import Example, Task
 
@@ -79,8 +80,13 @@ class Evaluator:
 
     def __post_init__(self):
         space = self.task.output
-        limited = limit_tokens(self.model, self.task.answer_tokens)
-        self.model = constrain(limited, space.grammar(), space.schema(), space.scored_labels())
+        answers = Shape(
+            max_tokens=self.task.answer_tokens,
+            grammar=space.grammar(),
+            schema=space.schema(),
+            labels=space.scored_labels(),
+        )
+        self.model = shaped(self.model, answers)
         splits = (self.task.train, self.task.dev, self.task.test)
         if any(e.images for split in splits for e in split) and not accepts_images(self.model):
             raise RouteError(
@@ -294,20 +300,50 @@ def draft_tools(evaluator: Evaluator, examples: list[Example], current: Candidat
         """Score a draft: the target model answers the training examples under your new task description and label
         definitions (the worked examples are kept). Returns its score beside the current prompt's, how many of the
         current mistakes it fixes and how many right answers it breaks, and a few of its own mistakes."""
-        before = current_evaluation()
         draft = evaluator.evaluate(render(task_description, label_definitions or {}, current.demos), examples)
-        pairs = list(zip(before.predictions, draft.predictions, strict=True))
-        return json.dumps(
-            {
-                "score": round(draft.score, 4),
-                "current_score": round(before.score, 4),
-                "fixed": sum(b.score < 1 <= d.score for b, d in pairs),
-                "broken": sum(d.score < 1 <= b.score for b, d in pairs),
-                "wrong": [describe(p) for p in bad_cases(draft, [before], labelled=labelled, k=min(k, 3))],
-            }
-        )
+        return _compared(draft, current_evaluation(), labelled=labelled, k=k)
 
     return [show_bad_cases, evaluate_draft]
+
+
+def rewrite_tools(
+    evaluator: Evaluator,
+    examples: list[Example],
+    instruction: str,
+    demos: list[Demo],
+    definitions: dict[str, str] | None = None,
+    *,
+    k: int = FAILURES_SHOWN,
+) -> list[BaseTool]:
+    """Tools for an agent that rewrites `instruction` (the optimizer): `evaluate_rewrite` scores a new instruction
+    (the demonstrations and label definitions kept) on `examples`, beside the current prompt. Every answer is the
+    evaluator's: counted in the budget, or taken from its memo when known."""
+    definitions = definitions or {}
+
+    @tool
+    def evaluate_rewrite(prompt: str) -> str:
+        """Score a rewrite: the target model answers the training examples under your new prompt (the worked
+        examples are kept). Returns its score beside the current prompt's, how many of the current mistakes it
+        fixes and how many right answers it breaks, and a few of its own mistakes."""
+        draft = evaluator.evaluate(render(prompt, definitions, demos), examples)
+        before = evaluator.evaluate(render(instruction, definitions, demos), examples)
+        return _compared(draft, before, labelled=evaluator.task.answer == "label", k=k)
+
+    return [evaluate_rewrite]
+
+
+def _compared(draft: Evaluation, before: Evaluation, *, labelled: bool, k: int) -> str:
+    """A draft's score beside the current prompt's, what it fixes and breaks, and a few of its own mistakes."""
+    pairs = list(zip(before.predictions, draft.predictions, strict=True))
+    return json.dumps(
+        {
+            "score": round(draft.score, 4),
+            "current_score": round(before.score, 4),
+            "fixed": sum(b.score < 1 <= d.score for b, d in pairs),
+            "broken": sum(d.score < 1 <= b.score for b, d in pairs),
+            "wrong": [describe(p) for p in bad_cases(draft, [before], labelled=labelled, k=min(k, 3))],
+        }
+    )
 
 
 def _digest(prompt: str) -> str:

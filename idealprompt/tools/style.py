@@ -10,8 +10,9 @@ whatever tells the corpora apart, the corpora should share their content and dif
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from langchain_core.tools import tool
 
@@ -19,6 +20,7 @@ from idealprompt.errors import StyleError
 from idealprompt.styles import Style, builtin_styles
 
 MAX_TEXTS = 2000  # per style: more adds fitting time, not accuracy
+MAX_EXEMPLARS_SHOWN = 3  # a small model's context holds a few texts beside its request
 WORDS_AND_MARKS = r"[\w']+|[^\w\s]"  # punctuation, '#' and emoji are tokens too: they carry much of a style
 
 
@@ -67,6 +69,18 @@ class StyleScorer:
         if not texts:
             return 0.0
         return sum(guess == style for guess in self._model.predict(list(texts))) / len(texts)
+
+
+def exemplars_tool(find: Callable[[str, int], list[dict[str, str]]]):
+    """`retrieve_exemplars` as a LangChain tool: `find(text, k)`, the style's k texts closest to `text`."""
+
+    @tool
+    def retrieve_exemplars(text: str, k: int = 2) -> str:
+        """Texts written in the style, closest in content to `text`; each with the same facts stated plainly,
+        when they are known."""
+        return json.dumps(find(text, max(1, min(k, MAX_EXEMPLARS_SHOWN))))
+
+    return retrieve_exemplars
 
 
 def style_tool(scorer: StyleScorer, style: str):

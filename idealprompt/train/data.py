@@ -24,7 +24,7 @@ from langchain_core.messages import HumanMessage, SystemMessage, convert_to_open
 from idealprompt.agents.stylist import stylist_messages
 from idealprompt.errors import TrainError
 from idealprompt.prompts import training as prompts
-from idealprompt.routes import limit_tokens
+from idealprompt.structured import ask_text
 from idealprompt.styles import Style
 from idealprompt.userfiles import read_text
 
@@ -88,11 +88,10 @@ def back_translate(
     planner: BaseChatModel, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
 ) -> list[str]:
     """The facts of each text, stated plainly by the planner."""
-    model = limit_tokens(planner, NEUTRAL_TOKENS)
     found = []
     for done, text in enumerate(texts, 1):
         messages = [SystemMessage(prompts.NEUTRALISE_SYSTEM), HumanMessage(prompts.NEUTRALISE_USER.format(text=text))]
-        found.append(" ".join(model.invoke(messages).text.split()))
+        found.append(" ".join(ask_text(planner, messages, max_tokens=NEUTRAL_TOKENS).split()))
         if progress:
             progress(done, len(texts))
     return found

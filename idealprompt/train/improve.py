@@ -15,7 +15,6 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import convert_to_messages
 
 from idealprompt.agents.stylist import write
-from idealprompt.routes import sample
 from idealprompt.styles import Style
 from idealprompt.tools.style import StyleScorer
 from idealprompt.train.data import Pair, prompt
@@ -75,7 +74,7 @@ def improve_round(
     found = Round()
     for done, pair in enumerate(inputs, 1):
         messages = convert_to_messages(prompt(style, pair.neutral))
-        texts = [write(sample(stylist, TEMPERATURE, seed + i), messages) for i in range(k)]
+        texts = [write(stylist, messages, temperature=TEMPERATURE, seed=seed + i) for i in range(k)]
         scores = scorer.probabilities(texts, style.name)
         candidates = [Candidate(t, s, tuple(check(pair.neutral, t))) for t, s in zip(texts, scores, strict=True)]
         found.candidates.append((pair, candidates))

@@ -170,11 +170,11 @@ def test_a_repeated_rewrite_is_asked_again_with_sampling(offline_settings, monke
     """The greedy reflector repeats its first rewrite; asked again at a temperature, it makes another."""
     sampled = []
 
-    def sample(model, temperature, seed):
-        sampled.append((temperature, seed))
+    def shaped(model, shape):
+        sampled.append((shape.temperature, shape.seed))
         return model  # the scripted model has no temperature: its script says what a sampled answer is
 
-    monkeypatch.setattr("idealprompt.graphs.ideal.sample", sample)
+    monkeypatch.setattr("idealprompt.session.shaped", shaped)
     train = {e.text for e in _task().train}
     script = [reflector("[FIT]"), reflector("[FIT]"), reflector("[RULE]")] + [reflector("[FIT]")] * 5
     result, _, large = _optimize(offline_settings, script, small=small_model(train), patience=3, rounds=3)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from idealprompt.errors import TaskError
-from idealprompt.routes import constrain
+from idealprompt.routes import Shape, shaped
 from idealprompt.routes.embedded import EmbeddedChatModel
 from idealprompt.routes.label_scores import score_labels
 from idealprompt.tasks import Task
@@ -94,7 +94,7 @@ def test_scored_answers_are_for_labels_and_reach_the_embedded_route_with_the_gra
     with pytest.raises(ValueError, match="scored answers need labels"):
         OutputSpace("number", (), "scored")
     embedded = EmbeddedChatModel(model_name="m", model_path="unused.gguf", sha256="0" * 64)
-    held = constrain(embedded, space.grammar(), space.schema(), space.scored_labels())
+    held = shaped(embedded, Shape(grammar=space.grammar(), schema=space.schema(), labels=space.scored_labels()))
     assert held.labels == ("Yes", "No") and held.grammar == space.grammar()
 
 

@@ -7,7 +7,7 @@ from langchain_ollama import ChatOllama
 from langchain_openai import ChatOpenAI
 
 from idealprompt.errors import TaskError
-from idealprompt.routes import constrain, limit_tokens
+from idealprompt.routes import Shape, shaped
 from idealprompt.routes.embedded import EmbeddedChatModel
 from idealprompt.tasks import Task
 from idealprompt.tasks.output import OutputSpace, unwrap
@@ -87,15 +87,18 @@ def test_each_route_is_held_to_the_output_space():
     space = _task().output
     grammar, schema = space.grammar(), space.schema()
     embedded = EmbeddedChatModel(model_name="m", model_path="unused.gguf", sha256="0" * 64)
-    assert constrain(embedded, grammar, schema).grammar == grammar
-    assert constrain(ChatOllama(model="m"), grammar, schema).format == schema
-    compatible = limit_tokens(ChatOpenAI(model="m", api_key="k", base_url="http://127.0.0.1:1/v1"), 8)
-    held = constrain(compatible, grammar, schema)
-    assert held.extra_body == {"max_tokens": 8, "grammar": grammar}  # llama.cpp servers read `grammar`
-    api = constrain(ChatOpenAI(model="m", api_key="k"), grammar, schema)
+    held = Shape(grammar=grammar, schema=schema)
+    assert shaped(embedded, held).grammar == grammar
+    assert shaped(ChatOllama(model="m"), held).format == schema
+    compatible = ChatOpenAI(model="m", api_key="k", base_url="http://127.0.0.1:1/v1")
+    limited = shaped(compatible, Shape(max_tokens=8, grammar=grammar, schema=schema))
+    assert limited.extra_body == {"max_tokens": 8, "grammar": grammar}  # llama.cpp servers read `grammar`
+    assert limited.max_tokens == 8 and compatible.max_tokens is None  # a copy
+    api = shaped(ChatOpenAI(model="m", api_key="k"), held)
     assert api.model_kwargs["response_format"]["json_schema"]["schema"] == schema
+    assert api.extra_body is None  # the API is not told llama.cpp's fields
     scripted = ScriptedChatModel(script=[])
-    assert constrain(scripted, grammar, schema) is scripted  # a model of the caller's: its own settings hold
+    assert shaped(scripted, held) is scripted  # a model of the caller's: its own settings hold
 
 
 def test_the_evaluator_sends_the_constraint_and_reads_json_answers():

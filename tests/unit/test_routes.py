@@ -9,7 +9,7 @@ import pytest
 from idealprompt import Session, routes
 from idealprompt.errors import ChecksumError, ModelPackageError, RouteError
 from idealprompt.packaged import PackagedFile
-from idealprompt.routes import Route, catalog, check, limit_tokens, make_chat_model, resolve
+from idealprompt.routes import Route, Shape, catalog, check, make_chat_model, resolve, shaped
 from tests.fakes import ScriptedChatModel
 
 # Two files of an installed package stand in for model parts: the real lookup, join and check, in milliseconds.
@@ -109,7 +109,7 @@ def test_other_providers_go_through_langchains_init_chat_model(offline_settings,
     monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
     model = make_chat_model("azure_openai:gpt-4o", offline_settings.model_copy(update={"max_tokens": 9}))
     assert type(model).__name__ == "AzureChatOpenAI" and model.max_tokens == 9 and model.temperature == 0
-    assert limit_tokens(model, 3).max_tokens == 3
+    assert shaped(model, Shape(max_tokens=3)).max_tokens == 3
 
 
 def test_an_embedded_route_takes_a_gguf_file_by_path(offline_settings, tmp_path):
@@ -168,13 +168,21 @@ def test_a_password_in_the_base_url_is_never_printed(offline_settings):
 def test_sample_sets_temperature_and_seed_where_a_route_has_them(offline_settings):
     from langchain_openai import ChatOpenAI
 
-    from idealprompt.routes import sample
-
     greedy = ChatOpenAI(model="m", api_key="k", base_url="http://127.0.0.1:9/v1", temperature=0.0, seed=0)
-    sampled = sample(greedy, 0.8, seed=21)
+    sampled = shaped(greedy, Shape(temperature=0.8, seed=21))
     assert (sampled.temperature, sampled.seed) == (0.8, 21) and (greedy.temperature, greedy.seed) == (0.0, 0)
     scripted = ScriptedChatModel(script=[])
-    assert sample(scripted, 0.8, seed=21) is scripted  # a model of the caller's keeps its own settings
+    assert shaped(scripted, Shape(temperature=0.8, seed=21)) is scripted  # a model of the caller's keeps its own
+
+
+def test_a_role_asked_for_a_limit_or_sampling_is_a_metered_copy_of_its_model(offline_settings):
+    settings = offline_settings.model_copy(update={"large": "openai:m", "openai_base_url": "http://127.0.0.1:9/v1"})
+    session = Session(settings)
+    plain = session.model("large")
+    limited = session.model("large", max_tokens=5, temperature=0.8, seed=3)
+    assert (limited.max_tokens, limited.extra_body, limited.temperature, limited.seed) == (5, {"max_tokens": 5}, 0.8, 3)
+    assert plain.max_tokens == settings.max_tokens and session.model("large") is plain
+    assert limited.callbacks == plain.callbacks and plain.callbacks  # the ledger's callback goes along
 
 
 def _tool(name: str) -> dict:
@@ -257,17 +265,16 @@ def test_a_call_cut_at_the_token_limit_comes_back_as_an_invalid_tool_call(monkey
 
 
 def test_a_model_on_actors_is_reshaped_inside_and_keeps_its_actors(offline_settings):
-    from idealprompt.routes import constrain, limit_tokens
     from idealprompt.routes.actors import ActorChatModel
     from idealprompt.routes.embedded import EmbeddedChatModel
 
     inner = EmbeddedChatModel(model_name="m", model_path="/nowhere.gguf", sha256="0" * 64)
     pool = object()  # never asked: reshaping sends nothing
     model = ActorChatModel.model_construct(inner=inner, pool=pool)
-    shaped = constrain(limit_tokens(model, 3), 'root ::= "yes" | "no"', None)
-    assert isinstance(shaped, ActorChatModel) and shaped.pool is pool
-    assert (shaped.inner.max_tokens, shaped.inner.grammar) == (3, 'root ::= "yes" | "no"')
-    assert shaped._identifying_params == shaped.inner._identifying_params  # one replay cache for both
+    held = shaped(model, Shape(max_tokens=3, grammar='root ::= "yes" | "no"'))
+    assert isinstance(held, ActorChatModel) and held.pool is pool
+    assert (held.inner.max_tokens, held.inner.grammar) == (3, 'root ::= "yes" | "no"')
+    assert held._identifying_params == held.inner._identifying_params  # one replay cache for both
 
 
 def test_only_the_embedded_small_model_goes_to_actors_and_only_with_the_ray_setting(offline_settings):

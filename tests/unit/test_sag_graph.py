@@ -165,3 +165,33 @@ def test_plan_sentences_with_invented_facts_are_dropped(offline_settings):
     result = write(FACTS, style="neutral", session=session, options=WriteOptions(check=False))
     assert result.plan == ["The Eagle is a pub by the riverside."]
     assert result.notes == ["the plan stated what the input does not: dropped 'It is family-friendly.'"]
+
+
+def test_the_stylist_with_tools_checks_its_draft_and_answers_with_the_fixed_text(offline_settings):
+    """It calls check_facts on a draft with an invented fact, reads the problem, and answers with the fixed text;
+    the check loop is off, the tool call is metered and said in the notes."""
+    from langchain_core.messages import AIMessage, ToolMessage
+
+    calls = [
+        AIMessage("", tool_calls=[{"name": "check_facts", "args": {"text": INVENTED}, "id": "c0"}]),
+        AIMessage("", tool_calls=[{"name": "Text", "args": {"text": FAITHFUL}, "id": "c1"}]),
+    ]
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], calls)
+    options = WriteOptions(check=False, stylist_tools=2)
+    result = write(FACTS, style="tablenotes", session=session, options=options)
+    assert result.drafts == [FAITHFUL]
+    small = session.model("small")
+    told = small.received[1][-1]
+    assert isinstance(told, ToolMessage) and "familyFriendly: yes: not in the input" in told.content
+    offered = [t["function"]["name"] for t in small.kwargs_seen[0]["tools"]]
+    assert offered == ["check_facts", "score_style", "retrieve_exemplars", "Text"]
+    assert session.ledger.snapshot()["tool:check_facts"]["calls"] == 1
+    [note] = result.notes
+    assert note.startswith('draft 1, the stylist called check_facts(text="Fancy a pint?')
+    assert note.endswith("); answered by tool call")
+
+
+def test_a_stylist_that_gives_no_text_with_tools_writes_without_them(offline_settings):
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], ["I am not sure.", "{}", "{}", "{}", FAITHFUL])
+    result = write(FACTS, style="tablenotes", session=session, options=WriteOptions(check=False, stylist_tools=2))
+    assert result.drafts == [FAITHFUL] and "answered in JSON" in result.notes[0]

@@ -6,7 +6,7 @@ from langchain_ollama import ChatOllama
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
-from idealprompt.routes import json_mode
+from idealprompt.routes import answering_json
 from idealprompt.routes.embedded import EmbeddedChatModel
 from idealprompt.structured import aask_structured, ask_structured, parse
 from tests.fakes import ScriptedChatModel
@@ -103,15 +103,15 @@ def test_answers_that_are_not_text_or_nest_too_deep_are_malformed_answers_not_cr
 def test_json_mode_per_provider():
     schema = Verdict.model_json_schema()
     embedded = EmbeddedChatModel(model_name="m", model_path="/nowhere.gguf", sha256="0")
-    assert json_mode(embedded, schema).kwargs["response_format"] == {"type": "json_object", "schema": schema}
-    assert json_mode(ChatOllama(model="m"), schema).kwargs["format"] == schema
+    assert answering_json(embedded, schema).kwargs["response_format"] == {"type": "json_object", "schema": schema}
+    assert answering_json(ChatOllama(model="m"), schema).kwargs["format"] == schema
     compatible = ChatOpenAI(model="m", api_key="k", base_url="http://127.0.0.1:1/v1")
-    assert json_mode(compatible, schema).kwargs["response_format"]["type"] == "json_object"
+    assert answering_json(compatible, schema).kwargs["response_format"]["type"] == "json_object"
     official = ChatOpenAI(model="m", api_key="k")
-    bound = json_mode(official, schema).kwargs["response_format"]
+    bound = answering_json(official, schema).kwargs["response_format"]
     assert bound["type"] == "json_schema" and bound["json_schema"]["schema"] == schema
     # Anything else is asked by prompt alone; the schema still travels in the system message.
     scripted = ScriptedChatModel(script=[GOOD])
-    assert json_mode(scripted, schema) is scripted
+    assert answering_json(scripted, schema) is scripted
     ask_structured(scripted, ASK, Verdict)
     assert json.dumps(schema) in scripted.received[0][0].content

@@ -176,3 +176,33 @@ def test_a_budget_too_small_for_the_seed_prompt_scores_nothing_and_writes_no_pri
     assert tree.evaluated() == [] and large.received == [] and "3 small-model calls" in final["stopped"]
     assert "prior_id" not in final and "no strategy was evaluated: no prior written" in final["notes"]
     memory.close()
+
+
+def test_the_optimizer_with_tools_scores_a_draft_before_it_rewrites(offline_settings):
+    """Its draft is scored on the mistake pool beside the current prompt; the child it then makes was paid for by
+    the tool (the evaluator's memo), and the call is said in the notes."""
+    from langchain_core.messages import AIMessage, ToolMessage
+
+    draft = "Classify the review. [RULE]"
+    large = ScriptedChatModel(
+        script=[
+            AIMessage("", tool_calls=[{"name": "evaluate_rewrite", "args": {"prompt": draft}, "id": "c0"}]),
+            AIMessage("", tool_calls=[{"name": "Rewrite", "args": {"prompt": draft}, "id": "c1"}]),
+        ]
+    )
+    options = {"minibatch": 6, "max_depth": 1, "iterations": 1, "optimizer_tools": 2}
+    final, small, large, _, _ = _run(offline_settings, _task(), large=large, options=options)
+    told = large.received[1][-1]
+    assert isinstance(told, ToolMessage)
+    assert json.loads(told.content) | {"wrong": []} == {
+        "score": 1.0,
+        "current_score": 0.5,
+        "fixed": 3,
+        "broken": 0,
+        "wrong": [],
+    }
+    tree = StrategyTree.model_validate(final["tree"])
+    assert tree.best().prompt == draft and tree.best().reward == 1.0
+    assert len(small.received) == 12  # the seed prompt and the draft, 6 examples each; the child is the draft
+    [note] = [n for n in final["notes"] if n.startswith("optimizer")]
+    assert note.endswith(f'called evaluate_rewrite(prompt="{draft}"); answered by tool call')
