@@ -38,8 +38,8 @@ def worker(mode: str, task_file: str) -> dict:
     import dataclasses
 
     from idealprompt import Session, load_settings
+    from idealprompt.scoring.evaluate import Evaluator
     from idealprompt.tasks import load_task
-    from idealprompt.tools.evaluate import Evaluator
 
     settings = load_settings(threads=2)
     task = load_task(task_file)

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.factcheck_data import LABELS, Item, build
 from bench.results import DATA, machine, write_section
 from idealprompt import Session, load_settings
-from idealprompt.tools.claims import judge_claims
-from idealprompt.tools.facts import FactCheck, combine, lexical
+from idealprompt.scoring.claims import judge_claims
+from idealprompt.scoring.facts import FactCheck, combine, lexical
 
 SIGNALS = ("lexical", "model", "combined")
 FULL = "python bench/factcheck.py --signals lexical model combined --split report"
@@ -156,7 +156,7 @@ re-annotations with the input as triples, imagecaption train captions and their 
 invented when the check finds an unsupported fact in it, contradicted when it finds a contradicted one;
 precision / recall / F1 over texts. "Any error": flagged at all, against invented or contradicted. s/text: wall
 time per text. Signals: `lexical` (`facts/align.py`, the cheap mode), `model` (the claims' verdicts alone),
-`combined` (the rule of `tools/facts.py`, what `check_facts` does).
+`combined` (the rule of `scoring/facts.py`, what `check_facts` does).
 
 {report}
 """,

@@ -29,8 +29,8 @@ def worker(config: str, calls: int) -> dict:
     import dataclasses
 
     from idealprompt import Session, load_settings
+    from idealprompt.scoring.evaluate import Evaluator
     from idealprompt.tasks import load_task
-    from idealprompt.tools.evaluate import Evaluator
 
     address, actors, threads = CONFIGS[config]
     task = load_task(BENCH.parent / "examples" / "sports_understanding.yaml")

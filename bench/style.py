@@ -77,7 +77,7 @@ worked example when its neutral version is known), and runs without its fact-che
 per text, mean over texts (0-100). BLEU-4: sacrebleu {importlib.metadata.version("sacrebleu")} corpus BLEU over all
 references, standard settings (13a tokenizer, mixed case, exponential smoothing). Unsupported and
 contradicted facts are per stated fact. Style: the mean probability of the target style under the style
-classifier (`tools/style.py`). s/text: generation wall time per text.
+classifier (`scoring/style.py`). s/text: generation wall time per text.
 
 **E2E** (the first {args.e2e} MRs of the test set with their references; style `neutral`, scored against the
 built-in `tablenotes`; facts checked by slot matching; {e2e_minutes:.0f} min):

@@ -29,8 +29,8 @@ from idealprompt.facts import Facts
 from idealprompt.graphs.context import Writing
 from idealprompt.notebench.data import CAPTION_DESCRIPTIONS, WritingExample, caption_corpus, load_captions
 from idealprompt.notebench.evaluate import evaluate_writing, table
+from idealprompt.scoring.style import StyleScorer
 from idealprompt.styles import Style, builtin_styles
-from idealprompt.tools.style import StyleScorer
 from idealprompt.train.jobs import started_from
 
 SMALL, LARGE = "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"

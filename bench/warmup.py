@@ -28,9 +28,9 @@ from idealprompt import Budget, Session, load_settings
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import build_warmup_graph
 from idealprompt.memory import Memory
+from idealprompt.scoring.evaluate import Evaluator
 from idealprompt.search.tree import StrategyTree
 from idealprompt.tasks import load_task
-from idealprompt.tools.evaluate import Evaluator
 
 TASKS = Path(__file__).with_name("tasks")
 PREFIX_EXAMPLES = 10

@@ -26,12 +26,12 @@ from idealprompt.graphs.context import Optimization, with_thread
 from idealprompt.graphs.ideal import IdealOptions, build_ideal_graph
 from idealprompt.memory import Memory
 from idealprompt.runs import RunStore, recorded
+from idealprompt.scoring.evaluate import system_message
 from idealprompt.search.beam import Beam
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
 from idealprompt.tasks import Task, load_task
 from idealprompt.tasks.output import Mode
-from idealprompt.tools.evaluate import system_message
 from idealprompt.userfiles import write_text
 
 MISTAKES_SHOWN = 10

@@ -34,7 +34,7 @@ class WriteResult(BaseModel):
     text: str
     drafts: list[str] = Field(description="every text written; the last is `text`")
     exemplars: list[dict[str, str]] = Field(description='shown to the stylist: {"text", "neutral"} each')
-    check: dict[str, Any] | None = Field(description="the last text's fact check (tools.facts.FactCheck)")
+    check: dict[str, Any] | None = Field(description="the last text's fact check (scoring.facts.FactCheck)")
     style_score: float | None = Field(description="the last text's consistency with the style, 0 to 1")
     usage: dict[str, dict[str, Any]] = Field(description="the ledger: calls, tokens, seconds per role")
     notes: list[str]

@@ -11,9 +11,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from idealprompt.prompts import describer as prompts
 from idealprompt.routes.privacy import quotes
+from idealprompt.scoring.evaluate import Prediction, describe
 from idealprompt.structured import ask_text
 from idealprompt.tasks import Task
-from idealprompt.tools.evaluate import Prediction, describe
 
 INPUT_CHARS = 1200
 DESCRIPTION_TOKENS = 80

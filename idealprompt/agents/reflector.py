@@ -1,7 +1,7 @@
 """The reflector agent: the large model diagnoses the small model's most consequential mistakes and rewrites the
 task description and the label definitions (IDEAL Stage 2, empirical self-reflective optimisation).
 
-The mistakes come from the `bad_cases` rule (idealprompt.tools.evaluate), which the graph applies, the same rule
+The mistakes come from the `bad_cases` rule (idealprompt.scoring.evaluate), which the graph applies, the same rule
 the `show_bad_cases` tool applies for agents that call it themselves. The answer is structured output; an
 unusable one is no proposal, not a crash.
 """
@@ -20,10 +20,10 @@ from idealprompt.agents.consult import Consultation, consult
 from idealprompt.agents.optimizer import ANSWER_TOKENS, PROMPT_WORDS, output_space, unwrapped
 from idealprompt.memory import Lesson
 from idealprompt.prompts import reflector as prompts
+from idealprompt.scoring.evaluate import Prediction, describe
 from idealprompt.search.beam import Candidate, render
 from idealprompt.structured import ask_structured
 from idealprompt.tasks import Task
-from idealprompt.tools.evaluate import Prediction, describe
 
 INPUT_CHARS = 600  # a long input is cut: the reflector needs its gist
 RULE_CHARS = 400  # a lesson's rule is cut: the gist of another task's prompt, not all of it

@@ -10,8 +10,8 @@ from rich.markup import escape
 
 from idealprompt.cli.common import CountProgress, MemoryOption, err, open_memory, open_session, out, refuse_overwrite
 from idealprompt.errors import StyleError
+from idealprompt.scoring.facts import Mode
 from idealprompt.styles import Style, builtin_styles, read_corpus
-from idealprompt.tools.facts import Mode
 
 app = typer.Typer(
     help="Train the small stylist: style SFT, self-improvement, content DPO (needs the train extra).",

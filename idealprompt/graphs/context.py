@@ -21,24 +21,19 @@ from idealprompt.errors import StyleError
 from idealprompt.facts import Facts
 from idealprompt.facts.slots import SlotLexicon
 from idealprompt.memory import Lesson, Memory, ScoredPrior, TaskDescriptor, lessons, rank_strategies
+from idealprompt.scoring.evaluate import Evaluation, Evaluator, Prediction, bad_cases, error_statistics
+from idealprompt.scoring.facts import Mode
+from idealprompt.scoring.style import StyleScorer
 from idealprompt.search.beam import Candidate, render
 from idealprompt.search.demos import Demo, choose
 from idealprompt.session import Session
 from idealprompt.strategies import StrategyPool
 from idealprompt.styles import Style, builtin_styles
 from idealprompt.tasks import Example, Task
-from idealprompt.tools.evaluate import (
-    Evaluation,
-    Evaluator,
-    Prediction,
-    bad_cases,
-    draft_tools,
-    error_statistics,
-    rewrite_tools,
-)
-from idealprompt.tools.facts import Mode, facts_tool
+from idealprompt.tools.evaluation import draft_tools, rewrite_tools
+from idealprompt.tools.facts import facts_tool
 from idealprompt.tools.memory import memory_tools
-from idealprompt.tools.style import StyleScorer, exemplars_tool, style_tool
+from idealprompt.tools.style import exemplars_tool, style_tool
 
 EXAMPLES_IN_DESCRIPTOR = 3
 PRIORS_CONSULTED = 5  # the most similar tasks' priors that rank strategies for a new one

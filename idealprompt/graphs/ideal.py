@@ -8,10 +8,10 @@ prompt, and offers the seed with demonstrations chosen by code (`options.demos`:
 usable prior, once these are scored (so that a small budget is not spent before the seed has a score), a short
 warm-up (Stage 1, as a subgraph) offers its best prompt; the run starts from the best of these on dev, and says
 how it was initialised. `score` races new candidates against the best so far on the held-aside dev split
-(`tools.race`: one clearly behind after 10 or 20 examples, or level with it on each of the first 20, is dropped,
+(`scoring.race`: one clearly behind after 10 or 20 examples, or level with it on each of the first 20, is dropped,
 survivors are scored on all of dev); the first round picks the start by dev score, later rounds keep a candidate
 only if it beats its parent on dev (`search.beam`). `reflect` shows the reflector agent the mistakes that matter
-most (`tools.evaluate.bad_cases`, read from the first training examples) for each candidate of the beam and turns
+most (`scoring.evaluate.bad_cases`, read from the first training examples) for each candidate of the beam and turns
 its proposal (a new task description and label definitions; the demonstrations are kept) into a candidate; a
 rewrite the beam already holds is asked again with sampling (`options.resample`). The loop ends on the budget, the
 round limit, the patience limit (scored rounds without a better dev score) or a perfect dev score. `test` scores
@@ -43,10 +43,10 @@ from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization
 from idealprompt.graphs.warmup import build_warmup_graph
 from idealprompt.memory import BestPath, Edit, Prior, StrategyStats
+from idealprompt.scoring.evaluate import bad_cases
+from idealprompt.scoring.race import race
 from idealprompt.search.beam import Beam, Candidate, render
 from idealprompt.search.tree import StrategyTree
-from idealprompt.tools.evaluate import bad_cases
-from idealprompt.tools.race import race
 
 RESAMPLE_TEMPERATURE = 0.8  # enough for another wording from a 1.5B model, little enough to stay on the task
 

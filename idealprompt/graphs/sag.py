@@ -8,9 +8,9 @@ facts, vetted by slot matching: sentences with invented or contradicted facts go
 `retrieve`
 finds the style's exemplars closest to the plan; `write` has the stylist agent write the plan in the style (the
 model is invoked inside the run, so LangGraph's "messages" stream mode streams its tokens); `check` compares the
-text's facts with the input (`tools.facts`: slot matching for key-value facts; for free text and triples the
+text's facts with the input (`scoring.facts`: slot matching for key-value facts; for free text and triples the
 lexical signal and the large model's per-claim check, or the lexical signal alone with `check_mode="cheap"`) and
-scores its style (`tools.style`). Up to `revisions` times, a text with a contradicted or
+scores its style (`scoring.style`). Up to `revisions` times, a text with a contradicted or
 unsupported fact goes back to the stylist with the list of what was wrong.
 """
 
@@ -30,7 +30,7 @@ from idealprompt.errors import BudgetExhausted
 from idealprompt.facts import Facts
 from idealprompt.graphs.context import Writing
 from idealprompt.prompts.writing import INSTRUCTION
-from idealprompt.tools.facts import FactCheck, Mode, check_facts
+from idealprompt.scoring.facts import FactCheck, Mode, check_facts
 
 
 class WriteOptions(BaseModel):

@@ -5,7 +5,7 @@
 `select` descends the strategy tree by UCT to a node that may still grow and picks its next untried strategy
 (strategies that priors from memory favour come first); `expand` applies it (the optimizer agent rewrites the
 prompt, or code sets its demonstrations); `evaluate` scores the new prompt on a fixed minibatch of training
-examples with the small model, raced against the best prompt so far (`tools.race`: one clearly behind after
+examples with the small model, raced against the best prompt so far (`scoring.race`: one clearly behind after
 the first rung is not scored further, its reward is its score so far), and backs the reward up the tree. The
 search ends when the budget (small-model calls, large-model tokens), the iteration limit or the tree is
 exhausted; `remember` then writes the tree's statistics to memory as a prior. The tree is part of
@@ -27,9 +27,9 @@ from typing_extensions import TypedDict  # pydantic (LangGraph server schemas) n
 from idealprompt.errors import BudgetExhausted
 from idealprompt.graphs.context import Optimization
 from idealprompt.memory import Prior
+from idealprompt.scoring.race import race
 from idealprompt.search.tree import SearchOptions, StrategyTree
 from idealprompt.tasks import Example
-from idealprompt.tools.race import race
 
 
 # --- state -------------------------------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ Systems (all given the same instruction and the style's name and description):
 
 Scores: ROUGE-L and BLEU-4 against the references (`overlap`); hallucination per stated fact, as factuality
 (facts the input does not support) and faithfulness (facts the input contradicts), by slot matching for key-value
-inputs and for free text by the combined check of `tools.facts` (the large model's per-claim verdicts with the
+inputs and for free text by the combined check of `scoring.facts` (the large model's per-claim verdicts with the
 lexical signal; the judge is then one of the systems under test, which the report says), or by the lexical
 signal alone with `judge=False`; omission (input slots the text leaves out, slot inputs only); style
-consistency (`tools.style`); and the wall time of generation alone, per text.
+consistency (`scoring.style`); and the wall time of generation alone, per text.
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from idealprompt.memory import Memory
 from idealprompt.notebench.data import CAPTION_DESCRIPTIONS, CAPTION_STYLES, WritingExample, caption_corpus
 from idealprompt.notebench.overlap import bleu_4, rouge_l
 from idealprompt.prompts.writing import INSTRUCTION
+from idealprompt.scoring.facts import FactCheck, Mode, check_facts
+from idealprompt.scoring.style import StyleScorer
 from idealprompt.session import Session
 from idealprompt.styles import Style
-from idealprompt.tools.facts import FactCheck, Mode, check_facts
-from idealprompt.tools.style import StyleScorer
 
 SYSTEMS = ("small", "large", "plan+write", "plan+write+check", "plan+write+tools")
 TOOL_TURNS = 3

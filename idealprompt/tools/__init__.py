@@ -1,1 +1,2 @@
-"""LangChain tools that agents call: evaluate a prompt, retrieve priors, score style, check facts."""
+"""LangChain tools that agents bind: score a prompt or a draft, page through mistakes, retrieve priors and
+exemplars, check a draft's facts, score its style. The scoring itself is in `scoring/`."""

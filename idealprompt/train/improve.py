@@ -15,8 +15,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import convert_to_messages
 
 from idealprompt.agents.stylist import write
+from idealprompt.scoring.style import StyleScorer
 from idealprompt.styles import Style
-from idealprompt.tools.style import StyleScorer
 from idealprompt.train.data import Pair, prompt
 
 TEMPERATURE = 0.8  # candidates differ enough to choose from, and still read as the model's best

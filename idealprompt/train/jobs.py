@@ -21,9 +21,9 @@ from langchain_core.language_models import BaseChatModel
 
 from idealprompt.errors import TrainError
 from idealprompt.facts import Facts
+from idealprompt.scoring.facts import Mode, check_facts
+from idealprompt.scoring.style import StyleScorer
 from idealprompt.styles import Style
-from idealprompt.tools.facts import Mode, check_facts
-from idealprompt.tools.style import StyleScorer
 from idealprompt.train import data, improve, pairs
 from idealprompt.train.trainer import ADAPTER, GGUF, SUMMARY, Base, Options, Trained, preflight
 

@@ -11,8 +11,8 @@ from llama_cpp import Llama, LlamaGrammar
 
 from idealprompt import Budget, Session, optimize
 from idealprompt.graphs.ideal import IdealOptions
+from idealprompt.scoring.evaluate import Evaluator
 from idealprompt.tasks import load_task
-from idealprompt.tools.evaluate import Evaluator
 
 TASK = Path(__file__).resolve().parents[2] / "examples" / "sports_understanding.yaml"
 

@@ -8,8 +8,8 @@ import base64
 from pathlib import Path
 
 from idealprompt import Session
+from idealprompt.scoring.evaluate import Evaluator
 from idealprompt.tasks import load_task
-from idealprompt.tools.evaluate import Evaluator
 
 TASK = Path(__file__).resolve().parents[2] / "examples" / "easy_vqa.yaml"
 

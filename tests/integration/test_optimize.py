@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 from idealprompt import Session
 from idealprompt.cli import app
 from idealprompt.memory import Memory
+from idealprompt.scoring.evaluate import Evaluator
 from idealprompt.tasks import load_task
-from idealprompt.tools.evaluate import Evaluator
 from tests.conftest import UNUSED_PORT
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data" / "bbh_sports_understanding.json"

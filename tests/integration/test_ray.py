@@ -18,8 +18,8 @@ from idealprompt.cli import app
 from idealprompt.cli.common import CALLS
 from idealprompt.errors import BudgetExhausted
 from idealprompt.runs import RunStore
+from idealprompt.scoring.evaluate import Evaluator
 from idealprompt.tasks import load_task
-from idealprompt.tools.evaluate import Evaluator
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.unit.test_openai_compatible import answer
 from tests.unit.test_optimize_many import _tasks

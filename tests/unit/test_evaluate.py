@@ -8,8 +8,9 @@ from langchain_core.messages import SystemMessage
 from idealprompt import Budget, BudgetExhausted, Session
 from idealprompt.errors import RouteError
 from idealprompt.routes.embedded import EmbeddedChatModel
+from idealprompt.scoring.evaluate import Evaluator
 from idealprompt.tasks import Task
-from idealprompt.tools.evaluate import Evaluator, evaluation_tools
+from idealprompt.tools.evaluation import evaluation_tools
 from tests.fakes import ScriptedChatModel
 
 ROWS = [("2 + 2", "4"), ("3 + 4", "7"), ("10 - 1", "9"), ("6 * 7", "42"), ("9 / 3", "3"), ("5 + 5", "10")]
@@ -151,8 +152,8 @@ def test_concurrency_follows_the_route(offline_settings):
 
 
 def test_bad_cases_put_the_most_confused_pair_first_and_shared_mistakes_before_others():
+    from idealprompt.scoring.evaluate import Evaluation, Prediction, bad_cases
     from idealprompt.tasks import Example
-    from idealprompt.tools.evaluate import Evaluation, Prediction, bad_cases
 
     def wrong(name, target, parsed):
         return Prediction(Example(name, name, target), parsed or "???", parsed, 0.0)

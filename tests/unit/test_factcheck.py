@@ -8,8 +8,9 @@ import pytest
 from idealprompt.errors import FactsError
 from idealprompt.facts import Facts, parse_triples
 from idealprompt.facts.align import align
-from idealprompt.tools.claims import JudgedClaim, judge_claims
-from idealprompt.tools.facts import check_facts, combine, facts_tool
+from idealprompt.scoring.claims import JudgedClaim, judge_claims
+from idealprompt.scoring.facts import check_facts, combine
+from idealprompt.tools.facts import facts_tool
 from tests.fakes import ScriptedChatModel
 
 DOGS = "two brown dogs run on the beach with a man ."

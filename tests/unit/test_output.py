@@ -9,9 +9,9 @@ from langchain_openai import ChatOpenAI
 from idealprompt.errors import TaskError
 from idealprompt.routes import Shape, shaped
 from idealprompt.routes.embedded import EmbeddedChatModel
+from idealprompt.scoring.evaluate import Evaluator, system_message
 from idealprompt.tasks import Task
 from idealprompt.tasks.output import OutputSpace, unwrap
-from idealprompt.tools.evaluate import Evaluator, system_message
 from tests.fakes import ScriptedChatModel
 
 EXAMPLES = [{"input": f"review {i}", "target": ["good", "bad", "so-so"][i % 3]} for i in range(9)]

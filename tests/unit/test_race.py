@@ -2,9 +2,9 @@
 leader on every example of the last rung is dropped there, the budget holds, and nothing is asked twice."""
 
 from idealprompt import Budget, Session
+from idealprompt.scoring.evaluate import Evaluator
+from idealprompt.scoring.race import race
 from idealprompt.tasks import Task
-from idealprompt.tools.evaluate import Evaluator
-from idealprompt.tools.race import race
 from tests.fakes import ScriptedChatModel
 
 TEXTS = [f"item {i}" for i in range(30)]

@@ -4,8 +4,8 @@ import pytest
 
 from idealprompt.errors import StyleError
 from idealprompt.memory import Memory
+from idealprompt.scoring.style import StyleScorer
 from idealprompt.styles import Style, builtin_styles, load_style, read_corpus
-from idealprompt.tools.style import StyleScorer
 
 
 def test_corpus_files_one_text_per_line_per_block_or_per_json_line(tmp_path):

@@ -18,8 +18,8 @@ import math
 from dataclasses import dataclass, field
 
 from idealprompt.errors import BudgetExhausted
+from idealprompt.scoring.evaluate import Evaluation, Evaluator
 from idealprompt.tasks import Example
-from idealprompt.tools.evaluate import Evaluation, Evaluator
 
 RUNGS = (10, 20)  # examples after which a challenger may be dropped; then the whole split
 Z = 1.5  # about one-sided 93%: a candidate 3 of 10 behind is dropped, one 2 of 10 behind runs on
