@@ -84,9 +84,9 @@ def write(
 def write_with_tools(
     model: BaseChatModel, messages: list[BaseMessage], tools: Sequence[BaseTool], *, steps: int
 ) -> tuple[str | None, Consultation[Text]]:
-    """The text, after up to `steps` turns in which the stylist may call `tools` on its draft (`agents.consult`);
-    None when it gave no usable text. The consultation says which it called and how it answered."""
-    consultation = consult(model, messages, tools, Text, steps, max_tokens=TEXT_TOKENS)
+    """The text, after up to `steps` turns in which the stylist may call `tools` on its draft (`agents.consult`: its
+    reply in words is the text); None when it gave none. The consultation says which it called."""
+    consultation = consult(model, messages, tools, Text, steps, max_tokens=TEXT_TOKENS, words=lambda t: Text(text=t))
     text = _unquoted(consultation.answer.text) if consultation.answer is not None else ""
     return text or None, consultation
 

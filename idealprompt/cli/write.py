@@ -42,7 +42,7 @@ def write(
     check: Annotated[bool, typer.Option("--check/--no-check", help="check the text's facts against the input")] = True,
     revisions: Annotated[int, typer.Option(help="rewrites of a text whose facts the check finds wrong")] = 1,
     stylist_tools: Annotated[
-        int, typer.Option(min=0, help="turns in which the stylist may check its draft with its tools; 0: none")
+        int, typer.Option(min=0, help="tool calls the stylist makes on a draft before it writes; 0: none")
     ] = 0,
     trace: Annotated[
         Path | None,

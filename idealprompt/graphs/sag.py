@@ -47,8 +47,8 @@ class WriteOptions(BaseModel):
     stylist_tools: int = Field(
         0,
         ge=0,
-        description="turns in which the stylist may call check_facts, score_style and retrieve_exemplars on its "
-        "draft before it answers; 0: it writes in one call",
+        description="calls the stylist makes to check_facts, score_style or retrieve_exemplars on a draft before "
+        "it writes the text, told what they said; 0: it writes in one call",
     )
 
 

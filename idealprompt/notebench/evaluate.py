@@ -5,8 +5,8 @@ Systems (all given the same instruction and the style's name and description):
 - `large`: the large model alone, the same prompt;
 - `plan+write`: SAG, the large model plans and the small model writes in the style, with exemplars of the style;
 - `plan+write+check`: SAG with its fact check, and one rewrite of a text that gets a fact wrong;
-- `plan+write+tools`: SAG without the check loop, the stylist checking its own draft with its tools (fact check,
-  style score, exemplars) for up to `TOOL_TURNS` turns before it answers.
+- `plan+write+tools`: SAG without the check loop, the stylist calling one of its tools (fact check, style score,
+  exemplars) on a draft `TOOL_TURNS` times before it writes the text.
 
 Scores: ROUGE-L and BLEU-4 against the references (`overlap`); hallucination per stated fact, as factuality
 (facts the input does not support) and faithfulness (facts the input contradicts), by slot matching for key-value
@@ -39,7 +39,7 @@ from idealprompt.session import Session
 from idealprompt.styles import Style
 
 SYSTEMS = ("small", "large", "plan+write", "plan+write+check", "plan+write+tools")
-TOOL_TURNS = 3
+TOOL_TURNS = 1  # one call on a draft, then the text: the stylist's own counterpart of one check
 EXEMPLARS_KEPT = 500  # of a large corpus: plenty to find close ones; embedding all 6,000 captions takes minutes
 Progress = Callable[[str, int, int], None]  # (system, done, total)
 

@@ -246,9 +246,17 @@ def _answered_with_tools(llm: Any, request: dict[str, Any]) -> Any:
         request["tool_choice"] = _forced(chosen["name"])
     handler = llama_chat_format.get_chat_completion_handler(TOOL_CHAT_FORMAT)
     request["messages"] = [_tool_result_told(m) for m in request["messages"]]
-    answer = handler(llama=llm, **request)
+    plain = {k: v for k, v in request.items() if k not in ("tools", "tool_choice")}
+    answer: Any = handler(llama=llm, **request)  # not streamed: one whole response
     if chosen is not None:
         _add_usage(answer, chosen["usage"])
+    message = answer["choices"][0]["message"]
+    if not message.get("tool_calls") and (message.get("content") or "").startswith("functions."):
+        # The handler (llama-cpp-python 0.3.36) decodes the message it chose to write under its grammar of tool
+        # names, so a message comes out as "functions.NAME:". The model chose words: they are written without it.
+        words = llm.create_chat_completion(**plain)
+        _add_usage(words, answer.get("usage") or {})
+        return words
     return answer
 
 

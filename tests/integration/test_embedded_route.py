@@ -63,7 +63,8 @@ def test_required_makes_the_model_call_one_of_several_tools(real_settings):
 def test_unset_tool_choice_lets_the_model_answer_in_words(real_settings):
     model = Session(real_settings).model("small").bind_tools([shout])
     answer = model.invoke("Say hello to me in French, in one word.")
-    assert not answer.tool_calls and answer.text.strip()
+    assert not answer.tool_calls and "bonjour" in answer.text.casefold()
+    assert not answer.text.startswith("functions.")  # llama-cpp-python's handler writes a message so
 
 
 def test_a_replayed_run_gives_the_same_answer_without_the_model(real_settings, tmp_path):

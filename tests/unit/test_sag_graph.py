@@ -3,6 +3,7 @@ with what was wrong, and the run's events stream in order."""
 
 import json
 
+from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from idealprompt import Budget, Session
@@ -168,30 +169,32 @@ def test_plan_sentences_with_invented_facts_are_dropped(offline_settings):
 
 
 def test_the_stylist_with_tools_checks_its_draft_and_answers_with_the_fixed_text(offline_settings):
-    """It calls check_facts on a draft with an invented fact, reads the problem, and answers with the fixed text;
-    the check loop is off, the tool call is metered and said in the notes."""
-    from langchain_core.messages import AIMessage, ToolMessage
-
-    calls = [
-        AIMessage("", tool_calls=[{"name": "check_facts", "args": {"text": INVENTED}, "id": "c0"}]),
-        AIMessage("", tool_calls=[{"name": "Text", "args": {"text": FAITHFUL}, "id": "c1"}]),
-    ]
-    session = _session(offline_settings, [json.dumps({"facts": PLAN})], calls)
-    options = WriteOptions(check=False, stylist_tools=2)
-    result = write(FACTS, style="tablenotes", session=session, options=options)
+    """It must call a tool on a draft (check_facts, on one with an invented fact), and then writes the text told
+    what the check found; the check loop is off, the tool call is metered and said in the notes."""
+    check = AIMessage("", tool_calls=[{"name": "check_facts", "args": {"text": INVENTED}, "id": "c0"}])
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [check, FAITHFUL])
+    result = write(FACTS, style="tablenotes", session=session, options=WriteOptions(check=False, stylist_tools=1))
     assert result.drafts == [FAITHFUL]
     small = session.model("small")
-    told = small.received[1][-1]
-    assert isinstance(told, ToolMessage) and "familyFriendly: yes: not in the input" in told.content
-    offered = [t["function"]["name"] for t in small.kwargs_seen[0]["tools"]]
-    assert offered == ["check_facts", "score_style", "retrieve_exemplars", "Text"]
+    first, last = small.kwargs_seen
+    assert [t["function"]["name"] for t in first["tools"]] == ["check_facts", "score_style", "retrieve_exemplars"]
+    assert first["tool_choice"] == "required" and "tools" not in last  # no answer tool: the text comes in words
+    told = small.received[1][-1].content
+    assert f'check_facts(text="{INVENTED}"): familyFriendly: yes: not in the input' in told
     assert session.ledger.snapshot()["tool:check_facts"]["calls"] == 1
     [note] = result.notes
     assert note.startswith('draft 1, the stylist called check_facts(text="Fancy a pint?')
-    assert note.endswith("); answered by tool call")
+    assert note.endswith("); answered in words")
 
 
-def test_a_stylist_that_gives_no_text_with_tools_writes_without_them(offline_settings):
-    session = _session(offline_settings, [json.dumps({"facts": PLAN})], ["I am not sure.", "{}", "{}", "{}", FAITHFUL])
+def test_a_stylist_on_a_route_that_lets_it_answer_in_words_gives_those_words(offline_settings):
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [f'"{FAITHFUL}"'])
     result = write(FACTS, style="tablenotes", session=session, options=WriteOptions(check=False, stylist_tools=2))
-    assert result.drafts == [FAITHFUL] and "answered in JSON" in result.notes[0]
+    assert result.drafts == [FAITHFUL] and result.notes == ["draft 1, the stylist called no tool; answered in words"]
+
+
+def test_a_stylist_that_gives_no_text_with_tools_is_asked_once_more_plainly(offline_settings):
+    session = _session(offline_settings, [json.dumps({"facts": PLAN})], [" ", FAITHFUL])
+    result = write(FACTS, style="tablenotes", session=session, options=WriteOptions(check=False, stylist_tools=2))
+    assert result.drafts == [FAITHFUL] and "tools" not in session.model("small").kwargs_seen[1]
+    assert result.notes == ["draft 1, the stylist called no tool; answered in words (an empty answer)"]
