@@ -122,9 +122,7 @@ class Optimization:
         """What the reflector may call on `candidate`, metered: its further mistakes and drafts scored on the
         mistake pool, and the priors of similar tasks when there is a memory."""
         tools = draft_tools(self.evaluator, self.mistake_pool(), candidate, k=k)
-        if self.memory is not None:
-            tools += [t for t in memory_tools(self.memory) if t.name == "retrieve_priors"]
-        return self.session.tools(tools)
+        return self.session.tools(tools + self._priors_tool())
 
     def optimizer_tools(
         self, instruction: str, demos: list[Demo], definitions: dict[str, str] | None
@@ -132,9 +130,11 @@ class Optimization:
         """What the optimizer may call as it rewrites `instruction`, metered: a draft scored on the mistake pool, and
         the priors of similar tasks when there is a memory."""
         tools = rewrite_tools(self.evaluator, self.mistake_pool(), instruction, demos, definitions)
-        if self.memory is not None:
-            tools += [t for t in memory_tools(self.memory) if t.name == "retrieve_priors"]
-        return self.session.tools(tools)
+        return self.session.tools(tools + self._priors_tool())
+
+    def _priors_tool(self) -> list[BaseTool]:
+        """`retrieve_priors`, when there is a memory to read them from."""
+        return [] if self.memory is None else [t for t in memory_tools(self.memory) if t.name == "retrieve_priors"]
 
     def mistake_pool(self) -> list[Example]:
         """The training examples whose answers show a prompt's mistakes: a prefix of train, as is the warm-up's
