@@ -63,7 +63,9 @@ class OptimizeResult(BaseModel):
     prompt: str = Field(description="the optimised system message, as the model receives it")
     instruction: str
     label_definitions: dict[str, str]
-    demonstrations: list[dict[str, str]] = Field(description="worked examples copied from train: id, input, answer")
+    demonstrations: list[dict[str, str]] = Field(
+        description="worked examples copied from train: id, input, answer, solution"
+    )
     answers: Mode = Field(
         description="constrained: answers held to the output space (answer.gbnf, answer.schema.json); scored: the "
         "likeliest label, scored by the embedded route (the grammar decodes the same label in one to three tokens)"

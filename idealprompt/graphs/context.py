@@ -172,7 +172,8 @@ class Optimization:
             current = self.evaluator.evaluate(render(instruction, definitions or {}, demos), self.mistake_pool())
             right = [p.example.id for p in current.predictions if p.score == 1]
             mistakes = [p.example for p in bad_cases(current, labelled=self.task.answer == "label", k=strategy.k)]
-        chosen = choose(strategy.selection, strategy.k, self.task.train, right=right, mistakes=mistakes)
+        worked = self.task.output.mode == "free"  # a working shown to a model held to the bare answer misleads
+        chosen = choose(strategy.selection, strategy.k, self.task.train, right=right, mistakes=mistakes, worked=worked)
         return None if not chosen or chosen == demos else (instruction, chosen)
 
 

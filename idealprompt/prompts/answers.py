@@ -12,3 +12,4 @@ CONTRACT = {
 
 DEMONSTRATIONS = "Examples:\n{examples}"
 DEMONSTRATION = "Input: {input}\nAnswer: {answer}"
+WORKED = "{solution}\nThe answer is {answer}."  # a demonstration's answer when the data has a worked solution

@@ -10,12 +10,14 @@ Each row keeps where it came from (`file:line`, or `file: [index]` in JSON), so 
 | `csv`, `tsv` | a table with a header row; `input`/`target` name its columns |
 | `inline` | `examples:` in the task file, a list of objects; `input`/`target` name their fields |
 | `bbh` | BIG-Bench Hard: `{"examples": [{"input", "target"}]}` |
-| `gsm8k` | GSM8K JSONL `{question, answer}`; the target is the number after the answer's `####` |
+| `gsm8k` | GSM8K JSONL `{question, answer}`; the target: the number after the answer's `####`; the solution: the rest |
 | `evoprompt` | EvoPrompt TSV without header: `text<TAB>label_id` (`label_names` maps ids to names) |
 | `easy_vqa` | an easy-VQA folder: `questions.json` (`[[question, answer, image_id], ...]`) and `images/<id>.png` |
 
 `input` is a field name, or a list of names joined as "name: value" lines; it defaults to "input", `target` to
-"target". `label_names` maps integer label ids in the data (0, 1, ...) to names, in any format.
+"target". `label_names` maps integer label ids in the data (0, 1, ...) to names, in any format. `solution` names
+a field with a worked solution (the reasoning that reaches the target), which demonstrations show when the task's
+answers are free.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -49,13 +52,14 @@ class Example:
     text: str  # the input exactly as the model sees it in the user message
     target: str  # a label name, a canonical number, or free text
     images: tuple[Path, ...] = ()  # absolute paths of image inputs
+    solution: str = ""  # the data's worked solution, if it has one (not part of the id)
 
     @classmethod
-    def new(cls, *, text: str, target: str, images: tuple[Path, ...] | list[Path] = ()) -> Example:
+    def new(cls, *, text: str, target: str, images: tuple[Path, ...] | list[Path] = (), solution: str = "") -> Example:
         """An example with its id computed from its content (images by their bytes, so the same file name in
         two folders is two examples)."""
         images = tuple(Path(p).resolve() for p in images)
-        return cls(example_id(text, target, images), text, target, images)
+        return cls(example_id(text, target, images), text, target, images, solution)
 
 
 def example_id(text: str, target: str, images: tuple[Path, ...] = ()) -> str:
@@ -82,6 +86,7 @@ class Row:
     target: str
     images: tuple[Path, ...]
     where: str
+    solution: str = ""
 
 
 class Source(BaseModel):
@@ -93,6 +98,7 @@ class Source(BaseModel):
     format: str | None = None
     input: str | list[str] | None = None
     target: str | None = None
+    solution: str | None = None  # the field of a worked solution, if any
     label_names: list[str] | None = None
     examples: list[dict[str, Any]] | None = None
     # An input given twice with different targets: an error naming both (error), or every copy left out (drop).
@@ -299,11 +305,13 @@ def _rows(records: list[tuple[str, Any]], source: Source, *, base: Path, fmt: st
         values = [_scalar(record, name, where) for name in inputs]
         text = "\n".join(f"{n}: {v}" for n, v in zip(inputs, values, strict=True)) if joined else values[0]
         value = _scalar(record, target, where)
+        solution = _scalar(record, source.solution, where).strip() if source.solution else ""
         if fmt == "gsm8k":
-            value = _after_marks(value, where)
+            value, solution = _after_marks(value, where), _working(value)
         if source.label_names is not None:
             value = _label_name(value, source.label_names, where, target)
-        rows.append(Row(text, value, _images(record, base, where) if fmt == "inline" else (), where))
+        images = _images(record, base, where) if fmt == "inline" else ()
+        rows.append(Row(text, value, images, where, solution))
     return rows
 
 
@@ -322,6 +330,14 @@ def _after_marks(answer: str, where: str) -> str:
     if "####" not in answer:
         raise TaskError(f"{where}: field 'answer' has no '#### <number>' at its end")
     return answer.rsplit("####", 1)[1].strip()
+
+
+_CALCULATOR = re.compile(r"<<[^<>]*>>")  # GSM8K's calculator annotations: "16 - 3 = <<16-3=13>>13"
+
+
+def _working(answer: str) -> str:
+    """A GSM8K answer's working, before its "####", without the calculator annotations."""
+    return _CALCULATOR.sub("", answer.rsplit("####", 1)[0]).strip()
 
 
 def _label_name(value: str, names: list[str], where: str, field: str) -> str:

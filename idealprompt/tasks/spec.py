@@ -17,6 +17,7 @@ A task file is YAML (.yaml, .yml) or JSON (.json):
       format: bbh                 # see idealprompt.tasks.loaders; inferred from .jsonl .json .csv .tsv
       input: text                 # field name, or a list of names joined as "name: value" lines (default input)
       target: label               # field name of the reference (default target)
+      solution: working           # field name of a worked solution, shown in demonstrations when answers are free
       label_names: [negative, positive]   # maps integer label ids in the data to names
       conflicts: error            # an input given twice with different targets: error (default) | drop (every copy);
                                   # per split, also an input already in a later split: error | drop (left out here)
@@ -301,7 +302,7 @@ def _example(row: Row, answer: str, labels: list[str]) -> Example:
         target = number
     if not target:
         raise TaskError(f"{row.where}: empty target")
-    return Example.new(text=row.text, target=target, images=row.images)
+    return Example.new(text=row.text, target=target, images=row.images, solution=row.solution)
 
 
 def _unique(rows: list[Row], examples: list[Example], conflicts: str) -> dict[str, tuple[Row, Example]]:

@@ -54,3 +54,26 @@ def test_demonstration_strategies_copy_from_train_only_and_call_no_large_model(o
         assert all(f"Input: {d.input}\nAnswer: {d.answer}" in shown for d in demos)
     assert large.received == []
     assert all(m[-1].content in {e.text for e in task.train} for m in small.received)  # only train was asked
+
+
+def _sums(answers: str) -> Task:
+    rows = [{"input": f"{i} + {i}?", "target": str(2 * i), "working": f"{i} and {i} make {2 * i}"} for i in range(8)]
+    data = {"format": "inline", "solution": "working", "examples": rows}
+    spec = {"name": "sums", "description": "Add.", "seed_prompt": "Add.", "answer": "number", "answers": answers}
+    spec |= {"data": data, "split": {"train": 4, "dev": 4}}
+    return Task.from_dict(spec)
+
+
+def test_free_answers_show_the_worked_solution_and_constrained_ones_the_bare_answer(offline_settings):
+    for answers, worked in (("free", True), ("constrained", False)):
+        task = _sums(answers)
+        session = Session(
+            offline_settings, models={"small": ScriptedChatModel(script=[]), "large": ScriptedChatModel(script=[])}
+        )
+        _, demos = Optimization(session, task, StrategyPool.builtin()).apply("demos_cover_4", task.seed_prompt, [])
+        shown = render(task.seed_prompt, {}, demos)
+        by_id = {e.id: e for e in task.train}
+        for d in demos:
+            working = by_id[d.id].solution
+            assert (d.solution == working) is worked and (f"{working}\nThe answer is {d.answer}." in shown) is worked
+            assert f"Input: {d.input}\nAnswer: " in shown

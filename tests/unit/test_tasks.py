@@ -190,6 +190,17 @@ def test_gsm8k(tmp_path):
         task_file(tmp_path, {"answer": "number", "split": {"train": 2}, "data": {"path": "g.jsonl", "format": "gsm8k"}})
     )
     assert sorted((e.text, e.target) for e in task.train) == [("2+2?", "4"), ("Big?", "1200")]
+    assert sorted(e.solution for e in task.train) == ["2+2=4", "so"]  # the working, without the calculator's marks
+
+
+def test_a_solution_field_is_read_and_left_out_of_the_id(tmp_path):
+    rows = [{"q": "3*3?", "a": "9", "how": " three threes are 9 "}, {"q": "1+1?", "a": "2", "how": "one and one"}]
+    data = {"format": "inline", "input": "q", "target": "a", "solution": "how", "examples": rows}
+    spec = {"name": "sums", "description": "Add.", "seed_prompt": "Add.", "answer": "number", "split": {"train": 2}}
+    task, plain = Task.from_dict(spec | {"data": data}), Task.from_dict(spec | {"data": data | {"solution": None}})
+    by_text = {e.text: e for e in task.train}
+    assert by_text["3*3?"].solution == "three threes are 9" and by_text["1+1?"].solution == "one and one"
+    assert {e.id for e in task.train} == {e.id for e in plain.train} and {e.solution for e in plain.train} == {""}
 
 
 def test_inline_examples_with_images(tmp_path):
