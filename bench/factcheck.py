@@ -8,6 +8,11 @@ unsupported fact in it, contradicted when it finds a contradicted one (a text ma
     python bench/factcheck.py                                  # every signal on the whole report slice
     python bench/factcheck.py --signals lexical                # the cheap mode alone: seconds
     python bench/factcheck.py --signals model combined --limit 20 --no-write
+    python bench/factcheck.py --outputs run.json ...; python bench/factcheck.py --rescore run.json  # a new rule
+
+`--outputs` keeps every item's checks and the seconds per signal; `--rescore` reads them back and applies the
+rule of today's code to the model's saved verdicts (no model call), so a change of the rule is measured in a
+second on the texts the model already judged.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.factcheck_data import LABELS, Item, build
 from bench.results import DATA, machine, write_section
 from idealprompt import Session, load_settings
-from idealprompt.scoring.claims import judge_claims
+from idealprompt.scoring.claims import JudgedClaim, Verdict, judge_claims
 from idealprompt.scoring.facts import FactCheck, combine, lexical
 
 SIGNALS = ("lexical", "model", "combined")
@@ -65,6 +70,23 @@ def checkers(session: Session | None) -> dict[str, Callable[[Item], FactCheck | 
     return {"lexical": lambda item: lexical(item.facts, item.text), "model": model, "combined": combined}
 
 
+def rescored(saved: dict) -> tuple[list[Item], dict[str, list[FactCheck | None]], dict]:
+    """A saved run's items, its model verdicts, and every other signal recomputed by today's code."""
+    kept = [Item.of_json(row) for row in saved["items"]]
+    model = [FactCheck.model_validate(row["model"]) if row.get("model") else None for row in saved["items"]]
+    verdicts: tuple[Verdict, ...] = ("supported", "contradicted", "unsupported")
+    judged = [None if m is None else [JudgedClaim(c, v) for v in verdicts for c in getattr(m, v)] for m in model]
+    results: dict[str, list[FactCheck | None]] = {
+        "lexical": [lexical(i.facts, i.text) for i in kept],
+        "model": model,
+        "combined": [
+            lexical(i.facts, i.text) if j is None else combine(i.facts, i.text, j)
+            for i, j in zip(kept, judged, strict=True)
+        ],
+    }
+    return kept, results, saved["seconds"]
+
+
 def scores(items: Sequence[Item], predicted: Sequence[set[str]]) -> dict[str, tuple[float, float, float, int]]:
     """Per class: precision, recall, F1 and the number of texts of that label."""
     out = {}
@@ -95,32 +117,44 @@ def table(rows: list[str]) -> str:
     return "\n".join([head, "|---|---|---|---|---|", *rows])
 
 
+def run(items: Sequence[Item], signals: Sequence[str], checks: dict) -> tuple[dict[str, list], dict[str, float]]:
+    """Each signal's check of every item, and its seconds per text."""
+    results: dict[str, list[FactCheck | None]] = {}
+    seconds: dict[str, float] = {}
+    for signal in signals:
+        started = time.perf_counter()
+        results[signal] = []
+        for n, item in enumerate(items, 1):
+            results[signal].append(checks[signal](item))
+            if signal != "lexical" and n % 10 == 0:
+                print(f"{signal}: {n}/{len(items)} ({time.perf_counter() - started:.0f} s)", flush=True)
+        seconds[signal] = (time.perf_counter() - started) / max(len(items), 1)
+    if "combined" in seconds and "model" in seconds:  # the model ran once, under "model": combining is the rest
+        seconds["combined"] += seconds["model"]
+    return results, seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--signals", nargs="*", default=list(SIGNALS), choices=SIGNALS)
     parser.add_argument("--split", default="report", choices=["report", "tune"])
     parser.add_argument("--limit", type=int, help="at most N texts, drawn evenly (seeded) from the slice")
     parser.add_argument("--outputs", type=Path, help="a JSON file for every item and its checks")
+    parser.add_argument("--rescore", type=Path, help="an --outputs file: its model verdicts under today's rule")
     parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=True, help="write RESULTS.md")
     args = parser.parse_args()
     os.environ.setdefault("IDEALPROMPT_DATA", str(DATA))
     items = [i for i in build(DATA) if i.split == args.split]
     if args.limit and args.limit < len(items):
         items = sorted(random.Random(0).sample(items, args.limit), key=lambda i: i.id)
-    session = Session(load_settings()) if {"model", "combined"} & set(args.signals) else None
-    run = checkers(session)
-    results: dict[str, list[FactCheck | None]] = {}
-    seconds: dict[str, float] = {}
-    for signal in args.signals:
-        started = time.perf_counter()
-        results[signal] = []
-        for n, item in enumerate(items, 1):
-            results[signal].append(run[signal](item))
-            if signal != "lexical" and n % 10 == 0:
-                print(f"{signal}: {n}/{len(items)} ({time.perf_counter() - started:.0f} s)", flush=True)
-        seconds[signal] = (time.perf_counter() - started) / max(len(items), 1)
-    if "combined" in seconds and "model" in seconds:  # the model ran once, under "model": combining is the rest
-        seconds["combined"] += seconds["model"]
+    if args.rescore:
+        saved = json.loads(args.rescore.read_text())
+        items, results, seconds = rescored(saved)
+        args.signals, args.split, args.limit, model = list(seconds), saved["split"], saved["limit"], saved["model"]
+    else:
+        session = Session(load_settings()) if {"model", "combined"} & set(args.signals) else None
+        results, seconds = run(items, args.signals, checkers(session))
+        model = session.describe("large") if session else "none"
     by_source: dict[str, list[int]] = defaultdict(list)
     for n, item in enumerate(items):
         by_source[item.source].append(n)
@@ -140,9 +174,14 @@ def main() -> None:
             i.to_json() | {s: (results[s][n] and results[s][n].model_dump()) for s in args.signals}
             for n, i in enumerate(items)
         ]
-        args.outputs.write_text(json.dumps(dump, indent=1, ensure_ascii=False))
+        args.outputs.write_text(
+            json.dumps(
+                {"split": args.split, "limit": args.limit, "model": model, "seconds": seconds, "items": dump},
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
     if args.write:
-        model = session.describe("large") if session else "none"
         limited = f", {len(items)} texts drawn from it (`--limit`)" if args.limit else ""
         write_section(
             "factcheck",

@@ -27,7 +27,7 @@ import csv
 import hashlib
 import random
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from idealprompt.errors import FactsError
@@ -106,6 +106,10 @@ class Item:
 
     def to_json(self) -> dict:
         return asdict(self) | {"facts": self.facts.model_dump()}
+
+    @classmethod
+    def of_json(cls, row: dict) -> Item:
+        return cls(**{f.name: row[f.name] for f in fields(cls)} | {"facts": Facts.model_validate(row["facts"])})
 
 
 def _split(key: str) -> str:
@@ -262,7 +266,7 @@ def captions(folder: Path, rng: random.Random, count: int) -> list[Item]:
             i = rng.choice(swappable)
             made.append(("contradicted", "swap", " ".join([*words[:i], _SWAPS[words[i]], *words[i + 1 :]]) + " ."))
         items += [
-            Item(f"{key}:{kind}", "captions", kind, label, Facts(text=caption), t, _split(key))
+            Item(f"{key}:{label}:{kind}", "captions", kind, label, Facts(text=caption), t, _split(key))
             for label, kind, t in made
         ]
     return items

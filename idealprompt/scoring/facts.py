@@ -11,14 +11,17 @@ value in the text is one fact. Free text and triples are checked by signals, eac
 - model (`scoring.claims`): the large model splits the text into claims and judges each against the input, one
   claim a call.
 
-The rule: (1) lexical findings stand whatever the model says: a new number or name is a fact the model cannot
-talk away, and the 1.5B model's misses were of exactly such obvious inventions; (2) the model's "contradicted"
-stands: swaps, negations and wrong relations are invisible to words; (3) the model's "unsupported" stands only
-when the claim has a word the input lacks: a claim made wholly of the input's words restates it, and the model's
-false alarms were such restatements. Mode "cheap" (or no model) is the lexical signal alone. Mode "entities" is
-the lexical signal without its added-words rule: names, numbers, dates, colours and sex only, for text in a
-style, which adds words by design (the flourishes of a house voice read as added content words: the cheap mode
-flagged 14 of 24 of the built-in tablenotes texts, each faithful to its neutral version).
+The rule: (1) lexical findings stand whatever the model says: a new number or name is a fact the model cannot talk
+away, and the 1.5B model's misses were of exactly such obvious inventions; (2) the model's "contradicted" stands:
+swaps, negations and wrong relations are invisible to words; (3) the model's "unsupported" is a contradiction when
+the claim carries a word that the lexical signal found in place of one of the input's (the 1.5B model called "a
+man" for "a woman" unsupported, never contradicted; read in the whole text, since a claim alone leaves out the
+input's other words and would make every new word look like a substitution), and stands only when the claim has a
+word the input lacks: a claim made wholly of the input's words restates it, and the model's false alarms were such
+restatements. Mode "cheap" (or no model) is the lexical signal alone. Mode "entities" is the lexical signal without
+its added-words rule: names, numbers, dates, colours and sex only, for text in a style, which adds words by design
+(the flourishes of a house voice read as added content words: the cheap mode flagged 14 of 24 of the built-in
+tablenotes texts, each faithful to its neutral version).
 
 Hallucination rates are per fact: unsupported facts over stated facts (factuality), contradicted facts over
 stated facts (faithfulness).
@@ -26,6 +29,7 @@ stated facts (faithfulness).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from typing import Literal
@@ -38,6 +42,7 @@ from idealprompt.facts.align import ALLOWED_WORDS, Alignment, align
 from idealprompt.facts.slots import E2E, SlotLexicon, check_slots
 from idealprompt.scoring.claims import JudgedClaim, judge_claims
 
+_WORDS = re.compile(r"\w+")
 Mode = Literal["full", "cheap", "entities"]  # full: lexical and model; cheap: lexical; entities: its entities
 
 
@@ -81,14 +86,19 @@ def _lexical_facts(found: Alignment) -> dict[str, list[str]]:
 
 def combine(facts: Facts, text: str, judged: Sequence[JudgedClaim]) -> FactCheck:
     """The rule of the module docstring: lexical findings, the model's contradictions, and the model's unsupported
-    claims that have a word the input lacks."""
+    claims: contradicted when they carry a word the text put in place of the input's, kept when they add one."""
     source = source_text(facts)
-    verdicts = _lexical_facts(align(source, text))
+    found = align(source, text)
+    verdicts = _lexical_facts(found)
     verdicts["supported"] = []
+    replacing = {word.lower() for unit in found.contradicted for word in _WORDS.findall(unit.text)}
     for claim in judged:
         verdict = claim.verdict
-        if verdict == "unsupported" and not _adds_words(source, claim.claim):
-            verdict = "supported"
+        if verdict == "unsupported":
+            if replacing & {word.lower() for word in _WORDS.findall(claim.claim)}:
+                verdict = "contradicted"
+            elif not _adds_words(source, claim.claim):
+                verdict = "supported"
         verdicts[verdict].append(claim.claim)
     return FactCheck(method="combined", **verdicts)
 

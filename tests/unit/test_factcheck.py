@@ -144,6 +144,16 @@ def test_the_rule_keeps_lexical_findings_and_model_contradictions_and_gates_unsu
     assert found.supported == ["two brown dogs run on the beach", "the dogs run at 5 pm", "a man is on the beach"]
 
 
+def test_an_unsupported_claim_that_replaces_an_input_word_is_a_contradiction():
+    text = "two brown dogs run on the beach with a woman ."
+    found = combine(Facts(text=DOGS), text, [JudgedClaim("the dogs run with a woman", "unsupported")])
+    assert found.contradicted == [
+        '"woman" in "two brown dogs run on the beach with a woman ."',
+        "the dogs run with a woman",
+    ]
+    assert found.unsupported == []
+
+
 # --- check_facts' modes and callers -----------------------------------------------------------------------------
 def test_cheap_mode_calls_no_model_and_slots_stay_on_the_slot_matcher():
     model = ScriptedChatModel(script=[])
