@@ -88,6 +88,11 @@ class Alignment:
     unsupported: tuple[Unit, ...] = ()
     new_words: tuple[Unit, ...] = ()  # every content word the input lacks, flagged or tolerated
 
+    def replaced_in(self, text: str) -> bool:
+        """Whether `text` (a claim of the aligned text) carries a word found in place of one of the input's."""
+        replacing = {word.casefold() for unit in self.contradicted for word in _words(unit.text)}
+        return any(word.casefold() in replacing for word in _words(text))
+
     def in_sentence(self, sentence: str) -> tuple[list[Unit], list[Unit]]:
         """The contradicted and unsupported units of one sentence of the text."""
         return [u for u in self.contradicted if u.sentence == sentence], [

@@ -29,7 +29,6 @@ stated facts (faithfulness).
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Sequence
 from typing import Literal
@@ -42,7 +41,6 @@ from idealprompt.facts.align import ALLOWED_WORDS, Alignment, align
 from idealprompt.facts.slots import E2E, SlotLexicon, check_slots
 from idealprompt.scoring.claims import JudgedClaim, judge_claims
 
-_WORDS = re.compile(r"\w+")
 Mode = Literal["full", "cheap", "entities"]  # full: lexical and model; cheap: lexical; entities: its entities
 
 
@@ -91,11 +89,10 @@ def combine(facts: Facts, text: str, judged: Sequence[JudgedClaim]) -> FactCheck
     found = align(source, text)
     verdicts = _lexical_facts(found)
     verdicts["supported"] = []
-    replacing = {word.lower() for unit in found.contradicted for word in _WORDS.findall(unit.text)}
     for claim in judged:
         verdict = claim.verdict
         if verdict == "unsupported":
-            if replacing & {word.lower() for word in _WORDS.findall(claim.claim)}:
+            if found.replaced_in(claim.claim):
                 verdict = "contradicted"
             elif not _adds_words(source, claim.claim):
                 verdict = "supported"
