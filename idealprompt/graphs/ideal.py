@@ -9,14 +9,14 @@ usable prior, once these are scored (so that a small budget is not spent before 
 warm-up (Stage 1, as a subgraph) offers its best prompt; the run starts from the best of these on dev, and says
 how it was initialised. `score` races new candidates against the best so far on the held-aside dev split
 (`scoring.race`: one clearly behind after 10 or 20 examples, or level with it on each of the first 20, is dropped,
-survivors are scored on all of dev); the first round picks the start by dev score, later rounds keep a candidate
-only if it beats its parent on dev (`search.beam`). `reflect` shows the reflector agent the mistakes that matter
-most (`scoring.evaluate.bad_cases`, read from the first training examples) for each candidate of the beam and turns
-its proposal (a new task description and label definitions; the demonstrations are kept) into a candidate; a
-rewrite the beam already holds is asked again with sampling (`options.resample`). The loop ends on the budget, the
-round limit, the patience limit (scored rounds without a better dev score) or a perfect dev score. `test` scores
-the seed and the best prompt on the test split, counted apart from the budget; `remember` writes what worked back
-to memory.
+survivors are scored on all of dev); the first round picks the start by dev score (so only its best challenger
+after 20 examples runs on), later rounds keep a candidate only if it beats its parent on dev (`search.beam`).
+`reflect` shows the reflector agent the mistakes that matter most (`scoring.evaluate.bad_cases`, read from the
+first training examples) for each candidate of the beam and turns its proposal (a new task description and label
+definitions; the demonstrations are kept) into a candidate; a rewrite the beam already holds is asked again with
+sampling (`options.resample`). The loop ends on the budget, the round limit, the patience limit (scored rounds
+without a better dev score) or a perfect dev score. `test` scores the seed and the best prompt on the test split,
+counted apart from the budget; `remember` writes what worked back to memory.
 
 Progress streams as custom events (`stream_mode="custom"`), one dict each, so a caller need not re-read the state:
 `{"event": "scored", "round", "candidate", "kind", "origin", "dev", "dropped", "kept", "best_dev", "calls"}` for
@@ -173,7 +173,9 @@ def score(state: IdealState, runtime: Runtime[Optimization]) -> IdealState:
     """Race the pending candidates against the best so far (the seed in the first round) on dev."""
     run, beam = runtime.context, Beam.model_validate(state["beam"])
     leader = beam.best() if beam.kept else beam.get(0)
-    raced = race(run.evaluator, leader.render(), [beam.get(i).render() for i in state["pending"]], run.task.dev)
+    challengers = [beam.get(i).render() for i in state["pending"]]
+    keep = 1 if state["round"] == 0 else None  # the first round picks one start: only its best runs to the end
+    raced = race(run.evaluator, leader.render(), challengers, run.task.dev, keep=keep)
     if raced.leader is not None and len(raced.leader.predictions) == len(run.task.dev):
         leader.dev = raced.leader.score
     for candidate in (beam.get(i) for i in state["pending"]):

@@ -7,9 +7,13 @@ challenger is clearly behind when the leader's advantage, summed over the exampl
 deviations of that sum under "no difference" (for 0/1 scores: a sign test over the examples where they differ).
 A challenger that scored exactly as the leader on every one of the first `RUNGS[-1]` examples is dropped too:
 it is, in effect, the same prompt (a rewrite the small model reads as its parent), and racing it to the end
-costs the rest of the split for a tie, which acceptance refuses anyway. Survivors end with a score on the whole
-split, so acceptance compares like with like. The warm-up's minibatch rewards, the initial candidates and each
-reflection round all go through `race`; answers already paid for cost nothing (the evaluator's memo).
+costs the rest of the split for a tie, which acceptance refuses anyway. Where only the best challenger can be
+used (the first round picks one start), `keep` lets at most that many go past the last rung, the best there,
+so the rest of the split is paid for the one that can win (successive halving's cut: on GSM8K and TREC both
+demonstration starts stayed close to the seed, and the runner-up's last 30 dev answers were a tenth of a 300-call
+budget). Survivors end with a score on the whole split, so acceptance compares like with like. The warm-up's
+minibatch rewards, the initial candidates and each reflection round all go through `race`; answers already paid
+for cost nothing (the evaluator's memo).
 """
 
 from __future__ import annotations
@@ -59,9 +63,11 @@ def race(
     rungs: tuple[int, ...] = RUNGS,
     *,
     score_leader: bool = True,
+    keep: int | None = None,
 ) -> Race:
     """Race `challengers` (prompts) against `leader` on `examples`; the leader is asked only where a challenger
-    could be dropped, and on the whole split if `score_leader`. Never raises on the budget (see `stopped`)."""
+    could be dropped, and on the whole split if `score_leader`; at most `keep` challengers (None: all) run past
+    the last rung. Never raises on the budget (see `stopped`)."""
     sizes = [n for n in rungs if n < len(examples)] + [len(examples)]
     out, alive = Race(), [p for p in dict.fromkeys(challengers) if p != leader]
     try:
@@ -73,6 +79,9 @@ def race(
                 out_of_it = [
                     p for p in alive if behind(out.results[p], out.leader) or indistinct(out.results[p], out.leader)
                 ]
+                if keep is not None and n == sizes[-2]:  # the last rung: only the best `keep` go on
+                    ranked = sorted((p for p in alive if p not in out_of_it), key=lambda p: -out.results[p].score)
+                    out_of_it += ranked[keep:]  # sorted() is stable: on a tie, the earlier challenger goes on
                 for prompt in out_of_it:
                     out.dropped[prompt] = n
                     alive.remove(prompt)

@@ -462,3 +462,34 @@ def test_progress_streams_as_custom_events(offline_settings):
     assert rule["round"] == 1 and rule["dev"] == 1.0 and rule["kept"] and rule["best_dev"] == 1.0
     assert rule["calls"] >= seed["calls"] > 0
     assert events[-1] == {"event": "tested", "seed": share_positive(_task().test), "optimized": 1.0}
+
+
+def test_the_first_round_runs_only_its_best_start_past_the_last_rung(offline_settings):
+    # Two demonstration starts, both far ahead of the seed and level with each other: one start is chosen, so
+    # only the first of them is scored on the rest of dev (racing's `keep`).
+    texts = {f"{word} {i}": label for i in range(20) for word, label in (("good", "positive"), ("bad", "negative"))}
+    task = Task.from_dict(
+        {
+            "name": "many reviews",
+            "description": "Classify film reviews by sentiment.",
+            "seed_prompt": "Classify.",
+            "labels": ["positive", "negative"],
+            "data": {"format": "inline", "examples": [{"input": t, "target": y} for t, y in texts.items()]},
+            "split": {"train": 10, "dev": 25, "test": 5, "seed": 0},
+        }
+    )
+
+    def answer(messages) -> str:  # right under demonstrations, else always "positive"
+        return texts[messages[-1].content] if "Examples:" in messages[0].content else "positive"
+
+    session = Session(
+        offline_settings,
+        models={"large": ScriptedChatModel(script=[]), "small": ScriptedChatModel(script=[answer] * 200)},
+    )
+    result = optimize(task, session=session, options=IdealOptions(warmup_iterations=0, rounds=0))
+    starts = {c["origin"]: c for c in result.candidates if c["kind"] == "demos"}
+    cover, bootstrap = starts["demonstrations: demos_cover_4"], starts["demonstrations: demos_bootstrap_4"]
+    assert cover["dev"] == 1.0 and cover["dropped"] is None and result.initialisation == cover["origin"]
+    assert bootstrap["dropped"] == 20
+    # The seed on train (for the bootstrap) and on dev, the chosen start on dev, the other on 20 of it
+    assert result.usage["small"]["calls"] == 10 + 25 + 25 + 20

@@ -1,5 +1,6 @@
 """Racing candidates: the clearly worse is dropped after the first rung, a close one is not, one that scores as the
-leader on every example of the last rung is dropped there, the budget holds, and nothing is asked twice."""
+leader on every example of the last rung is dropped there, `keep` lets only the best go past the last rung, the
+budget holds, and nothing is asked twice."""
 
 from idealprompt import Budget, Session
 from idealprompt.scoring.evaluate import Evaluator
@@ -65,6 +66,29 @@ def test_a_candidate_that_scores_as_the_leader_everywhere_is_dropped_at_the_last
     # them, is the rule's price; "better" differs in the first 20 and runs on
     assert raced.dropped == {"same": 20, "late": 20}
     assert len(raced.results["better"].predictions) == 29 and raced.results["better"].score > raced.leader.score
+
+
+def test_keep_lets_only_the_best_challengers_past_the_last_rung(offline_settings):
+    task = _task()
+    order = [int(e.text.split()[-1]) for e in task.dev]
+    # All three are close to the leader (wrong on 3 of the first 20, each challenger on fewer or other ones).
+    wrong = {"leader": set(order[:3]), "one": {order[0]}, "two": {order[1], order[2]}, "tie": {order[4]}}
+    small = model(wrong)
+    session = Session(offline_settings, models={"small": small})
+    raced = race(Evaluator.for_session(session, task), "leader", ["two", "one", "tie"], task.dev, keep=1)
+    # "one" and "tie" lead on the first 20 (one mistake each); on the tie the earlier challenger goes on
+    assert raced.dropped == {"two": 20, "tie": 20}
+    assert len(raced.results["one"].predictions) == 29 and len(raced.results["two"].predictions) == 20
+    asked = [(m[0].content, m[-1].content) for m in small.received]
+    assert len(asked) == len(set(asked)) == 29 + 29 + 20 + 20
+    # Without `keep`, none of them is behind: all three run to the end
+    unkept = race(
+        Evaluator.for_session(Session(offline_settings, models={"small": model(wrong)}), task),
+        "leader",
+        ["two", "one", "tie"],
+        task.dev,
+    )
+    assert unkept.dropped == {}
 
 
 def test_the_budget_ends_a_race_and_keeps_what_was_answered(offline_settings):
